@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Installs what the tests need when it is missing:
+# strongSwan's charon and swanctl (interop peer), tshark (capture check).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+[ -x /usr/lib/ipsec/charon ] || need_pkgs+=(strongswan-charon libcharon-extra-plugins libstrongswan-extra-plugins)
+command -v swanctl >/dev/null 2>&1 || need_pkgs+=(strongswan-swanctl)
+command -v tshark >/dev/null 2>&1 || need_pkgs+=(tshark)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "test.sh: installing ${need_pkgs[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+# charon must not run from the system service: each test starts its own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet strongswan 2>/dev/null; then
+  systemctl stop strongswan || true
+fi
+
+dotnet build KeyProxyOrleans.sln -c Release -warnaserror
+dotnet test KeyProxyOrleans.sln -c Release --no-build --logger "console;verbosity=normal" "$@"

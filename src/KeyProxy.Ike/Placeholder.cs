@@ -1,0 +1,1 @@
+namespace KeyProxy.Ike; internal static class Placeholder { }
