@@ -1,1 +1,0 @@
-namespace KeyProxy.Ike; internal static class Placeholder { }
