@@ -1,0 +1,151 @@
+using KeyProxy.Ike.Auth;
+using KeyProxy.Ike.Messages;
+
+namespace KeyProxy.Ike.Protocol;
+
+/// <summary>IKE_AUTH (RFC 7296 1.2, 2.15): identities, AUTH over the IKE_SA_INIT messages, and the first CHILD_SA.</summary>
+public sealed partial class IkeSession
+{
+    private ChildSaRequest? _authChild;
+    private string _peerIdentity = "";
+
+    private void SendIkeAuthRequest()
+    {
+        var sa = _sa;
+        var ownId = _config.LocalIdentity.ToPayload(isInitiator: true);
+        var payloads = new List<IkePayload> { ownId };
+        AddCertificates(payloads);
+        if (_config.PeerAuthentication.CertificateRequest is { } certificateRequest)
+            payloads.Add(certificateRequest.ToPayload());
+        if (_config.RemoteIdentity is { } remote)
+            payloads.Add(remote.ToPayload(isInitiator: false));
+        var octets = SignedOctets.Compute(_realMessage1, sa.NonceR, sa.Prf!, sa.Keys!.SkPi, ownId);
+        payloads.Add(IkeAuthenticator.CreateAuthentication(_config.LocalCredential, octets, sa.Prf!, _peerSignatureHashes));
+        if (_config.SendInitialContact)
+            payloads.Add(new NotifyPayload(NotifyType.InitialContact));
+
+        var child = NewChildRequest(rekeying: null, withKe: false);
+        if (_config.Child.Mode == ChildSaMode.Transport)
+            payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
+        payloads.Add(ProposalSelection.ToSaPayload(_config.Child.Proposals, child.InboundSpi, includeDh: false));
+        payloads.Add(new TrafficSelectorPayload(true, child.InitiatorSelectors));
+        payloads.Add(new TrafficSelectorPayload(false, child.ResponderSelectors));
+        _authChild = child;
+
+        SendRequest(sa, ExchangeType.IkeAuth, payloads, HandleIkeAuthResponse);
+    }
+
+    private void HandleIkeAuthResponse(IkeSaState sa, IkeMessage response, List<IkePayload> payloads)
+    {
+        if (FindNotify(payloads, NotifyType.AuthenticationFailed) is not null)
+        {
+            CloseNow(IkeCloseReason.AuthenticationFailed, NotifyType.AuthenticationFailed, "the responder refused our authentication");
+            return;
+        }
+        var id = Find<IdentificationPayload>(payloads);
+        var auth = Find<AuthenticationPayload>(payloads);
+        if (id is null || id.IsInitiator || auth is null)
+        {
+            var error = FirstError(payloads);
+            CloseNow(error is null ? IkeCloseReason.ProtocolError : IkeCloseReason.PeerError, error?.NotifyType,
+                error is null ? "IKE_AUTH response lacks IDr or AUTH" : $"IKE_AUTH refused: {error.NotifyType}");
+            return;
+        }
+        var octets = SignedOctets.Compute(_realMessage2, sa.NonceI, sa.Prf!, sa.Keys!.SkPr, id);
+        var failure = VerifyPeer(id, auth, payloads, octets, sa);
+        if (failure is not null)
+        {
+            // RFC 7296 2.21.2: tell the responder in a separate INFORMATIONAL, then give up the IKE SA.
+            var notify = new IkeMessage
+            {
+                InitiatorSpi = sa.InitiatorSpi,
+                ResponderSpi = sa.ResponderSpi,
+                Exchange = ExchangeType.Informational,
+                Flags = sa.OwnFlags,
+                MessageId = sa.NextRequestId++,
+                Payloads = [new NotifyPayload(NotifyType.AuthenticationFailed)],
+            };
+            foreach (var d in Protect(sa, notify)) Send(d, _natTraversal);
+            CloseNow(IkeCloseReason.AuthenticationFailed, NotifyType.AuthenticationFailed, failure);
+            return;
+        }
+
+        Established(sa);
+        var child = _authChild!;
+        _authChild = null;
+        CompleteChildSaRequest(sa, child, payloads, response: null);
+    }
+
+    private void HandleIkeAuthRequest(IkeSaState sa, IkeMessage request, List<IkePayload> payloads)
+    {
+        var id = Find<IdentificationPayload>(payloads);
+        var auth = Find<AuthenticationPayload>(payloads);
+        if (id is null || !id.IsInitiator || auth is null)
+        {
+            SendResponse(sa, request, [new NotifyPayload(NotifyType.AuthenticationFailed)]);
+            CloseNow(IkeCloseReason.AuthenticationFailed, NotifyType.AuthenticationFailed, "IKE_AUTH request lacks IDi or AUTH");
+            return;
+        }
+        var octets = SignedOctets.Compute(_realMessage1, sa.NonceR, sa.Prf!, sa.Keys!.SkPi, id);
+        var failure = VerifyPeer(id, auth, payloads, octets, sa);
+        if (failure is not null)
+        {
+            // RFC 7296 2.21.2: only the error notify, then the IKE SA is gone.
+            SendResponse(sa, request, [new NotifyPayload(NotifyType.AuthenticationFailed)]);
+            CloseNow(IkeCloseReason.AuthenticationFailed, NotifyType.AuthenticationFailed, failure);
+            return;
+        }
+
+        var ownId = _config.LocalIdentity.ToPayload(isInitiator: false);
+        var response = new List<IkePayload> { ownId };
+        AddCertificates(response);
+        var ownOctets = SignedOctets.Compute(_realMessage2, sa.NonceI, sa.Prf!, sa.Keys.SkPr, ownId);
+        response.Add(IkeAuthenticator.CreateAuthentication(_config.LocalCredential, ownOctets, sa.Prf!, _peerSignatureHashes));
+
+        Established(sa);
+        // The first CHILD_SA rides on IKE_AUTH: its keys come from SK_d and the IKE_SA_INIT nonces (RFC 7296 2.17).
+        AnswerChildSaRequest(sa, payloads, response, rekeyed: null, isIkeAuth: true);
+        SendResponse(sa, request, response);
+    }
+
+    private void Established(IkeSaState sa)
+    {
+        State = IkeSessionState.Established;
+        _halfOpenDeadline = null;
+        if (_config.IkeRekeyAfter is { } rekey) _ikeRekeyAt = _services.Clock.UtcNow + rekey;
+        Emit(new IkeSaEstablished(sa.InitiatorSpi, sa.ResponderSpi, sa.Suite!, _peerIdentity));
+    }
+
+    /// <summary>Checks the peer's identity, certificate and AUTH payload. Null when all is well, else the reason.</summary>
+    private string? VerifyPeer(IdentificationPayload id, AuthenticationPayload auth, List<IkePayload> payloads, byte[] octets, IkeSaState sa)
+    {
+        if (!IkeIdentity.TryFromPayload(id, out var identity, out var idError)) return $"unusable peer ID: {idError}";
+        _peerIdentity = identity.ToString();
+        if (_config.RemoteIdentity is { } expected && !expected.Equals(identity))
+            return $"peer identity {identity} is not the expected {expected}";
+        var certificates = new List<CertificatePayload>();
+        foreach (var p in payloads)
+            if (p is CertificatePayload c) certificates.Add(c);
+        var result = IkeAuthenticator.VerifyPeer(_config.PeerAuthentication, id, auth, certificates, octets, sa.Prf!, _services.Clock.UtcNow);
+        return result.Succeeded ? null : result.Reason;
+    }
+
+    private void AddCertificates(List<IkePayload> payloads)
+    {
+        if (_config.LocalCredential is not CertificateCredential credential) return;
+        // RFC 7296 3.7: our end-entity certificate, and intermediates up to a CA the peer asked for.
+        payloads.AddRange((_peerCertificateRequest ?? CertificateRequestData.Empty).SelectCertificatePayloads(credential));
+    }
+
+    private static T? Find<T>(List<IkePayload> payloads) where T : IkePayload
+    {
+        foreach (var p in payloads) if (p is T t) return t;
+        return null;
+    }
+
+    private static NotifyPayload? FindNotify(List<IkePayload> payloads, NotifyType type)
+    {
+        foreach (var p in payloads) if (p is NotifyPayload n && n.NotifyType == type) return n;
+        return null;
+    }
+}

@@ -1,0 +1,153 @@
+using KeyProxy.Ike.Crypto;
+using KeyProxy.Ike.Messages;
+
+namespace KeyProxy.Ike.Protocol;
+
+/// <summary>
+/// Turns suites into SA payload proposals and picks the responder's choice (RFC 7296 2.7, 3.3).
+/// A received proposal may offer several transforms of one type; the chosen one lists exactly one per type.
+/// </summary>
+public static class ProposalSelection
+{
+    public static SecurityAssociationPayload ToSaPayload(IReadOnlyList<IkeSuite> suites, ReadOnlyMemory<byte> spi)
+    {
+        var proposals = new List<Proposal>(suites.Count);
+        for (var i = 0; i < suites.Count; i++)
+            proposals.Add(ToProposal(suites[i], (byte)(i + 1), spi));
+        return new SecurityAssociationPayload(proposals);
+    }
+
+    public static SecurityAssociationPayload ToSaPayload(IReadOnlyList<EspSuite> suites, uint spi, bool includeDh)
+    {
+        var proposals = new List<Proposal>(suites.Count);
+        for (var i = 0; i < suites.Count; i++)
+            proposals.Add(ToProposal(suites[i], (byte)(i + 1), spi, includeDh));
+        return new SecurityAssociationPayload(proposals);
+    }
+
+    public static Proposal ToProposal(IkeSuite suite, byte number, ReadOnlyMemory<byte> spi)
+    {
+        var transforms = new List<Transform>(4)
+        {
+            new(TransformType.Encryption, (ushort)suite.Encryption, (ushort)suite.EncryptionKeyBits),
+            new(TransformType.PseudoRandomFunction, (ushort)suite.Prf),
+        };
+        if (suite.Integrity != IntegrityAlgorithm.None)
+            transforms.Add(new Transform(TransformType.Integrity, (ushort)suite.Integrity));
+        transforms.Add(new Transform(TransformType.DiffieHellman, (ushort)suite.DhGroup));
+        return new Proposal(number, ProtocolId.Ike, spi, transforms);
+    }
+
+    public static Proposal ToProposal(EspSuite suite, byte number, uint spi, bool includeDh)
+    {
+        var transforms = new List<Transform>(4)
+        {
+            new(TransformType.Encryption, (ushort)suite.Encryption, (ushort)suite.EncryptionKeyBits),
+        };
+        if (suite.Integrity != IntegrityAlgorithm.None)
+            transforms.Add(new Transform(TransformType.Integrity, (ushort)suite.Integrity));
+        if (includeDh && suite.DhGroup != DhGroup.None)
+            transforms.Add(new Transform(TransformType.DiffieHellman, (ushort)suite.DhGroup));
+        transforms.Add(new Transform(TransformType.ExtendedSequenceNumbers, (ushort)suite.Esn));
+        return new Proposal(number, ProtocolId.Esp, SpiBytes(spi), transforms);
+    }
+
+    /// <summary>The first peer proposal (in the peer's order) that contains one of our suites; null when none does.</summary>
+    public static (IkeSuite Suite, Proposal Proposal)? SelectIke(SecurityAssociationPayload offered, IReadOnlyList<IkeSuite> ours)
+    {
+        foreach (var proposal in offered.Proposals)
+        {
+            if (proposal.Protocol != ProtocolId.Ike) continue;
+            foreach (var suite in ours)
+                if (Offers(proposal, suite)) return (suite, proposal);
+        }
+        return null;
+    }
+
+    /// <summary>As <see cref="SelectIke"/> for ESP. With <paramref name="matchDh"/> false (IKE_AUTH) DH transforms are ignored.</summary>
+    public static (EspSuite Suite, Proposal Proposal)? SelectEsp(SecurityAssociationPayload offered, IReadOnlyList<EspSuite> ours, bool matchDh)
+    {
+        foreach (var proposal in offered.Proposals)
+        {
+            if (proposal.Protocol != ProtocolId.Esp || proposal.Spi.Length != 4) continue;
+            foreach (var suite in ours)
+                if (Offers(proposal, suite, matchDh)) return (suite, proposal);
+        }
+        return null;
+    }
+
+    /// <summary>The suite a responder's one-proposal answer names, if it is one of ours and lists exactly one transform per type.</summary>
+    public static IkeSuite? AcceptedIke(SecurityAssociationPayload answer, IReadOnlyList<IkeSuite> ours)
+    {
+        if (answer.Proposals.Count != 1 || !HasOnePerType(answer.Proposals[0])) return null;
+        var selected = SelectIke(answer, ours);
+        return selected?.Suite;
+    }
+
+    public static EspSuite? AcceptedEsp(SecurityAssociationPayload answer, IReadOnlyList<EspSuite> ours, bool matchDh)
+    {
+        if (answer.Proposals.Count != 1 || !HasOnePerType(answer.Proposals[0])) return null;
+        var selected = SelectEsp(answer, ours, matchDh);
+        return selected?.Suite;
+    }
+
+    public static uint SpiOf(Proposal proposal) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(proposal.Spi.Span);
+
+    public static byte[] SpiBytes(uint spi)
+    {
+        var bytes = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, spi);
+        return bytes;
+    }
+
+    private static bool Offers(Proposal p, IkeSuite s) =>
+        Has(p, TransformType.Encryption, (ushort)s.Encryption, s.EncryptionKeyBits)
+        && Has(p, TransformType.PseudoRandomFunction, (ushort)s.Prf, null)
+        && (s.Integrity == IntegrityAlgorithm.None
+            ? !HasAny(p, TransformType.Integrity, exceptNone: true)
+            : Has(p, TransformType.Integrity, (ushort)s.Integrity, null))
+        && Has(p, TransformType.DiffieHellman, (ushort)s.DhGroup, null);
+
+    private static bool Offers(Proposal p, EspSuite s, bool matchDh)
+    {
+        if (!Has(p, TransformType.Encryption, (ushort)s.Encryption, s.EncryptionKeyBits)) return false;
+        if (s.Integrity == IntegrityAlgorithm.None
+                ? HasAny(p, TransformType.Integrity, exceptNone: true)
+                : !Has(p, TransformType.Integrity, (ushort)s.Integrity, null))
+            return false;
+        if (matchDh)
+        {
+            var wantsDh = s.DhGroup != DhGroup.None;
+            if (wantsDh ? !Has(p, TransformType.DiffieHellman, (ushort)s.DhGroup, null) : HasAny(p, TransformType.DiffieHellman, exceptNone: true))
+                return false;
+        }
+        // RFC 7296 3.3.2: no ESN transform means "no ESN".
+        return HasAny(p, TransformType.ExtendedSequenceNumbers, exceptNone: false)
+            ? Has(p, TransformType.ExtendedSequenceNumbers, (ushort)s.Esn, null)
+            : s.Esn == EsnMode.NoEsn;
+    }
+
+    private static bool Has(Proposal p, TransformType type, ushort id, int? keyBits)
+    {
+        foreach (var t in p.Transforms)
+            if (t.Type == type && t.Id == id && !t.HasUnknownAttributes && (keyBits is null || t.KeyLength == keyBits))
+                return true;
+        return false;
+    }
+
+    private static bool HasAny(Proposal p, TransformType type, bool exceptNone)
+    {
+        foreach (var t in p.Transforms)
+            if (t.Type == type && (!exceptNone || t.Id != 0)) return true;
+        return false;
+    }
+
+    private static bool HasOnePerType(Proposal p)
+    {
+        Span<int> counts = stackalloc int[6];
+        foreach (var t in p.Transforms)
+            if ((int)t.Type is >= 1 and <= 5 && ++counts[(int)t.Type] > 1) return false;
+        return true;
+    }
+}
