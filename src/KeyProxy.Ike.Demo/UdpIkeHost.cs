@@ -1,0 +1,197 @@
+using System.Net;
+using System.Net.Sockets;
+using KeyProxy.Ike.Messages;
+using KeyProxy.Ike.Protocol;
+
+namespace KeyProxy.Ike.Demo;
+
+/// <summary>
+/// Runs one IKE SA of the sans-IO engine on two real UDP sockets: the IKE port and the NAT-T port
+/// (RFC 3948 2.2: IKE there carries the non-ESP marker). As responder it creates the session when an
+/// IKE_SA_INIT request arrives, and a fresh one after a refused IKE_SA_INIT (RFC 7296 1.2 keeps no state).
+/// </summary>
+public sealed class UdpIkeHost : IAsyncDisposable
+{
+    private readonly object _gate = new();
+    private readonly Socket _ike;
+    private readonly Socket _natT;
+    private readonly IkeSessionConfig _config;
+    private readonly IkeServices _services;
+    private readonly bool _initiator;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<IkeEvent> _events = [];
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly List<Task> _loops = [];
+    private IkeSession? _session;
+
+    private UdpIkeHost(IkeSessionConfig config, IkeServices services, bool initiator)
+    {
+        _config = config;
+        _services = services;
+        _initiator = initiator;
+        _ike = Bind(new IPEndPoint(config.LocalEndpoint.Address, config.LocalEndpoint.Port));
+        _natT = Bind(new IPEndPoint(config.LocalEndpoint.Address, config.LocalNatTraversalPort));
+    }
+
+    /// <summary>Binds the sockets and starts the initiator's IKE_SA_INIT.</summary>
+    public static UdpIkeHost StartInitiator(IkeSessionConfig config, IkeServices? services = null)
+    {
+        var host = new UdpIkeHost(config, services ?? IkeServices.Default, initiator: true);
+        host.Run();
+        host.Command(s => s.Start());
+        return host;
+    }
+
+    /// <summary>Binds the sockets and waits for a peer's IKE_SA_INIT.</summary>
+    public static UdpIkeHost StartResponder(IkeSessionConfig config, IkeServices? services = null)
+    {
+        var host = new UdpIkeHost(config, services ?? IkeServices.Default, initiator: false);
+        host.Run();
+        return host;
+    }
+
+    /// <summary>Raised (on a socket thread) for every event, in order.</summary>
+    public event Action<IkeEvent>? EventRaised;
+
+    /// <summary>The current session (null for a responder that has seen no IKE_SA_INIT).</summary>
+    public IkeSession? Session { get { lock (_gate) return _session; } }
+
+    public IReadOnlyList<IkeEvent> Events { get { lock (_gate) return _events.ToArray(); } }
+
+    public int DroppedDatagrams { get; private set; }
+
+    /// <summary>Runs a command on the session (CreateChildSa, RekeyChildSa, Delete...) and sends what it produced.</summary>
+    public void Command(Action<IkeSession> command)
+    {
+        lock (_gate)
+        {
+            if (_session is null && _initiator) _session = IkeSession.CreateInitiator(_config, _services);
+            if (_session is null) throw new InvalidOperationException("no IKE SA yet");
+            command(_session);
+            Flush();
+        }
+    }
+
+    /// <summary>Waits for the first event of type T (already seen or still to come) that matches.</summary>
+    public async Task<T> WaitForAsync<T>(Func<T, bool>? match = null, TimeSpan? timeout = null) where T : IkeEvent
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (true)
+        {
+            lock (_gate)
+                foreach (var e in _events)
+                    if (e is T t && (match is null || match(t))) return t;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"no {typeof(T).Name} within the timeout; events: {string.Join(", ", Events)}");
+            await Task.Delay(20);
+        }
+    }
+
+    private void Run()
+    {
+        _loops.Add(Task.Run(() => ReceiveLoop(_ike, natTraversal: false)));
+        _loops.Add(Task.Run(() => ReceiveLoop(_natT, natTraversal: true)));
+        _loops.Add(Task.Run(TimerLoop));
+    }
+
+    private async Task ReceiveLoop(Socket socket, bool natTraversal)
+    {
+        var buffer = new byte[65536];
+        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
+        while (!_stop.IsCancellationRequested)
+        {
+            SocketReceiveFromResult received;
+            try { received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token); }
+            catch (OperationCanceledException) { return; }
+            catch (SocketException) { continue; }
+            var datagram = buffer.AsMemory(0, received.ReceivedBytes).ToArray();
+            ReadOnlyMemory<byte> ike = datagram;
+            var viaNatT = natTraversal;
+            // A peer whose IKE port is not 500 may float only its own port and keep sending to ours with the
+            // marker (strongSwan does): four zero bytes cannot start an IKE header with a random SPIi.
+            if (!natTraversal && datagram.Length > IkeHeader.Size + NonEspMarker.Length && NonEspMarker.TryStrip(datagram, out var stripped))
+            {
+                ike = stripped;
+                viaNatT = true;
+            }
+            if (natTraversal && !NonEspMarker.TryStrip(datagram, out ike))
+            {
+                DroppedDatagrams++; // ESP or a NAT-T keepalive: not ours to handle here
+                continue;
+            }
+            lock (_gate)
+            {
+                var session = _session;
+                if (!_initiator && (session is null || session.State == IkeSessionState.Closed)
+                    && CookieChallenge.IsIkeSaInitRequest(ike.Span, out _))
+                {
+                    var from = (IPEndPoint)received.RemoteEndPoint;
+                    session = _session = IkeSession.CreateResponder(_config with { RemoteEndpoint = new IPEndPoint(from.Address, natTraversal ? _config.RemoteEndpoint.Port : from.Port) }, _services);
+                }
+                if (session is null) { DroppedDatagrams++; continue; }
+                session.HandleDatagram(ike, viaNatT);
+                Flush();
+            }
+            _wake.Release();
+        }
+    }
+
+    private async Task TimerLoop()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            DateTimeOffset? due;
+            lock (_gate) due = _session?.NextDeadline;
+            var wait = due is null ? TimeSpan.FromMilliseconds(500) : due.Value - _services.Clock.UtcNow;
+            if (wait > TimeSpan.Zero)
+            {
+                try { await _wake.WaitAsync(wait < TimeSpan.FromSeconds(1) ? wait : TimeSpan.FromSeconds(1), _stop.Token); }
+                catch (OperationCanceledException) { return; }
+                continue;
+            }
+            lock (_gate)
+            {
+                _session?.HandleTimer();
+                Flush();
+            }
+        }
+    }
+
+    /// <summary>Sends the session's datagrams and records its events. Called under the lock.</summary>
+    private void Flush()
+    {
+        if (_session is null) return;
+        foreach (var output in _session.TakeOutputs())
+        {
+            switch (output)
+            {
+                case SendDatagram { NatTraversal: true } d:
+                    _natT.SendTo(NonEspMarker.Prepend(d.Data.Span), new IPEndPoint(_session.Config.RemoteEndpoint.Address, _session.Config.RemoteNatTraversalPort));
+                    break;
+                case SendDatagram d:
+                    _ike.SendTo(d.Data.Span, SocketFlags.None, _session.Config.RemoteEndpoint);
+                    break;
+                case IkeEvent e:
+                    _events.Add(e);
+                    EventRaised?.Invoke(e);
+                    break;
+            }
+        }
+    }
+
+    private static Socket Bind(IPEndPoint endpoint)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(endpoint);
+        return socket;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _ike.Dispose();
+        _natT.Dispose();
+        try { await Task.WhenAll(_loops); } catch (Exception) { /* loops end on cancellation */ }
+        _stop.Dispose();
+    }
+}
