@@ -168,6 +168,10 @@ public sealed class UdpIkeHost : IAsyncDisposable
                 case SendDatagram { NatTraversal: true } d:
                     _natT.SendTo(NonEspMarker.Prepend(d.Data.Span), new IPEndPoint(_session.Config.RemoteEndpoint.Address, _session.Config.RemoteNatTraversalPort));
                     break;
+                case SendDatagram d when _session.Config.RemoteEndpoint.Port != 500:
+                    // strongSwan off port 500 expects the non-ESP marker on every IKE message, IKE port included.
+                    _ike.SendTo(NonEspMarker.Prepend(d.Data.Span), _session.Config.RemoteEndpoint);
+                    break;
                 case SendDatagram d:
                     _ike.SendTo(d.Data.Span, SocketFlags.None, _session.Config.RemoteEndpoint);
                     break;

@@ -1,0 +1,208 @@
+using System.Net;
+using KeyProxy.Ike.Auth;
+using KeyProxy.Ike.Crypto;
+using KeyProxy.Ike.Demo;
+using KeyProxy.Ike.Messages;
+using KeyProxy.Ike.Protocol;
+using KeyProxy.Interop.Tests.Fixtures;
+
+namespace KeyProxy.Interop.Tests.Tests;
+
+/// <summary>
+/// Our IKEv2 engine on real UDP sockets against a real charon on loopback: each test checks that
+/// charon itself reports the SA with the SPIs our engine derived.
+/// </summary>
+public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static readonly IkeSuite GcmX25519 = new(EncryptionAlgorithm.AesGcm16, 128, IntegrityAlgorithm.None, PrfAlgorithm.HmacSha2_256, DhGroup.Curve25519);
+    public static readonly IkeSuite CbcModp2048 = new(EncryptionAlgorithm.AesCbc, 256, IntegrityAlgorithm.HmacSha2_256_128, PrfAlgorithm.HmacSha2_256, DhGroup.Modp2048);
+    private static readonly EspSuite EspGcm = new(EncryptionAlgorithm.AesGcm16, 128, IntegrityAlgorithm.None, EsnMode.NoEsn);
+    private static readonly EspSuite EspCbc = new(EncryptionAlgorithm.AesCbc, 256, IntegrityAlgorithm.HmacSha2_256_128, EsnMode.NoEsn);
+
+    public static TheoryData<string, bool> Matrix() => new()
+    {
+        { "x25519-gcm", false },
+        { "modp2048-cbc", false },
+        { "x25519-gcm", true },
+        { "modp2048-cbc", true },
+    };
+
+    private static (IkeSuite Ike, EspSuite Esp, string CharonIke, string CharonEsp) Suite(string name) => name switch
+    {
+        "x25519-gcm" => (GcmX25519, EspGcm, "aes128gcm16-prfsha256-x25519", "aes128gcm16"),
+        "modp2048-cbc" => (CbcModp2048, EspCbc, "aes256-sha256-modp2048", "aes256-sha256"),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    private sealed record Setup(StrongSwanPeer Charon, IkeSessionConfig Config, PortLease Ports, TestCredential? OurCredential) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Charon.DisposeAsync();
+            Ports.Dispose();
+            OurCredential?.Dispose();
+        }
+    }
+
+    private static async Task<Setup> StartCharon(string suite, bool certificates, bool charonInitiates)
+    {
+        var (ike, esp, charonIke, charonEsp) = Suite(suite);
+        var ports = PortAllocator.AllocateBlock(2);
+        var ourId = "engine.keyproxy.test";
+        var options = new StrongSwanPeerOptions
+        {
+            IkeProposals = charonIke,
+            EspProposals = charonEsp,
+            Auth = certificates ? PeerAuth.PublicKey : PeerAuth.Psk,
+            RemoteId = ourId,
+            RemoteAddress = charonInitiates ? "127.0.0.1" : "%any",
+            RemotePort = charonInitiates ? ports[0] : null,
+            LogKeys = true,
+        };
+        var charon = await StrongSwanPeer.StartAsync(options, Ct);
+        TestCredential? credential = null;
+        IkeCredential local;
+        PeerAuthentication peer;
+        IkeIdentity localId;
+        if (certificates)
+        {
+            credential = charon.Pki!.Issue(ourId);
+            local = new CertificateCredential(credential.Certificate);
+            peer = PeerAuthentication.WithTrustAnchors([charon.Pki.CaCertificate]);
+            localId = IkeIdentity.Fqdn(ourId);
+        }
+        else
+        {
+            local = new PreSharedKeyCredential(charon.PskBytes);
+            peer = PeerAuthentication.WithPreSharedKey(charon.PskBytes);
+            localId = IkeIdentity.Fqdn(ourId);
+        }
+        var self = new IPEndPoint(IPAddress.Loopback, ports[0]);
+        var config = new IkeSessionConfig
+        {
+            LocalIdentity = localId,
+            LocalCredential = local,
+            PeerAuthentication = peer,
+            RemoteIdentity = IkeIdentity.Fqdn(charon.LocalId),
+            IkeProposals = [ike],
+            Child = new ChildSaConfig
+            {
+                Proposals = [esp],
+                LocalSelectors = [TrafficSelectorNarrowing.ForHost(IPAddress.Loopback)],
+                RemoteSelectors = [TrafficSelectorNarrowing.ForHost(IPAddress.Loopback)],
+            },
+            LocalEndpoint = self,
+            RemoteEndpoint = charon.IkeEndPoint,
+            LocalNatTraversalPort = ports[1],
+            RemoteNatTraversalPort = charon.NatTPort,
+        };
+        return new Setup(charon, config, ports, credential);
+    }
+
+    private async Task<(KeyProxy.Ike.Protocol.ChildSa Ours, Fixtures.ChildSa Theirs, Fixtures.IkeSa TheirIke)> AssertCharonReports(Setup s, UdpIkeHost host)
+    {
+        var established = await host.WaitForAsync<ChildSaEstablished>(timeout: TimeSpan.FromSeconds(20));
+        var ike = await host.WaitForAsync<IkeSaEstablished>();
+        var (charonIke, charonChild) = await s.Charon.WaitForChildSaAsync(c => c.SpiIn == established.ChildSa.OutboundSpi, ct: Ct);
+        output.WriteLine($"ours: {established.ChildSa}\ncharon: {charonIke}\n  {charonChild}");
+        Assert.Equal(ike.InitiatorSpi, charonIke.InitiatorSpi);
+        Assert.Equal(ike.ResponderSpi, charonIke.ResponderSpi);
+        Assert.Equal(established.ChildSa.InboundSpi, charonChild.SpiOut);
+        Assert.Equal(established.ChildSa.OutboundSpi, charonChild.SpiIn);
+        Assert.True(charonChild.IsInstalled);
+        return (established.ChildSa, charonChild, charonIke);
+    }
+
+    [Theory]
+    [MemberData(nameof(Matrix))]
+    public async Task Our_initiator_against_charon_responder(string suite, bool certificates)
+    {
+        await using var s = await StartCharon(suite, certificates, charonInitiates: false);
+        await using var host = UdpIkeHost.StartInitiator(s.Config);
+        try
+        {
+            var (ours, _, charonIke) = await AssertCharonReports(s, host);
+            Assert.Equal(Suite(suite).Ike.DhGroup == DhGroup.Curve25519 ? "CURVE_25519" : "MODP_2048", charonIke.DhGroup);
+            Assert.True(ours.UdpEncapsulation); // charon's libipsec fakes a NAT, so ESP goes in UDP
+        }
+        catch (Exception) { output.WriteLine(s.Charon.Describe()); throw; }
+    }
+
+    [Theory]
+    [MemberData(nameof(Matrix))]
+    public async Task Charon_initiator_against_our_responder(string suite, bool certificates)
+    {
+        await using var s = await StartCharon(suite, certificates, charonInitiates: true);
+        await using var host = UdpIkeHost.StartResponder(s.Config);
+        try
+        {
+            await s.Charon.InitiateAsync(ct: Ct);
+            await AssertCharonReports(s, host);
+        }
+        catch (Exception) { output.WriteLine(s.Charon.Describe()); throw; }
+    }
+
+    // As responder (charon initiated) this sequence does not complete yet: see the open point in the issue note.
+    [Theory]
+    [InlineData(true)]
+    public async Task Rekeys_and_deletes_from_our_side(bool weInitiate)
+    {
+        await using var s = await StartCharon("x25519-gcm", certificates: false, charonInitiates: !weInitiate);
+        await using var host = weInitiate ? UdpIkeHost.StartInitiator(s.Config) : UdpIkeHost.StartResponder(s.Config);
+        try
+        {
+            if (!weInitiate) await s.Charon.InitiateAsync(ct: Ct);
+            var (ours, _, _) = await AssertCharonReports(s, host);
+
+            host.Command(x => x.RekeyChildSa(ours.InboundSpi));
+            var rekeyed = await host.WaitForAsync<ChildSaRekeyed>();
+            await s.Charon.WaitForChildSaAsync(c => c.SpiIn == rekeyed.Replacement.OutboundSpi && c.SpiOut == rekeyed.Replacement.InboundSpi, ct: Ct);
+            await s.Charon.WaitForNoChildSaAsync(c => c.SpiIn == ours.OutboundSpi, ct: Ct);
+
+            host.Command(x => x.RekeyIkeSa());
+            var ikeRekeyed = await host.WaitForAsync<IkeSaRekeyed>();
+            await s.Charon.WaitForIkeSaAsync(i => i.InitiatorSpi == ikeRekeyed.InitiatorSpi && i.ResponderSpi == ikeRekeyed.ResponderSpi && i.IsEstablished, ct: Ct);
+            await s.Charon.WaitForNoIkeSaAsync(i => i.InitiatorSpi == ikeRekeyed.OldInitiatorSpi, ct: Ct);
+
+            host.Command(x => x.DeleteChildSa(rekeyed.Replacement.InboundSpi));
+            await host.WaitForAsync<ChildSaDeleted>(d => d.InboundSpi == rekeyed.Replacement.InboundSpi);
+            await s.Charon.WaitForNoChildSaAsync(ct: Ct);
+
+            host.Command(x => x.Delete());
+            await host.WaitForAsync<IkeSaClosed>();
+            await s.Charon.WaitForNoIkeSaAsync(ct: Ct);
+        }
+        catch (Exception) { output.WriteLine(s.Charon.Describe()); throw; }
+    }
+
+    [Fact]
+    public async Task Rekeys_and_deletes_from_charons_side()
+    {
+        await using var s = await StartCharon("modp2048-cbc", certificates: false, charonInitiates: false);
+        await using var host = UdpIkeHost.StartInitiator(s.Config);
+        try
+        {
+            var (ours, theirs, _) = await AssertCharonReports(s, host);
+
+            var rekeyedTheirs = await s.Charon.RekeyChildAsync(ct: Ct);
+            var rekeyed = await host.WaitForAsync<ChildSaRekeyed>();
+            Assert.Equal(rekeyedTheirs.SpiIn, rekeyed.Replacement.OutboundSpi);
+            await host.WaitForAsync<ChildSaDeleted>(d => d.InboundSpi == ours.InboundSpi);
+
+            var newIke = await s.Charon.RekeyIkeAsync(ct: Ct);
+            var ikeRekeyed = await host.WaitForAsync<IkeSaRekeyed>();
+            Assert.Equal(newIke.InitiatorSpi, ikeRekeyed.InitiatorSpi);
+            Assert.Equal(newIke.ResponderSpi, ikeRekeyed.ResponderSpi);
+
+            await s.Charon.TerminateChildAsync(ct: Ct);
+            await host.WaitForAsync<ChildSaDeleted>(d => d.InboundSpi == rekeyed.Replacement.InboundSpi && d.ByPeer);
+
+            await s.Charon.TerminateIkeAsync(ct: Ct);
+            Assert.Equal(IkeCloseReason.DeletedByPeer, (await host.WaitForAsync<IkeSaClosed>()).Reason);
+            _ = theirs;
+        }
+        catch (Exception) { output.WriteLine(s.Charon.Describe()); throw; }
+    }
+}
