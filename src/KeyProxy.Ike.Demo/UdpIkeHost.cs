@@ -58,7 +58,9 @@ public sealed class UdpIkeHost : IAsyncDisposable
 
     public IReadOnlyList<IkeEvent> Events { get { lock (_gate) return _events.ToArray(); } }
 
-    public int DroppedDatagrams { get; private set; }
+    private int _dropped;
+
+    public int DroppedDatagrams => Volatile.Read(ref _dropped);
 
     /// <summary>Runs a command on the session (CreateChildSa, RekeyChildSa, Delete...) and sends what it produced.</summary>
     public void Command(Action<IkeSession> command)
@@ -116,7 +118,7 @@ public sealed class UdpIkeHost : IAsyncDisposable
             }
             if (natTraversal && !NonEspMarker.TryStrip(datagram, out ike))
             {
-                DroppedDatagrams++; // ESP or a NAT-T keepalive: not ours to handle here
+                Interlocked.Increment(ref _dropped); // ESP or a NAT-T keepalive: not ours to handle here
                 continue;
             }
             lock (_gate)
@@ -128,7 +130,7 @@ public sealed class UdpIkeHost : IAsyncDisposable
                     var from = (IPEndPoint)received.RemoteEndPoint;
                     session = _session = IkeSession.CreateResponder(_config with { RemoteEndpoint = new IPEndPoint(from.Address, natTraversal ? _config.RemoteEndpoint.Port : from.Port) }, _services);
                 }
-                if (session is null) { DroppedDatagrams++; continue; }
+                if (session is null) { Interlocked.Increment(ref _dropped); continue; }
                 session.HandleDatagram(ike, viaNatT);
                 Flush();
             }

@@ -21,17 +21,19 @@ public static class CookieChallenge
     public static byte[]? BuildResponse(IkeMessage request, IPAddress initiator, CookieGenerator cookies)
     {
         if (request.Find<NoncePayload>() is not { } nonce) return null;
-        var response = new IkeMessage
-        {
-            InitiatorSpi = request.InitiatorSpi,
-            ResponderSpi = 0,
-            Exchange = ExchangeType.IkeSaInit,
-            Flags = IkeFlags.Response,
-            MessageId = 0,
-            Payloads = [new NotifyPayload(NotifyType.Cookie, cookies.Create(nonce.Nonce.Span, initiator, request.InitiatorSpi))],
-        };
-        return IkeCodec.Encode(response);
+        return StatelessResponse(request, new NotifyPayload(NotifyType.Cookie, cookies.Create(nonce.Nonce.Span, initiator, request.InitiatorSpi)));
     }
+
+    /// <summary>An IKE_SA_INIT response with SPIr zero and one notify (COOKIE, or an error): RFC 7296 1.2, 2.6.</summary>
+    internal static byte[] StatelessResponse(IkeMessage request, NotifyPayload notify) => IkeCodec.Encode(new IkeMessage
+    {
+        InitiatorSpi = request.InitiatorSpi,
+        ResponderSpi = 0,
+        Exchange = ExchangeType.IkeSaInit,
+        Flags = IkeFlags.Response,
+        MessageId = 0,
+        Payloads = [notify],
+    });
 
     /// <summary>Reads just enough of a datagram to tell whether it is a new IKE_SA_INIT request (RFC 7296 2.6 gate).</summary>
     public static bool IsIkeSaInitRequest(ReadOnlySpan<byte> datagram, [NotNullWhen(true)] out IkeHeader? header)

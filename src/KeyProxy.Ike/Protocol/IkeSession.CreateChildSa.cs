@@ -65,7 +65,7 @@ public sealed partial class IkeSession
         {
             if (!isIkeAuth && error.NotifyType == NotifyType.InvalidKePayload && error.Data.Length == 2 && child.InvalidKeRetries++ < 2)
             {
-                var group = (DhGroup)BinaryPrimitives.ReadUInt16BigEndian(error.Data.Span);
+                var group = InvalidKePayload.WantedGroup(error);
                 if (ProposesChildGroup(group))
                 {
                     child.KeyExchange?.Dispose();
@@ -226,9 +226,7 @@ public sealed partial class IkeSession
             var ke = Find<KeyExchangePayload>(request);
             if (ke is null || ke.Group != choice.Suite.DhGroup)
             {
-                var group = new byte[2];
-                BinaryPrimitives.WriteUInt16BigEndian(group, (ushort)choice.Suite.DhGroup);
-                response.Add(new NotifyPayload(NotifyType.InvalidKePayload, group));
+                response.Add(InvalidKePayload.Create(choice.Suite.DhGroup));
                 return;
             }
             keyExchange = _services.KeyExchange.Create(choice.Suite.DhGroup);
@@ -372,8 +370,8 @@ public sealed partial class IkeSession
     {
         if (FirstError(payloads) is { } error)
         {
-            if (error.NotifyType == NotifyType.InvalidKePayload && error.Data.Length == 2
-                && (DhGroup)BinaryPrimitives.ReadUInt16BigEndian(error.Data.Span) is var group && ProposesGroup(group) && group != rekey.KeyExchange.Group)
+            if (error.NotifyType == NotifyType.InvalidKePayload
+                && InvalidKePayload.WantedGroup(error) is var group && ProposesGroup(group) && group != rekey.KeyExchange.Group)
             {
                 rekey.KeyExchange.Dispose();
                 rekey.KeyExchange = _services.KeyExchange.Create(group);
@@ -445,9 +443,7 @@ public sealed partial class IkeSession
         }
         if (ke.Group != choice.Suite.DhGroup)
         {
-            var group = new byte[2];
-            BinaryPrimitives.WriteUInt16BigEndian(group, (ushort)choice.Suite.DhGroup);
-            SendResponse(sa, request, [new NotifyPayload(NotifyType.InvalidKePayload, group)]);
+            SendResponse(sa, request, [InvalidKePayload.Create(choice.Suite.DhGroup)]);
             return;
         }
         using var keyExchange = _services.KeyExchange.Create(choice.Suite.DhGroup);

@@ -86,7 +86,7 @@ public sealed partial class IkeSession
         if (response.FindNotify(NotifyType.InvalidKePayload) is { } invalidKe)
         {
             // RFC 7296 1.2: retry with the group the responder asked for, if we proposed it.
-            var wanted = invalidKe.Data.Length == 2 ? (DhGroup)BinaryPrimitives.ReadUInt16BigEndian(invalidKe.Data.Span) : DhGroup.None;
+            var wanted = InvalidKePayload.WantedGroup(invalidKe);
             if (!ProposesGroup(wanted) || wanted == _keyExchange!.Group || ++_ikeSaInitRetries > MaxIkeSaInitRetries)
             {
                 CloseNow(IkeCloseReason.NoProposalChosen, NotifyType.InvalidKePayload, $"responder wants DH group {wanted}");
@@ -184,9 +184,7 @@ public sealed partial class IkeSession
         if (ke.Group != choice.Suite.DhGroup)
         {
             // RFC 7296 1.2: tell the initiator which group we want; keep no state.
-            var group = new byte[2];
-            BinaryPrimitives.WriteUInt16BigEndian(group, (ushort)choice.Suite.DhGroup);
-            RefuseIkeSaInit(request, new NotifyPayload(NotifyType.InvalidKePayload, group), $"initiator sent KE for {ke.Group}, we chose {choice.Suite.DhGroup}");
+            RefuseIkeSaInit(request, InvalidKePayload.Create(choice.Suite.DhGroup), $"initiator sent KE for {ke.Group}, we chose {choice.Suite.DhGroup}");
             return;
         }
 
@@ -247,16 +245,7 @@ public sealed partial class IkeSession
     /// <summary>An error response to IKE_SA_INIT (SPIr zero, RFC 7296 1.2), then the responder is done.</summary>
     private void RefuseIkeSaInit(IkeMessage request, NotifyPayload error, string detail)
     {
-        var response = new IkeMessage
-        {
-            InitiatorSpi = request.InitiatorSpi,
-            ResponderSpi = 0,
-            Exchange = ExchangeType.IkeSaInit,
-            Flags = IkeFlags.Response,
-            MessageId = 0,
-            Payloads = [error],
-        };
-        Send(IkeCodec.Encode(response), _natTraversal);
+        Send(CookieChallenge.StatelessResponse(request, error), _natTraversal);
         CloseNow(error.NotifyType == NotifyType.InvalidSyntax ? IkeCloseReason.ProtocolError : IkeCloseReason.NoProposalChosen, error.NotifyType, detail);
     }
 

@@ -34,7 +34,6 @@ public sealed partial class IkeSession
         IsOriginalInitiator = initiator;
         _sa = new IkeSaState { InitiatorSpi = initiator ? NewIkeSpi() : 0, WeAreInitiator = initiator };
         _lastHeard = services.Clock.UtcNow;
-        _natTraversal = false;
     }
 
     public static IkeSession CreateInitiator(IkeSessionConfig config, IkeServices? services = null) =>
