@@ -24,6 +24,13 @@ public sealed class UdpIkeHost : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private IkeSession? _session;
 
+    /// <summary>
+    /// Where the peer last reached us from, and on which of our sockets (RFC 7296 2.11: answer and send
+    /// there). Only the initiator moves the path to the NAT-T ports (RFC 7296 2.23); a responder follows.
+    /// </summary>
+    private Socket? _pathSocket;
+    private IPEndPoint? _pathRemote;
+
     private UdpIkeHost(IkeSessionConfig config, IkeServices services, bool initiator)
     {
         _config = config;
@@ -132,7 +139,7 @@ public sealed class UdpIkeHost : IAsyncDisposable
                 }
                 if (session is null) { Interlocked.Increment(ref _dropped); continue; }
                 session.HandleDatagram(ike, viaNatT);
-                Flush();
+                if (Flush()) (_pathSocket, _pathRemote) = (socket, (IPEndPoint)received.RemoteEndPoint);
             }
             _wake.Release();
         }
@@ -159,23 +166,25 @@ public sealed class UdpIkeHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends the session's datagrams and records its events. Called under the lock.</summary>
-    private void Flush()
+    /// <summary>
+    /// Sends the session's datagrams and records its events. Called under the lock. Returns false when
+    /// the session dropped the input it was just given (so its source must not become the path).
+    /// </summary>
+    private bool Flush()
     {
-        if (_session is null) return;
+        if (_session is null) return false;
+        var accepted = true;
         foreach (var output in _session.TakeOutputs())
         {
             switch (output)
             {
-                case SendDatagram { NatTraversal: true } d:
-                    _natT.SendTo(NonEspMarker.Prepend(d.Data.Span), new IPEndPoint(_session.Config.RemoteEndpoint.Address, _session.Config.RemoteNatTraversalPort));
-                    break;
-                case SendDatagram d when _session.Config.RemoteEndpoint.Port != 500:
-                    // strongSwan off port 500 expects the non-ESP marker on every IKE message, IKE port included.
-                    _ike.SendTo(NonEspMarker.Prepend(d.Data.Span), _session.Config.RemoteEndpoint);
-                    break;
                 case SendDatagram d:
-                    _ike.SendTo(d.Data.Span, SocketFlags.None, _session.Config.RemoteEndpoint);
+                    Send(d);
+                    break;
+                case IkeMessageDropped e:
+                    accepted = false;
+                    _events.Add(e);
+                    EventRaised?.Invoke(e);
                     break;
                 case IkeEvent e:
                     _events.Add(e);
@@ -183,6 +192,26 @@ public sealed class UdpIkeHost : IAsyncDisposable
                     break;
             }
         }
+        return accepted;
+    }
+
+    private void Send(SendDatagram datagram)
+    {
+        var config = _session!.Config;
+        Socket socket;
+        IPEndPoint remote;
+        if (_pathRemote is null || (datagram.NatTraversal && _initiator && _pathSocket != _natT))
+        {
+            (socket, remote) = datagram.NatTraversal
+                ? (_natT, new IPEndPoint(config.RemoteEndpoint.Address, config.RemoteNatTraversalPort))
+                : (_ike, config.RemoteEndpoint);
+        }
+        else (socket, remote) = (_pathSocket!, _pathRemote);
+
+        // RFC 3948 2.2: the marker on the NAT-T port. strongSwan off port 500 expects it on every IKE
+        // message, its IKE port included, so it goes on whenever the peer's port is not 500.
+        if (socket == _natT || remote.Port != 500) socket.SendTo(NonEspMarker.Prepend(datagram.Data.Span), remote);
+        else socket.SendTo(datagram.Data.Span, SocketFlags.None, remote);
     }
 
     private static Socket Bind(IPEndPoint endpoint)
