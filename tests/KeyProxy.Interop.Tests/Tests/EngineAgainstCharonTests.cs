@@ -207,4 +207,40 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
         }
         catch (Exception) { output.WriteLine(s.Charon.Describe()); throw; }
     }
+
+    [Theory]
+    [InlineData("x25519-gcm")]
+    [InlineData("modp2048-cbc")]
+    public async Task Capture_of_our_exchanges_decodes_and_decrypts_without_malformed_packets(string suite)
+    {
+        await using var s = await StartCharon(suite, certificates: false, charonInitiates: false);
+        TsharkReport report;
+        await using (var capture = await TsharkCapture.StartAsync([s.Ports[0], s.Ports[1], s.Charon.IkePort, s.Charon.NatTPort], ct: Ct))
+        {
+            await using var host = UdpIkeHost.StartInitiator(s.Config);
+            try
+            {
+                var (ours, _, _) = await AssertCharonReports(s, host);
+                host.Command(x => x.RekeyChildSa(ours.InboundSpi));
+                await host.WaitForAsync<ChildSaRekeyed>();
+                await s.Charon.WaitForNoChildSaAsync(c => c.SpiIn == ours.OutboundSpi, ct: Ct);
+                host.Command(x => x.Delete());
+                await host.WaitForAsync<IkeSaClosed>();
+                await s.Charon.WaitForNoIkeSaAsync(ct: Ct);
+            }
+            catch (Exception) { output.WriteLine(s.Charon.Describe()); throw; }
+            // charon logs the IKE SA keys (LogKeys), which are the ones our engine derived: they decrypt our messages too.
+            report = await capture.AnalyzeAsync(s.Charon.GetIkeKeys(), ct: Ct);
+        }
+        output.WriteLine(report.Summary);
+        Assert.False(report.HasMalformed, report.Summary);
+        Assert.Equal(["IKE_SA_INIT", "IKE_SA_INIT", "IKE_AUTH", "IKE_AUTH"], report.Exchanges.Take(4));
+        Assert.Contains("CREATE_CHILD_SA", report.Exchanges);
+        Assert.Contains("INFORMATIONAL", report.Exchanges);
+        Assert.All(report.IkeMessages.Where(m => m.Exchange != "IKE_SA_INIT"), m => Assert.True(m.Decrypted, m.ToString()));
+        var authRequest = report.IkeMessages.First(m => m.Exchange == "IKE_AUTH" && !m.IsResponse);
+        Assert.True(authRequest.FromInitiator);
+        Assert.Equal(s.Ports[1], authRequest.SourcePort); // our initiator moved to its NAT-T port (RFC 7296 2.23)
+        foreach (var payload in new[] { "IDi", "IDr", "AUTH", "SA", "TSi", "TSr" }) Assert.Contains(payload, authRequest.Payloads);
+    }
 }
