@@ -51,11 +51,11 @@ internal sealed class DhCommand : IBenchmarkCommand
             foreach (var provider in providers.Where(p => p.Supports(group)))
             {
                 CheckAgreement(provider, group);
-                var keygen = Measure(seconds, threads, () => provider.Create(group).Dispose());
+                var keygen = Throughput.Measure(seconds, threads, () => provider.Create(group).Dispose());
                 using var fixedPair = provider.Create(group);
                 var peer = PeerPublicKey(group);
-                var derive = Measure(seconds, threads, () => fixedPair.DeriveSharedSecret(peer));
-                var both = Measure(seconds, threads, () =>
+                var derive = Throughput.Measure(seconds, threads, () => fixedPair.DeriveSharedSecret(peer));
+                var both = Throughput.Measure(seconds, threads, () =>
                 {
                     using var pair = provider.Create(group);
                     pair.DeriveSharedSecret(peer);
@@ -113,34 +113,4 @@ internal sealed class DhCommand : IBenchmarkCommand
         }
     }
 
-    /// <summary>Operations per second of <paramref name="operation"/> over all threads, after a short warm-up.</summary>
-    private static double Measure(double seconds, int threads, Action operation)
-    {
-        var warmup = Stopwatch.StartNew();
-        while (warmup.Elapsed.TotalSeconds < Math.Min(0.3, seconds / 4))
-        {
-            operation();
-        }
-
-        var counts = new long[threads];
-        var stopwatch = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
-        {
-            long n = 0;
-            while (stopwatch.Elapsed.TotalSeconds < seconds)
-            {
-                for (var i = 0; i < 8; i++)
-                {
-                    operation();
-                }
-
-                n += 8;
-            }
-
-            counts[t] = n;
-        })).ToList();
-        workers.ForEach(w => w.Start());
-        workers.ForEach(w => w.Join());
-        return counts.Sum() / stopwatch.Elapsed.TotalSeconds;
-    }
 }
