@@ -21,12 +21,14 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
     private static readonly EspSuite EspGcm = new(EncryptionAlgorithm.AesGcm16, 128, IntegrityAlgorithm.None, EsnMode.NoEsn);
     private static readonly EspSuite EspCbc = new(EncryptionAlgorithm.AesCbc, 256, IntegrityAlgorithm.HmacSha2_256_128, EsnMode.NoEsn);
 
-    public static TheoryData<string, bool> Matrix() => new()
+    /// <summary>Suite and authentication: "psk", or certificates with "ecdsa" (P-256) or "rsa" (2048) keys on both sides.</summary>
+    public static TheoryData<string, string> Matrix() => new()
     {
-        { "x25519-gcm", false },
-        { "modp2048-cbc", false },
-        { "x25519-gcm", true },
-        { "modp2048-cbc", true },
+        { "x25519-gcm", "psk" },
+        { "modp2048-cbc", "psk" },
+        { "x25519-gcm", "ecdsa" },
+        { "modp2048-cbc", "ecdsa" },
+        { "x25519-gcm", "rsa" },
     };
 
     private static (IkeSuite Ike, EspSuite Esp, string CharonIke, string CharonEsp) Suite(string name) => name switch
@@ -46,8 +48,10 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<Setup> StartCharon(string suite, bool certificates, bool charonInitiates)
+    private static async Task<Setup> StartCharon(string suite, string auth, bool charonInitiates)
     {
+        var certificates = auth != "psk";
+        var keyType = auth == "rsa" ? TestKeyType.Rsa2048 : TestKeyType.EcdsaP256;
         var (ike, esp, charonIke, charonEsp) = Suite(suite);
         var ports = PortAllocator.AllocateBlock(2);
         var ourId = "engine.keyproxy.test";
@@ -56,6 +60,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
             IkeProposals = charonIke,
             EspProposals = charonEsp,
             Auth = certificates ? PeerAuth.PublicKey : PeerAuth.Psk,
+            KeyType = keyType,
             RemoteId = ourId,
             RemoteAddress = charonInitiates ? "127.0.0.1" : "%any",
             RemotePort = charonInitiates ? ports[0] : null,
@@ -68,7 +73,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
         IkeIdentity localId;
         if (certificates)
         {
-            credential = charon.Pki!.Issue(ourId);
+            credential = charon.Pki!.Issue(ourId, keyType);
             local = new CertificateCredential(credential.Certificate);
             peer = PeerAuthentication.WithTrustAnchors([charon.Pki.CaCertificate]);
             localId = IkeIdentity.Fqdn(ourId);
@@ -117,9 +122,9 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Matrix))]
-    public async Task Our_initiator_against_charon_responder(string suite, bool certificates)
+    public async Task Our_initiator_against_charon_responder(string suite, string auth)
     {
-        await using var s = await StartCharon(suite, certificates, charonInitiates: false);
+        await using var s = await StartCharon(suite, auth, charonInitiates: false);
         await using var host = UdpIkeHost.StartInitiator(s.Config);
         try
         {
@@ -132,9 +137,9 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Matrix))]
-    public async Task Charon_initiator_against_our_responder(string suite, bool certificates)
+    public async Task Charon_initiator_against_our_responder(string suite, string auth)
     {
-        await using var s = await StartCharon(suite, certificates, charonInitiates: true);
+        await using var s = await StartCharon(suite, auth, charonInitiates: true);
         await using var host = UdpIkeHost.StartResponder(s.Config);
         try
         {
@@ -149,7 +154,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
     [InlineData(true)]
     public async Task Rekeys_and_deletes_from_our_side(bool weInitiate)
     {
-        await using var s = await StartCharon("x25519-gcm", certificates: false, charonInitiates: !weInitiate);
+        await using var s = await StartCharon("x25519-gcm", auth: "psk", charonInitiates: !weInitiate);
         await using var host = weInitiate ? UdpIkeHost.StartInitiator(s.Config) : UdpIkeHost.StartResponder(s.Config);
         try
         {
@@ -182,7 +187,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
     [Fact]
     public async Task Rekeys_and_deletes_from_charons_side()
     {
-        await using var s = await StartCharon("modp2048-cbc", certificates: false, charonInitiates: false);
+        await using var s = await StartCharon("modp2048-cbc", auth: "psk", charonInitiates: false);
         await using var host = UdpIkeHost.StartInitiator(s.Config);
         try
         {
@@ -213,7 +218,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
     [InlineData("modp2048-cbc")]
     public async Task Capture_of_our_exchanges_decodes_and_decrypts_without_malformed_packets(string suite)
     {
-        await using var s = await StartCharon(suite, certificates: false, charonInitiates: false);
+        await using var s = await StartCharon(suite, auth: "psk", charonInitiates: false);
         TsharkReport report;
         await using (var capture = await TsharkCapture.StartAsync([s.Ports[0], s.Ports[1], s.Charon.IkePort, s.Charon.NatTPort], ct: Ct))
         {
