@@ -15,10 +15,10 @@ public sealed class EnginePair
     private readonly IkeSessionConfig _responderConfig;
     private readonly IkeServices _services;
 
-    public EnginePair(IkeSessionConfig initiatorConfig, IkeSessionConfig responderConfig, int seed = 1)
+    public EnginePair(IkeSessionConfig initiatorConfig, IkeSessionConfig responderConfig, int seed = 1, DateTimeOffset? start = null)
     {
         _random = new Random(seed);
-        Clock = new ManualClock();
+        Clock = start is { } at ? new ManualClock(at) : new ManualClock();
         _services = new IkeServices(Clock, SecureRandomSource.Instance, KeyProxy.Ike.Crypto.DefaultKeyExchangeProvider.Instance);
         _responderConfig = responderConfig;
         Initiator = IkeSession.CreateInitiator(initiatorConfig, _services);
