@@ -60,6 +60,28 @@ public sealed class UdpIkeHost : IAsyncDisposable
     /// <summary>Raised (on a socket thread) for every event, in order.</summary>
     public event Action<IkeEvent>? EventRaised;
 
+    /// <summary>
+    /// ESP in UDP (RFC 3948) that arrived on the NAT-T socket, with its source; raised on the
+    /// receive loop. Without a handler such datagrams are counted as dropped.
+    /// </summary>
+    public event Action<ReadOnlyMemory<byte>, IPEndPoint>? EspReceived;
+
+    /// <summary>
+    /// Sends an ESP packet (RFC 3948 UDP encapsulation: no marker) from the NAT-T socket to the
+    /// peer's current NAT-T path, where the IKE SA's NAT-T traffic goes.
+    /// </summary>
+    public void SendEsp(ReadOnlySpan<byte> espPacket)
+    {
+        IPEndPoint remote;
+        lock (_gate)
+        {
+            remote = _pathSocket == _natT && _pathRemote is not null
+                ? _pathRemote
+                : new IPEndPoint(_config.RemoteEndpoint.Address, _session?.Config.RemoteNatTraversalPort ?? _config.RemoteNatTraversalPort);
+        }
+        _natT.SendTo(espPacket, SocketFlags.None, remote);
+    }
+
     /// <summary>The current session (null for a responder that has seen no IKE_SA_INIT).</summary>
     public IkeSession? Session { get { lock (_gate) return _session; } }
 
@@ -125,7 +147,10 @@ public sealed class UdpIkeHost : IAsyncDisposable
             }
             if (natTraversal && !NonEspMarker.TryStrip(datagram, out ike))
             {
-                Interlocked.Increment(ref _dropped); // ESP or a NAT-T keepalive: not ours to handle here
+                // RFC 3948 2.2: not IKE, so ESP (a 1-byte 0xFF is a NAT-keepalive): the data plane's, if there is one.
+                var esp = EspReceived;
+                if (esp is not null && datagram.Length > 1) esp(datagram, (IPEndPoint)received.RemoteEndPoint);
+                else Interlocked.Increment(ref _dropped);
                 continue;
             }
             lock (_gate)

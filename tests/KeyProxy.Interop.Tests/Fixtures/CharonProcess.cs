@@ -49,7 +49,8 @@ internal sealed class CharonProcess
     /// <summary>What the watchdog shell and charon wrote to stdout/stderr (normally nothing).</summary>
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    public static CharonProcess Start(string workDirectory, string strongswanConfPath)
+    /// <param name="networkNamespace">Run charon inside this namespace (<c>ip netns exec</c>); null: this host's.</param>
+    public static CharonProcess Start(string workDirectory, string strongswanConfPath, string? networkNamespace = null)
     {
         EnsureInitialized();
         if (!File.Exists(CharonBinary))
@@ -71,6 +72,8 @@ internal sealed class CharonProcess
             UseShellExecute = false,
             WorkingDirectory = workDirectory,
         };
+        if (networkNamespace is not null)
+            foreach (var a in new[] { "ip", "netns", "exec", networkNamespace }) psi.ArgumentList.Add(a);
         foreach (var a in new[] { "unshare", "--mount", "--propagation", "private", "sh", "-c", script }) psi.ArgumentList.Add(a);
         psi.Environment["STRONGSWAN_CONF"] = strongswanConfPath;
         psi.Environment["KPX_DIR"] = workDirectory;

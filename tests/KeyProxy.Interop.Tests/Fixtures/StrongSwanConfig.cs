@@ -32,7 +32,7 @@ public static class StrongSwanConfig
               load = {{CharonPlugins}}
               install_routes = no
               install_virtual_ip = no
-              interfaces_use = lo
+              interfaces_use = {{o.Namespace?.NamespaceInterface ?? "lo"}}
               retransmit_timeout = {{o.RetransmitTimeout.ToString(CultureInfo.InvariantCulture)}}
               retransmit_tries = {{o.RetransmitTries}}
               plugins {

@@ -145,6 +145,8 @@ public sealed class StrongSwanPeer : IAsyncDisposable
     public static async Task<StrongSwanPeer> StartAsync(StrongSwanPeerOptions? options = null, CancellationToken ct = default)
     {
         options ??= new StrongSwanPeerOptions();
+        if (options.Namespace is { } ns && options.ListenAddress.Equals(IPAddress.Loopback))
+            options = options with { ListenAddress = ns.NamespaceAddress };
         PortLease? ports = null;
         if (options.IkePort is null || options.NatTPort is null)
         {
@@ -188,7 +190,7 @@ public sealed class StrongSwanPeer : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(dir, "strongswan.conf"), strongswanConf, ct);
         await File.WriteAllTextAsync(Path.Combine(swanctlDir, "swanctl.conf"), swanctlConf, ct);
 
-        var process = CharonProcess.Start(dir, Path.Combine(dir, "strongswan.conf"));
+        var process = CharonProcess.Start(dir, Path.Combine(dir, "strongswan.conf"), options.Namespace?.Name);
         var peer = new StrongSwanPeer(options, process, ports, localId, pki, ownsPki, credential, ownsCredential, strongswanConf, swanctlConf);
         try
         {

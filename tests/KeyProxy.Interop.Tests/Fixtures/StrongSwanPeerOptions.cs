@@ -45,6 +45,13 @@ public sealed record StrongSwanPeerOptions
     /// </summary>
     public IPAddress ListenAddress { get; init; } = IPAddress.Loopback;
 
+    /// <summary>
+    /// Run charon in this network namespace (its ipsec0 and routes stay there, so ESP data really
+    /// crosses its userspace ESP). <see cref="ListenAddress"/> then defaults to the namespace's
+    /// veth address, and charon uses only that interface.
+    /// </summary>
+    public NetworkNamespace? Namespace { get; init; }
+
     /// <summary><c>charon.port</c>; null allocates one from <see cref="PortAllocator"/>.</summary>
     public int? IkePort { get; init; }
 
