@@ -56,10 +56,12 @@ public readonly ref struct IpPacket
     public static PacketError TryReadV4(ReadOnlySpan<byte> data, out IpPacket packet)
     {
         packet = default;
-        if (data.Length < Ipv4Header.MinSize)
+        if (data.IsEmpty)
             return PacketError.Truncated;
         if (data[0] >> 4 != 4)
             return PacketError.BadVersion;
+        if (data.Length < Ipv4Header.MinSize)
+            return PacketError.Truncated;
         int headerLength = (data[0] & 0x0F) * 4;
         if (headerLength < Ipv4Header.MinSize || headerLength > data.Length)
             return PacketError.BadHeaderLength;
@@ -90,10 +92,12 @@ public readonly ref struct IpPacket
     public static PacketError TryReadV6(ReadOnlySpan<byte> data, out IpPacket packet)
     {
         packet = default;
-        if (data.Length < Ipv6Header.Size)
+        if (data.IsEmpty)
             return PacketError.Truncated;
         if (data[0] >> 4 != 6)
             return PacketError.BadVersion;
+        if (data.Length < Ipv6Header.Size)
+            return PacketError.Truncated;
         int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(data[Ipv6Header.PayloadLengthOffset..]);
         if (payloadLength > data.Length - Ipv6Header.Size)
             return PacketError.BadLength;
