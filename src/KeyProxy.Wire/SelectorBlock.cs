@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net;
-using System.Net.Sockets;
 using KeyProxy.Ike.Messages;
 
 namespace KeyProxy.Wire;

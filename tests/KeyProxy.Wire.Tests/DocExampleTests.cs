@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using KeyProxy.Wire.Access;
@@ -80,5 +81,36 @@ public partial class DocExampleTests
             Assert.Equal(PacketError.None, IpPacket.TryRead(all[name], out var ip));
             Assert.Equal(PacketError.None, UdpDatagram.TryRead(ip, out _));
         }
+    }
+
+    /// <summary>
+    /// The documented constructions, applied by hand with the platform primitives (not through the library's
+    /// sealer, opener or proof helpers), reproduce the examples.
+    /// </summary>
+    [Fact]
+    public void DocumentedConstructionsHoldForTheExamples()
+    {
+        var all = Examples.All();
+
+        // key transfer: AAD = bytes 0..39, nonce = bytes 40..51, tag = last 16 bytes, key = delivery key
+        var sealedDelete = all["sa-delete-sealed"];
+        var plaintext = new byte[sealedDelete.Length - 52 - 16];
+        using (var gcm = new AesGcm(Examples.DeliveryKey, 16))
+            gcm.Decrypt(sealedDelete.AsSpan(40, 12), sealedDelete.AsSpan(52, plaintext.Length), sealedDelete.AsSpan(^16), plaintext, sealedDelete.AsSpan(0, 40));
+        Assert.Equal(Hex.Of(all["sa-delete-plaintext"]), Hex.Of(plaintext));
+
+        // attach proof = HMAC(attach key, label || type || length || identity || handset nonce || edge nonce)
+        byte[] identity = [1, 22, .. "alice@keyproxy.example"u8];
+        byte[] nonces = [.. Enumerable.Range(0, 32).Select(i => (byte)i)];
+        var attachProof = HMACSHA256.HashData(Examples.AttachKey, (byte[])[.. "KeyProxy attach v1"u8, .. identity, .. nonces]);
+        Assert.Equal(Hex.Of(attachProof), Hex.Of(all["attach-response"].AsSpan(^32)));
+
+        // network proof = HMAC(attach key, label || nonces || tunnel id || family 4 || address)
+        var acceptProof = HMACSHA256.HashData(Examples.AttachKey, (byte[])[.. "KeyProxy accept v1"u8, .. nonces, 0, 0, 1, 1, 4, 10, 45, 0, 2]);
+        Assert.Equal(Hex.Of(acceptProof), Hex.Of(all["attach-accept"].AsSpan(^32)));
+
+        // detach proof = HMAC(delivery key, label || tunnel id)
+        var detachProof = HMACSHA256.HashData(Examples.DeliveryKey, (byte[])[.. "KeyProxy detach v1"u8, 0, 0, 1, 1]);
+        Assert.Equal(Hex.Of(detachProof), Hex.Of(all["detach"].AsSpan(8)));
     }
 }

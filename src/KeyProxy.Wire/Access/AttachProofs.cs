@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography;
-using KeyProxy.Wire.Ip;
 
 namespace KeyProxy.Wire.Access;
 
