@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. Installs what the tests need when it is missing:
-# strongSwan's charon and swanctl (interop peer), tshark (capture check), Azurite (storage tests).
+# strongSwan's charon and swanctl (interop peer), tshark (capture check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,9 +15,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
-
-# Azurite (Azure Table storage emulator) for the storage provider tests: npm install into the cache when missing.
-infra/azurite/azurite.sh install
+infra/azurite/azurite.sh install  # Azurite for the Azure Table storage tests, npm-installed into the user cache when missing
 
 # charon must not run from the system service: each test starts its own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet strongswan 2>/dev/null; then
