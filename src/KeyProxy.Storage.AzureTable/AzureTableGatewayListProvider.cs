@@ -46,23 +46,23 @@ public sealed class AzureTableGatewayListProvider : IGatewayListProvider
     public bool IsUpdatable => true;
 
     /// <summary>Builds the table client; the table itself is created by the silos.</summary>
-    public Task InitializeGatewayListProvider()
+    public Task InitializeGatewayListProviderAsync(CancellationToken cancellationToken = default)
     {
         _table = _options.CreateTableClient();
         return Task.CompletedTask;
     }
 
     /// <summary>Gateway URIs ("gwy.tcp://ip:port/generation") of the Active silos with a non-zero proxy port.</summary>
-    public async Task<IList<Uri>> GetGateways()
+    public async Task<IList<Uri>> GetGatewaysAsync(CancellationToken cancellationToken = default)
     {
         var table = _table ?? throw new InvalidOperationException(
-            $"{nameof(InitializeGatewayListProvider)} must be called before {nameof(GetGateways)}.");
+            $"{nameof(InitializeGatewayListProviderAsync)} must be called before {nameof(GetGatewaysAsync)}.");
         string filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {_partitionKey} and Status eq {nameof(SiloStatus.Active)} and ProxyPort gt {0}");
         var gateways = new List<Uri>();
         try
         {
-            await foreach (var row in table.QueryAsync<TableEntity>(filter, select: Columns).ConfigureAwait(false))
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, select: Columns, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 if (IPAddress.TryParse(row.GetString(MembershipColumns.Address), out IPAddress? address)
                     && row.GetInt32(MembershipColumns.ProxyPort) is int port and > 0 and <= 65535
@@ -83,4 +83,10 @@ public sealed class AzureTableGatewayListProvider : IGatewayListProvider
 
         return gateways;
     }
+
+    /// <inheritdoc />
+    public Task InitializeGatewayListProvider() => InitializeGatewayListProviderAsync();
+
+    /// <inheritdoc />
+    public Task<IList<Uri>> GetGateways() => GetGatewaysAsync();
 }

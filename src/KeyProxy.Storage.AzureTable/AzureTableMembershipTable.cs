@@ -24,7 +24,7 @@ public sealed class AzureTableMembershipTable : IMembershipTable
     private readonly string _partitionKey;
     private TableClient? _table;
 
-    /// <summary>Creates the table object for <paramref name="clusterId"/>; nothing is sent before <see cref="InitializeMembershipTable"/>.</summary>
+    /// <summary>Creates the table object for <paramref name="clusterId"/>; nothing is sent before <see cref="InitializeMembershipTableAsync"/>.</summary>
     public AzureTableMembershipTable(AzureTableClusteringOptions options, string clusterId, ILogger<AzureTableMembershipTable>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -39,13 +39,13 @@ public sealed class AzureTableMembershipTable : IMembershipTable
     public string ClusterId { get; }
 
     private TableClient Table => _table ?? throw new InvalidOperationException(
-        $"{nameof(InitializeMembershipTable)} must be called before the membership table is used.");
+        $"{nameof(InitializeMembershipTableAsync)} must be called before the membership table is used.");
 
     /// <summary>Creates the table when missing and, if asked, the version row (version 0) when missing.</summary>
-    public async Task InitializeMembershipTable(bool tryInitTableVersion)
+    public async Task InitializeMembershipTableAsync(bool tryInitTableVersion, CancellationToken cancellationToken = default)
     {
         var table = _options.CreateTableClient();
-        await table.CreateIfNotExistsAsync().ConfigureAwait(false);
+        await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         _table = table;
         if (!tryInitTableVersion)
         {
@@ -54,7 +54,7 @@ public sealed class AzureTableMembershipTable : IMembershipTable
 
         try
         {
-            await table.AddEntityAsync(MembershipColumns.VersionRow(_partitionKey, 0)).ConfigureAwait(false);
+            await table.AddEntityAsync(MembershipColumns.VersionRow(_partitionKey, 0), cancellationToken).ConfigureAwait(false);
             _logger.LogInformation("Created the version row of cluster {ClusterId} in table {Table}", ClusterId, _options.TableName);
         }
         catch (RequestFailedException e) when (e.Status == 409)
@@ -64,7 +64,7 @@ public sealed class AzureTableMembershipTable : IMembershipTable
     }
 
     /// <summary>Deletes the whole partition of <paramref name="clusterId"/>, in batches within that partition.</summary>
-    public async Task DeleteMembershipTableEntries(string clusterId)
+    public async Task DeleteMembershipTableEntriesAsync(string clusterId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(clusterId);
         string pk = AzureTableKeys.Escape(clusterId);
@@ -72,7 +72,7 @@ public sealed class AzureTableMembershipTable : IMembershipTable
         try
         {
             await foreach (var row in Table.QueryAsync<TableEntity>(
-                TableClient.CreateQueryFilter($"PartitionKey eq {pk}"), select: ["RowKey"]).ConfigureAwait(false))
+                TableClient.CreateQueryFilter($"PartitionKey eq {pk}"), select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 keys.Add(row.RowKey);
             }
@@ -92,14 +92,14 @@ public sealed class AzureTableMembershipTable : IMembershipTable
 
             try
             {
-                await Table.SubmitTransactionAsync(batch).ConfigureAwait(false);
+                await Table.SubmitTransactionAsync(batch, cancellationToken).ConfigureAwait(false);
             }
             catch (RequestFailedException e) when (e.Status == 404)
             {
                 // Someone deleted part of it concurrently; delete the rest one by one.
                 foreach (var action in batch)
                 {
-                    await DeleteIgnoringMissing(action.Entity.PartitionKey, action.Entity.RowKey, ETag.All).ConfigureAwait(false);
+                    await DeleteIgnoringMissing(action.Entity.PartitionKey, action.Entity.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -109,9 +109,9 @@ public sealed class AzureTableMembershipTable : IMembershipTable
     /// Deletes the rows of silos that are not Active and have said nothing (start, IAmAlive, suspicion)
     /// since <paramref name="beforeDate"/>. Each delete carries the row's ETag, so a concurrently updated row stays.
     /// </summary>
-    public async Task CleanupDefunctSiloEntries(DateTimeOffset beforeDate)
+    public async Task CleanupDefunctSiloEntriesAsync(DateTimeOffset beforeDate, CancellationToken cancellationToken = default)
     {
-        var rows = await ReadRows(TableClient.CreateQueryFilter($"PartitionKey eq {_partitionKey}")).ConfigureAwait(false);
+        var rows = await ReadRows(TableClient.CreateQueryFilter($"PartitionKey eq {_partitionKey}"), cancellationToken).ConfigureAwait(false);
         int removed = 0;
         foreach (var row in rows)
         {
@@ -123,7 +123,7 @@ public sealed class AzureTableMembershipTable : IMembershipTable
                 continue;
             }
 
-            if (await DeleteIgnoringMissing(row.PartitionKey, row.RowKey, row.ETag).ConfigureAwait(false))
+            if (await DeleteIgnoringMissing(row.PartitionKey, row.RowKey, row.ETag, cancellationToken).ConfigureAwait(false))
             {
                 removed++;
             }
@@ -136,20 +136,20 @@ public sealed class AzureTableMembershipTable : IMembershipTable
     }
 
     /// <summary>The row of <paramref name="key"/> (if any) and the table version, read together.</summary>
-    public Task<MembershipTableData> ReadRow(SiloAddress key)
+    public Task<MembershipTableData> ReadRowAsync(SiloAddress key, CancellationToken cancellationToken = default)
     {
         string rk = MembershipColumns.RowKey(key);
         string filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {_partitionKey} and (RowKey eq {MembershipColumns.VersionRowKey} or RowKey eq {rk})");
-        return ReadSnapshot(filter);
+        return ReadSnapshot(filter, cancellationToken);
     }
 
     /// <summary>Every silo row and the table version, as one consistent snapshot.</summary>
-    public Task<MembershipTableData> ReadAll() =>
-        ReadSnapshot(TableClient.CreateQueryFilter($"PartitionKey eq {_partitionKey}"));
+    public Task<MembershipTableData> ReadAllAsync(CancellationToken cancellationToken = default) =>
+        ReadSnapshot(TableClient.CreateQueryFilter($"PartitionKey eq {_partitionKey}"), cancellationToken);
 
     /// <summary>Adds the silo row and moves the version row to <paramref name="tableVersion"/> in one transaction.</summary>
-    public async Task<bool> InsertRow(MembershipEntry entry, TableVersion tableVersion)
+    public async Task<bool> InsertRowAsync(MembershipEntry entry, TableVersion tableVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(tableVersion);
@@ -163,14 +163,14 @@ public sealed class AzureTableMembershipTable : IMembershipTable
             new(TableTransactionActionType.Add, MembershipColumns.ToEntity(_partitionKey, entry)),
             VersionUpdate(tableVersion),
         };
-        return await TrySubmit(batch, "insert", entry.SiloAddress, tableVersion).ConfigureAwait(false);
+        return await TrySubmit(batch, "insert", entry.SiloAddress, tableVersion, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Replaces the silo row (if its ETag is still <paramref name="etag"/>) and moves the version row to
     /// <paramref name="tableVersion"/> (if its ETag is still the given one), in one transaction.
     /// </summary>
-    public async Task<bool> UpdateRow(MembershipEntry entry, string etag, TableVersion tableVersion)
+    public async Task<bool> UpdateRowAsync(MembershipEntry entry, string etag, TableVersion tableVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(tableVersion);
@@ -184,27 +184,52 @@ public sealed class AzureTableMembershipTable : IMembershipTable
             new(TableTransactionActionType.UpdateReplace, MembershipColumns.ToEntity(_partitionKey, entry), new ETag(etag)),
             VersionUpdate(tableVersion),
         };
-        return await TrySubmit(batch, "update", entry.SiloAddress, tableVersion).ConfigureAwait(false);
+        return await TrySubmit(batch, "update", entry.SiloAddress, tableVersion, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Merges only the IAmAlive column, without ETag check; the version row is left alone.</summary>
-    public async Task UpdateIAmAlive(MembershipEntry entry)
+    public async Task UpdateIAmAliveAsync(MembershipEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        await Table.UpdateEntityAsync(MembershipColumns.IAmAliveOnly(_partitionKey, entry), ETag.All, TableUpdateMode.Merge)
+        await Table.UpdateEntityAsync(MembershipColumns.IAmAliveOnly(_partitionKey, entry), ETag.All, TableUpdateMode.Merge, cancellationToken)
             .ConfigureAwait(false);
     }
+
+    /// <inheritdoc />
+    public Task InitializeMembershipTable(bool tryInitTableVersion) => InitializeMembershipTableAsync(tryInitTableVersion);
+
+    /// <inheritdoc />
+    public Task DeleteMembershipTableEntries(string clusterId) => DeleteMembershipTableEntriesAsync(clusterId);
+
+    /// <inheritdoc />
+    public Task CleanupDefunctSiloEntries(DateTimeOffset beforeDate) => CleanupDefunctSiloEntriesAsync(beforeDate);
+
+    /// <inheritdoc />
+    public Task<MembershipTableData> ReadRow(SiloAddress key) => ReadRowAsync(key);
+
+    /// <inheritdoc />
+    public Task<MembershipTableData> ReadAll() => ReadAllAsync();
+
+    /// <inheritdoc />
+    public Task<bool> InsertRow(MembershipEntry entry, TableVersion tableVersion) => InsertRowAsync(entry, tableVersion);
+
+    /// <inheritdoc />
+    public Task<bool> UpdateRow(MembershipEntry entry, string etag, TableVersion tableVersion) => UpdateRowAsync(entry, etag, tableVersion);
+
+    /// <inheritdoc />
+    public Task UpdateIAmAlive(MembershipEntry entry) => UpdateIAmAliveAsync(entry);
 
     private TableTransactionAction VersionUpdate(TableVersion tableVersion) =>
         new(TableTransactionActionType.UpdateReplace,
             MembershipColumns.VersionRow(_partitionKey, tableVersion.Version),
             new ETag(tableVersion.VersionEtag));
 
-    private async Task<bool> TrySubmit(List<TableTransactionAction> batch, string what, SiloAddress silo, TableVersion version)
+    private async Task<bool> TrySubmit(
+        List<TableTransactionAction> batch, string what, SiloAddress silo, TableVersion version, CancellationToken cancellationToken)
     {
         try
         {
-            await Table.SubmitTransactionAsync(batch).ConfigureAwait(false);
+            await Table.SubmitTransactionAsync(batch, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
@@ -215,11 +240,11 @@ public sealed class AzureTableMembershipTable : IMembershipTable
         }
     }
 
-    private async Task<bool> DeleteIgnoringMissing(string pk, string rk, ETag etag)
+    private async Task<bool> DeleteIgnoringMissing(string pk, string rk, ETag etag, CancellationToken cancellationToken)
     {
         try
         {
-            await Table.DeleteEntityAsync(pk, rk, etag).ConfigureAwait(false);
+            await Table.DeleteEntityAsync(pk, rk, etag, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
@@ -228,10 +253,10 @@ public sealed class AzureTableMembershipTable : IMembershipTable
         }
     }
 
-    private async Task<List<TableEntity>> ReadRows(string filter)
+    private async Task<List<TableEntity>> ReadRows(string filter, CancellationToken cancellationToken)
     {
         var rows = new List<TableEntity>();
-        await foreach (var row in Table.QueryAsync<TableEntity>(filter).ConfigureAwait(false))
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             rows.Add(row);
         }
@@ -244,13 +269,13 @@ public sealed class AzureTableMembershipTable : IMembershipTable
     /// result into pages, the version row (which sorts first) is read again afterwards: an unchanged ETag proves
     /// no insert or update committed meanwhile; otherwise the read is repeated.
     /// </summary>
-    private async Task<MembershipTableData> ReadSnapshot(string filter)
+    private async Task<MembershipTableData> ReadSnapshot(string filter, CancellationToken cancellationToken)
     {
         for (int attempt = 0; attempt < MaxSnapshotAttempts; attempt++)
         {
             var rows = new List<TableEntity>();
             int pages = 0;
-            await foreach (var page in Table.QueryAsync<TableEntity>(filter).AsPages().ConfigureAwait(false))
+            await foreach (var page in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).AsPages().ConfigureAwait(false))
             {
                 pages++;
                 rows.AddRange(page.Values);
@@ -282,7 +307,7 @@ public sealed class AzureTableMembershipTable : IMembershipTable
 
             if (pages > 1)
             {
-                var again = await Table.GetEntityIfExistsAsync<TableEntity>(_partitionKey, MembershipColumns.VersionRowKey).ConfigureAwait(false);
+                var again = await Table.GetEntityIfExistsAsync<TableEntity>(_partitionKey, MembershipColumns.VersionRowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
                 if (!again.HasValue || again.Value!.ETag != versionRow.ETag)
                 {
                     continue;

@@ -7,6 +7,8 @@ namespace KeyProxy.Storage.AzureTable.Tests;
 /// <summary>Membership table semantics against Azurite, after Orleans' MembershipTableTestsBase.</summary>
 public sealed class MembershipTableTests(AzuriteFixture azurite)
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     private static int s_generation = Environment.TickCount & 0xFFFF;
 
     private AzureTableClusteringOptions Options(string? table = null) => new()
@@ -18,7 +20,7 @@ public sealed class MembershipTableTests(AzuriteFixture azurite)
     private async Task<AzureTableMembershipTable> NewTable(string? clusterId = null, AzureTableClusteringOptions? options = null)
     {
         var table = new AzureTableMembershipTable(options ?? Options(), clusterId ?? "cluster-" + Guid.NewGuid());
-        await table.InitializeMembershipTable(true);
+        await table.InitializeMembershipTableAsync(true, Ct);
         return table;
     }
 
@@ -65,27 +67,27 @@ public sealed class MembershipTableTests(AzuriteFixture azurite)
         var first = await NewTable(cluster, options);
         var second = await NewTable(cluster, options);
 
-        var data = await second.ReadAll();
+        var data = await second.ReadAllAsync(Ct);
 
         Assert.Empty(data.Members);
         Assert.Equal(0, data.Version.Version);
         Assert.False(string.IsNullOrEmpty(data.Version.VersionEtag));
-        Assert.Equal(data.Version, (await first.ReadAll()).Version);
+        Assert.Equal(data.Version, (await first.ReadAllAsync(Ct)).Version);
     }
 
     [Fact]
     public async Task Inserted_row_reads_back_with_every_field_its_etag_and_the_new_version()
     {
         var table = await NewTable("cluster/with#odd?chars\\" + Guid.NewGuid());
-        var empty = await table.ReadAll();
+        var empty = await table.ReadAllAsync(Ct);
         var entry = NewEntry();
         entry.AddSuspector(SiloAddress.New(IPAddress.Parse("10.0.0.7"), 11111, 42), entry.IAmAliveTime.AddSeconds(1));
         entry.AddSuspector(SiloAddress.New(IPAddress.IPv6Loopback, 11112, 43), entry.IAmAliveTime.AddSeconds(2));
 
-        Assert.True(await table.InsertRow(entry, empty.Version.Next()));
+        Assert.True(await table.InsertRowAsync(entry, empty.Version.Next(), Ct));
 
-        var row = await table.ReadRow(entry.SiloAddress);
-        var all = await table.ReadAll();
+        var row = await table.ReadRowAsync(entry.SiloAddress, Ct);
+        var all = await table.ReadAllAsync(Ct);
         var (read, etag) = Assert.Single(row.Members);
         Assert.Equal(entry.ToFullString(), read.ToFullString());
         Assert.Equal(entry.StartTime, read.StartTime);
@@ -102,7 +104,7 @@ public sealed class MembershipTableTests(AzuriteFixture azurite)
     public async Task ReadRow_of_an_unknown_silo_returns_no_member_and_the_version()
     {
         var table = await NewTable();
-        var data = await table.ReadRow(NewEntry().SiloAddress);
+        var data = await table.ReadRowAsync(NewEntry().SiloAddress, Ct);
         Assert.Empty(data.Members);
         Assert.Equal(0, data.Version.Version);
     }
@@ -111,16 +113,16 @@ public sealed class MembershipTableTests(AzuriteFixture azurite)
     public async Task Duplicate_insert_and_insert_with_a_stale_version_fail_without_side_effects()
     {
         var table = await NewTable();
-        var v0 = (await table.ReadAll()).Version;
+        var v0 = (await table.ReadAllAsync(Ct)).Version;
         var entry = NewEntry();
-        Assert.True(await table.InsertRow(entry, v0.Next()));
+        Assert.True(await table.InsertRowAsync(entry, v0.Next(), Ct));
 
-        Assert.False(await table.InsertRow(entry, v0.Next()));              // same row, old version
-        Assert.False(await table.InsertRow(NewEntry(), v0.Next()));         // new row, old version
-        var v1 = (await table.ReadAll()).Version;
-        Assert.False(await table.InsertRow(entry, v1.Next()));              // duplicate row, current version
+        Assert.False(await table.InsertRowAsync(entry, v0.Next(), Ct));              // same row, old version
+        Assert.False(await table.InsertRowAsync(NewEntry(), v0.Next(), Ct));         // new row, old version
+        var v1 = (await table.ReadAllAsync(Ct)).Version;
+        Assert.False(await table.InsertRowAsync(entry, v1.Next(), Ct));              // duplicate row, current version
 
-        var after = await table.ReadAll();
+        var after = await table.ReadAllAsync(Ct);
         Assert.Single(after.Members);
         Assert.Equal(v1, after.Version);
     }
@@ -130,36 +132,36 @@ public sealed class MembershipTableTests(AzuriteFixture azurite)
     {
         var table = await NewTable();
         var entry = NewEntry();
-        Assert.True(await table.InsertRow(entry, (await table.ReadAll()).Version.Next()));
-        var data = await table.ReadAll();
+        Assert.True(await table.InsertRow(entry, (await table.ReadAllAsync(Ct)).Version.Next()));
+        var data = await table.ReadAllAsync(Ct);
         string etag = data.Members[0].Item2;
 
         entry.Status = SiloStatus.Active;
-        Assert.False(await table.UpdateRow(entry, etag, new TableVersion(2, "W/\"datetime'2001-01-01T00%3A00%3A00Z'\"")));
-        Assert.False(await table.UpdateRow(entry, "W/\"datetime'2001-01-01T00%3A00%3A00Z'\"", data.Version.Next()));
-        var unchanged = await table.ReadAll();
+        Assert.False(await table.UpdateRowAsync(entry, etag, new TableVersion(2, "W/\"datetime'2001-01-01T00%3A00%3A00Z'\""), Ct));
+        Assert.False(await table.UpdateRowAsync(entry, "W/\"datetime'2001-01-01T00%3A00%3A00Z'\"", data.Version.Next(), Ct));
+        var unchanged = await table.ReadAllAsync(Ct);
         Assert.Equal(data.Version, unchanged.Version);
         Assert.Equal(etag, unchanged.Members[0].Item2);
         Assert.Equal(SiloStatus.Joining, unchanged.Members[0].Item1.Status);
 
-        Assert.True(await table.UpdateRow(entry, etag, data.Version.Next()));
-        var updated = await table.ReadAll();
+        Assert.True(await table.UpdateRowAsync(entry, etag, data.Version.Next(), Ct));
+        var updated = await table.ReadAllAsync(Ct);
         Assert.Equal(2, updated.Version.Version);
         Assert.Equal(SiloStatus.Active, updated.Members[0].Item1.Status);
         Assert.NotEqual(etag, updated.Members[0].Item2);
 
         // The old row etag and the old version are both stale now.
-        Assert.False(await table.UpdateRow(entry, etag, updated.Version.Next()));
-        Assert.False(await table.UpdateRow(entry, updated.Members[0].Item2, data.Version.Next()));
-        Assert.Equal(updated.Version, (await table.ReadAll()).Version);
+        Assert.False(await table.UpdateRowAsync(entry, etag, updated.Version.Next(), Ct));
+        Assert.False(await table.UpdateRowAsync(entry, updated.Members[0].Item2, data.Version.Next(), Ct));
+        Assert.Equal(updated.Version, (await table.ReadAllAsync(Ct)).Version);
     }
 
     [Fact]
     public async Task UpdateRow_of_a_missing_row_fails()
     {
         var table = await NewTable();
-        var data = await table.ReadAll();
-        Assert.False(await table.UpdateRow(NewEntry(), data.Version.VersionEtag, data.Version.Next()));
+        var data = await table.ReadAllAsync(Ct);
+        Assert.False(await table.UpdateRowAsync(NewEntry(), data.Version.VersionEtag, data.Version.Next(), Ct));
     }
 
     [Fact]
@@ -169,42 +171,42 @@ public sealed class MembershipTableTests(AzuriteFixture azurite)
         var table = await NewTable();
 
         // Racing inserts of different silos against the same version.
-        var v0 = (await table.ReadAll()).Version;
-        bool[] inserted = await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => table.InsertRow(NewEntry(), v0.Next())));
+        var v0 = (await table.ReadAllAsync(Ct)).Version;
+        bool[] inserted = await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => table.InsertRowAsync(NewEntry(), v0.Next(), Ct)));
         Assert.Equal(1, inserted.Count(x => x));
 
         // Racing updates of the same row from the same snapshot, several rounds.
         for (int round = 0; round < 4; round++)
         {
-            var snapshot = await table.ReadAll();
+            var snapshot = await table.ReadAllAsync(Ct);
             var (entry, etag) = snapshot.Members[0];
             bool[] won = await Task.WhenAll(Enumerable.Range(0, writers).Select(i =>
             {
                 var mine = Clone(entry);
                 mine.HostName = $"writer-{round}-{i}";
-                return table.UpdateRow(mine, etag, snapshot.Version.Next());
+                return table.UpdateRowAsync(mine, etag, snapshot.Version.Next(), Ct);
             }));
             Assert.Equal(1, won.Count(x => x));
-            var after = await table.ReadAll();
+            var after = await table.ReadAllAsync(Ct);
             Assert.Equal(snapshot.Version.Version + 1, after.Version.Version);
             Assert.Equal($"writer-{round}-{Array.IndexOf(won, true)}", after.Members[0].Item1.HostName);
         }
 
         // Retrying writers (as Orleans does): every one lands once, the version counts them all.
-        var start = (await table.ReadAll()).Version.Version;
+        var start = (await table.ReadAllAsync(Ct)).Version.Version;
         await Task.WhenAll(Enumerable.Range(0, writers).Select(async i =>
         {
             while (true)
             {
-                var data = await table.ReadAll();
+                var data = await table.ReadAllAsync(Ct);
                 var (entry, etag) = data.Members[0];
-                if (await table.UpdateRow(entry, etag, data.Version.Next()))
+                if (await table.UpdateRowAsync(entry, etag, data.Version.Next(), Ct))
                 {
                     return;
                 }
             }
         }));
-        Assert.Equal(start + writers, (await table.ReadAll()).Version.Version);
+        Assert.Equal(start + writers, (await table.ReadAllAsync(Ct)).Version.Version);
     }
 
     [Fact]
@@ -212,13 +214,13 @@ public sealed class MembershipTableTests(AzuriteFixture azurite)
     {
         var table = await NewTable();
         var entry = NewEntry();
-        Assert.True(await table.InsertRow(entry, (await table.ReadAll()).Version.Next()));
-        var before = await table.ReadAll();
+        Assert.True(await table.InsertRow(entry, (await table.ReadAllAsync(Ct)).Version.Next()));
+        var before = await table.ReadAllAsync(Ct);
 
         var alive = entry.IAmAliveTime.AddSeconds(5);
-        await table.UpdateIAmAlive(new MembershipEntry { SiloAddress = entry.SiloAddress, IAmAliveTime = alive });
+        await table.UpdateIAmAliveAsync(new MembershipEntry { SiloAddress = entry.SiloAddress, IAmAliveTime = alive }, Ct);
 
-        var after = await table.ReadAll();
+        var after = await table.ReadAllAsync(Ct);
         Assert.Equal(before.Version, after.Version);
         var read = after.Members[0].Item1;
         Assert.Equal(alive, read.IAmAliveTime);
@@ -252,13 +254,13 @@ public sealed class MembershipTableTests(AzuriteFixture azurite)
 
         foreach (var e in removed.Concat(kept))
         {
-            Assert.True(await table.InsertRow(e, (await table.ReadAll()).Version.Next()));
+            Assert.True(await table.InsertRow(e, (await table.ReadAllAsync(Ct)).Version.Next()));
         }
 
-        var version = (await table.ReadAll()).Version;
-        await table.CleanupDefunctSiloEntries(DateTimeOffset.UtcNow.AddDays(-7));
+        var version = (await table.ReadAllAsync(Ct)).Version;
+        await table.CleanupDefunctSiloEntriesAsync(DateTimeOffset.UtcNow.AddDays(-7), Ct);
 
-        var after = await table.ReadAll();
+        var after = await table.ReadAllAsync(Ct);
         Assert.Equal(
             kept.Select(e => e.SiloAddress).OrderBy(a => a.Generation),
             after.Members.Select(m => m.Item1.SiloAddress).OrderBy(a => a.Generation));
@@ -274,17 +276,17 @@ public sealed class MembershipTableTests(AzuriteFixture azurite)
         var other = await NewTable("other-" + Guid.NewGuid(), options);
         for (int i = 0; i < 3; i++)
         {
-            Assert.True(await table.InsertRow(NewEntry(), (await table.ReadAll()).Version.Next()));
+            Assert.True(await table.InsertRow(NewEntry(), (await table.ReadAllAsync(Ct)).Version.Next()));
         }
 
-        Assert.True(await other.InsertRow(NewEntry(), (await other.ReadAll()).Version.Next()));
+        Assert.True(await other.InsertRow(NewEntry(), (await other.ReadAllAsync(Ct)).Version.Next()));
 
-        await table.DeleteMembershipTableEntries(doomed);
+        await table.DeleteMembershipTableEntriesAsync(doomed, Ct);
 
-        await Assert.ThrowsAsync<OrleansException>(() => table.ReadAll());
-        Assert.Single((await other.ReadAll()).Members);
-        await table.InitializeMembershipTable(true);
-        var fresh = await table.ReadAll();
+        await Assert.ThrowsAsync<OrleansException>(() => table.ReadAllAsync(Ct));
+        Assert.Single((await other.ReadAllAsync(Ct)).Members);
+        await table.InitializeMembershipTableAsync(true, Ct);
+        var fresh = await table.ReadAllAsync(Ct);
         Assert.Empty(fresh.Members);
         Assert.Equal(0, fresh.Version.Version);
     }
@@ -304,12 +306,12 @@ public sealed class MembershipTableTests(AzuriteFixture azurite)
         entries[7].Status = SiloStatus.ShuttingDown;
         foreach (var e in entries)
         {
-            Assert.True(await table.InsertRow(e, (await table.ReadAll()).Version.Next()));
+            Assert.True(await table.InsertRow(e, (await table.ReadAllAsync(Ct)).Version.Next()));
         }
 
         var provider = new AzureTableGatewayListProvider(options, cluster, TimeSpan.FromSeconds(7));
-        await provider.InitializeGatewayListProvider();
-        var gateways = await provider.GetGateways();
+        await provider.InitializeGatewayListProviderAsync(Ct);
+        var gateways = await provider.GetGatewaysAsync(Ct);
 
         Assert.Equal(TimeSpan.FromSeconds(7), provider.MaxStaleness);
         Assert.Equal(
@@ -321,7 +323,7 @@ public sealed class MembershipTableTests(AzuriteFixture azurite)
     public async Task Gateway_list_of_a_missing_table_is_empty()
     {
         var provider = new AzureTableGatewayListProvider(Options(), "nobody", TimeSpan.FromSeconds(1));
-        await provider.InitializeGatewayListProvider();
-        Assert.Empty(await provider.GetGateways());
+        await provider.InitializeGatewayListProviderAsync(Ct);
+        Assert.Empty(await provider.GetGatewaysAsync(Ct));
     }
 }
