@@ -292,6 +292,39 @@ public sealed class MembershipTableTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ReadAll_over_several_result_pages_and_delete_in_batches()
+    {
+        // Azure returns at most 1000 entities per page; 1100 rows force the paged (re-checked) snapshot read.
+        var options = Options();
+        string cluster = "paged-" + Guid.NewGuid();
+        var table = await NewTable(cluster, options);
+        var client = options.CreateTableClient();
+        string pk = AzureTableKeys.Escape(cluster);
+        for (int batch = 0; batch < 11; batch++)
+        {
+            var actions = Enumerable.Range(0, AzureTableMembershipTable.MaxBatchSize)
+                .Select(_ => new Azure.Data.Tables.TableTransactionAction(
+                    Azure.Data.Tables.TableTransactionActionType.Add, MembershipColumns.ToEntity(pk, NewEntry())))
+                .ToList();
+            await client.SubmitTransactionAsync(actions, Ct);
+        }
+
+        int pages = 0;
+        await foreach (var _ in client.QueryAsync<Azure.Data.Tables.TableEntity>($"PartitionKey eq '{pk}'", cancellationToken: Ct).AsPages())
+        {
+            pages++;
+        }
+
+        Assert.True(pages > 1, $"expected several pages, got {pages}");
+        var data = await table.ReadAllAsync(Ct);
+        Assert.Equal(1100, data.Members.Count);
+        Assert.Equal(0, data.Version.Version);
+
+        await table.DeleteMembershipTableEntriesAsync(cluster, Ct);
+        await Assert.ThrowsAsync<OrleansException>(() => table.ReadAllAsync(Ct));
+    }
+
+    [Fact]
     public async Task Gateway_list_has_the_active_silos_with_a_proxy_port_only()
     {
         var options = Options();
