@@ -135,6 +135,10 @@ public sealed class AzureTableGrainStorage : IGrainStorage, ILifecycleParticipan
             {
                 await Table.DeleteEntityAsync(pk, rk, new ETag(grainState.ETag), cancellationToken).ConfigureAwait(false);
             }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                // Already gone: the state is cleared either way.
+            }
             catch (RequestFailedException e) when (e.Status == 412)
             {
                 string? stored = await StoredETag(pk, rk, cancellationToken).ConfigureAwait(false);
