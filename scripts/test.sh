@@ -15,6 +15,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
+infra/azurite/azurite.sh install  # Azurite for the Azure Table storage tests, npm-installed into the user cache when missing
 
 # charon must not run from the system service: each test starts its own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet strongswan 2>/dev/null; then
