@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. Installs what the tests need when it is missing:
-# strongSwan's charon and swanctl (interop peer), tshark (capture check).
+# strongSwan's charon and swanctl (interop peer), tshark (capture check), iproute2 (network
+# namespaces), Node.js and Azurite (Azure Table storage tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,8 @@ need_pkgs=()
 command -v swanctl >/dev/null 2>&1 || need_pkgs+=(strongswan-swanctl)
 command -v tshark >/dev/null 2>&1 || need_pkgs+=(tshark)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)          # network namespaces for the ESP interop tests
+command -v npm >/dev/null 2>&1 || need_pkgs+=(nodejs npm)       # Azurite
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "test.sh: installing ${need_pkgs[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
