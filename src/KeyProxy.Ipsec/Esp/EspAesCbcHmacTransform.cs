@@ -113,7 +113,7 @@ internal sealed class EspAesCbcHmacTransform : EspTransform
     }
 
     /// <summary>RFC 4868 2.1.1 truncated HMAC; RFC 4303 3.3.2.1 appends Seq high bits when ESN.</summary>
-    private void ComputeIcv(ReadOnlySpan<byte> authenticated, ulong sequenceNumber, bool esn, Span<byte> icv)
+    internal void ComputeIcv(ReadOnlySpan<byte> authenticated, ulong sequenceNumber, bool esn, Span<byte> icv)
     {
         _hmac.AppendData(authenticated);
         if (esn)

@@ -42,8 +42,7 @@ internal sealed class EspAesGcmTransform : EspTransform
         var iv = packet.Slice(EspPacket.HeaderLength, ExplicitIvLength);
         BinaryPrimitives.WriteUInt64BigEndian(iv, sequenceNumber ^ _ivMask);
         Span<byte> nonce = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt32BigEndian(nonce, _salt);
-        iv.CopyTo(nonce[SaltLength..]);
+        WriteNonce(nonce, _salt, iv);
         Span<byte> aad = stackalloc byte[12];
         var aadLength = WriteAad(aad, packet, sequenceNumber, esn);
         var data = packet[(EspPacket.HeaderLength + ExplicitIvLength)..^TagLength];
@@ -53,8 +52,7 @@ internal sealed class EspAesGcmTransform : EspTransform
     public override bool Open(ReadOnlySpan<byte> packet, ulong sequenceNumber, bool esn, Span<byte> plaintext)
     {
         Span<byte> nonce = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt32BigEndian(nonce, _salt);
-        packet.Slice(EspPacket.HeaderLength, ExplicitIvLength).CopyTo(nonce[SaltLength..]);
+        WriteNonce(nonce, _salt, packet.Slice(EspPacket.HeaderLength, ExplicitIvLength));
         Span<byte> aad = stackalloc byte[12];
         var aadLength = WriteAad(aad, packet, sequenceNumber, esn);
         var ciphertext = packet[(EspPacket.HeaderLength + ExplicitIvLength)..^TagLength];
@@ -67,6 +65,13 @@ internal sealed class EspAesGcmTransform : EspTransform
         {
             return false;
         }
+    }
+
+    /// <summary>RFC 4106 4: the 12-byte nonce is the 4-byte salt followed by the 8-byte explicit IV.</summary>
+    internal static void WriteNonce(Span<byte> nonce, uint salt, ReadOnlySpan<byte> iv)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(nonce, salt);
+        iv[..ExplicitIvLength].CopyTo(nonce[SaltLength..]);
     }
 
     /// <summary>RFC 4106 5: SPI || [Seq high] || Seq low.</summary>
