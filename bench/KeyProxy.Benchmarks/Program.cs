@@ -7,6 +7,7 @@ internal static class Program
     [
         new DhCommand(),
         new HandshakeCommand(),
+        new EspCommand(),
     ];
 
     private static async Task<int> Main(string[] args)
