@@ -40,12 +40,12 @@ public static class AdminApi
         return endpoints;
     }
 
-    private static async Task<IResult> PutSubscriber(string nai, HttpRequest request, IGrainFactory grains, CancellationToken ct)
+    private static async Task<IResult> PutSubscriber(string nai, HttpContext context, IGrainFactory grains, CancellationToken ct)
     {
         SubscriberProfileDto? dto;
         try
         {
-            dto = await JsonSerializer.DeserializeAsync<SubscriberProfileDto>(request.Body, JsonOptions, ct);
+            dto = await JsonSerializer.DeserializeAsync<SubscriberProfileDto>(context.Request.Body, JsonOptions, ct);
         }
         catch (JsonException e)
         {
@@ -78,9 +78,13 @@ public static class AdminApi
         }
 
         var body = ProfileMapper.ToDto(summary);
-        return result.Created
-            ? Results.Json(body, JsonOptions, statusCode: StatusCodes.Status201Created)
-            : Json(body);
+        if (!result.Created)
+        {
+            return Json(body);
+        }
+
+        context.Response.Headers.Location = $"/api/subscribers/{Uri.EscapeDataString(nai)}";
+        return Results.Json(body, JsonOptions, statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> GetSubscriber(string nai, IGrainFactory grains) =>
