@@ -14,4 +14,10 @@ public sealed class SubscriberState
     [Id(1)] public Attachment? Attachment { get; set; }
 
     [Id(2)] public int LastVersion { get; set; }
+
+    /// <summary>The current attachment's delivery key (docs/wire.md, key schedule); null when detached. Never logged.</summary>
+    [Id(3)] public byte[]? DeliveryKey { get; set; }
+
+    /// <summary>Key transfer counters up to this value may have been used: after a reactivation, counting resumes above it.</summary>
+    [Id(4)] public ulong CounterReservedUpTo { get; set; }
 }

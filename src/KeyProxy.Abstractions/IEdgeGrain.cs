@@ -1,0 +1,38 @@
+using Orleans.Concurrency;
+
+namespace KeyProxy.Abstractions;
+
+/// <summary>
+/// The edge gateway of one edge silo as grains see it (key = edge id; placed on that silo). Proxy
+/// sessions send their IKE through it as the handset's address and hand it key transfers; the
+/// subscriber grain revokes profile copies through it.
+/// </summary>
+public interface IEdgeGrain : IGrainWithStringKey
+{
+    /// <summary>Sends an IKE message to the peer from the handset's address (its IKE or NAT-T socket).</summary>
+    [OneWay]
+    Task SendIke(string handsetAddress, IkeDatagram datagram);
+
+    /// <summary>Delivers a sealed key transfer to the handset in the tunnel (as UDP peer:500 to handset:500).</summary>
+    Task<bool> DeliverKeyTransfer(uint tunnelId, string peerAddress, byte[] sealedMessage);
+
+    /// <summary>Routes IKE messages of (handset, initiator SPI) to the session; false if another session owns the route.</summary>
+    Task<bool> AddRoute(string handsetAddress, ulong initiatorSpi, Guid session);
+
+    /// <summary>Removes every route of the session (its IKE SA ended).</summary>
+    Task RemoveRoutes(Guid session);
+
+    /// <summary>The subscriber attached elsewhere (or was deleted): drop the tunnel and the profile copy.</summary>
+    Task Revoke(string nai, uint tunnelId);
+
+    /// <summary>Attachments and counters of this edge.</summary>
+    Task<EdgeStatus> GetStatus();
+}
+
+/// <summary>An edge's attachments (NAI, address, tunnel) and what its counters say.</summary>
+[GenerateSerializer, Immutable]
+public sealed record EdgeStatus(
+    [property: Id(0)] string EdgeId,
+    [property: Id(1)] IReadOnlyList<HandsetBinding> Attachments,
+    [property: Id(2)] IReadOnlyDictionary<string, long> Counters,
+    [property: Id(3)] int Routes);

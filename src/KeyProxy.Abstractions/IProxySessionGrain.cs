@@ -1,0 +1,27 @@
+using Orleans.Concurrency;
+
+namespace KeyProxy.Abstractions;
+
+/// <summary>
+/// One IKE SA negotiated on a handset's behalf (the seed's key exchange proxy server): it runs the
+/// IKEv2 initiator or responder and all Diffie-Hellman work, sends through the handset's edge and
+/// ends each CHILD_SA in a key transfer to the handset. Keyed by a fresh Guid; the edge routes IKE
+/// to it by (handset address, IKE initiator SPI).
+/// </summary>
+public interface IProxySessionGrain : IGrainWithGuidKey
+{
+    /// <summary>Flow 1: the handset's key exchange proxy request (the UDP payload, docs/wire.md), towards <paramref name="peerAddress"/>.</summary>
+    Task StartInitiator(HandsetBinding handset, string peerAddress, byte[] proxyRequest);
+
+    /// <summary>Flow 2: the peer's IKE_SA_INIT for the handset's address.</summary>
+    Task StartResponder(HandsetBinding handset, IkeDatagram first);
+
+    /// <summary>An IKE message from the peer (marker stripped).</summary>
+    [OneWay]
+    Task HandleIke(IkeDatagram datagram);
+
+    /// <summary>Deletes the IKE SA (handset detached, subscriber deleted) and deactivates.</summary>
+    Task Close(string reason);
+
+    Task<ProxySessionInfo?> GetInfo();
+}

@@ -1,0 +1,19 @@
+namespace KeyProxy.Abstractions;
+
+/// <summary>
+/// What a proxy session needs to run IKE as the handset towards one peer: the identity, the PSK
+/// for that peer or the certificate, the CAs to trust, proposals. Key material: never printed.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record ProxyCredentials(
+    [property: Id(0)] string IkeIdentity,
+    [property: Id(1)] byte[]? PreSharedKey,
+    [property: Id(2)] string? PeerIdentity,
+    [property: Id(3)] IkeCertificateCredential? Certificate,
+    [property: Id(4)] IReadOnlyList<string> TrustedCaPems,
+    [property: Id(5)] IReadOnlyList<string> IkeProposals,
+    [property: Id(6)] IReadOnlyList<string> EspProposals,
+    [property: Id(7)] IReadOnlyList<ProxyCondition> Conditions)
+{
+    public override string ToString() => $"ProxyCredentials {{ IkeIdentity = {IkeIdentity}, Psk = {(PreSharedKey is null ? "none" : "(redacted)")}, Certificate = {(Certificate is null ? "none" : "(redacted)")} }}";
+}

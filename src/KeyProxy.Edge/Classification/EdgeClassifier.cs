@@ -1,0 +1,93 @@
+using System.Buffers.Binary;
+using KeyProxy.Ike.Messages;
+using KeyProxy.Ipsec.Udp;
+using KeyProxy.Wire.Access;
+using KeyProxy.Wire.Ip;
+using KeyProxy.Wire.Proxy;
+
+namespace KeyProxy.Edge.Classification;
+
+/// <summary>
+/// The edge's per-packet decision, in the seed's order: S21 key exchange proxy request, S22 IKE
+/// for a proxied handset, S23 key transfer, S24 everything else routed. Reads spans only; no
+/// allocation, no grain call.
+/// </summary>
+public static class EdgeClassifier
+{
+    /// <summary>IKE_SA_INIT (RFC 7296 3.1).</summary>
+    private const byte IkeSaInit = 34;
+
+    /// <summary>
+    /// An inner packet a handset sent through its tunnel. <paramref name="udpPayloadOffset"/> is
+    /// where the UDP payload starts in <paramref name="packet"/> (for a proxy request).
+    /// </summary>
+    public static AccessPacketKind ClassifyAccess(ReadOnlySpan<byte> packet, in IpAddressValue handset, out int udpPayloadOffset)
+    {
+        udpPayloadOffset = 0;
+        if (!AccessData.SourceMatches(packet, handset))
+            return IpPacket.TryRead(packet, out _) == PacketError.None ? AccessPacketKind.Spoofed : AccessPacketKind.Malformed;
+        var error = IpPacket.TryRead(packet, out var ip);
+        if (error == PacketError.Fragment || error == PacketError.ExtensionHeader)
+            return AccessPacketKind.Route; // not ours to reassemble; a proxy request is never fragmented
+        if (error != PacketError.None)
+            return AccessPacketKind.Malformed;
+        if (ip.Protocol != IpPacket.Udp)
+            return AccessPacketKind.Route;
+        if (UdpDatagram.TryRead(ip, out var udp) != PacketError.None)
+            return AccessPacketKind.Malformed;
+        switch (KeyProxyHeader.Classify(udp.Payload))
+        {
+            case KeyProxyMessageKind.ProxyRequest:
+                udpPayloadOffset = packet.Length - udp.Payload.Length;
+                return AccessPacketKind.ProxyRequest;
+            case KeyProxyMessageKind.KeyTransfer:
+                return AccessPacketKind.KeyTransfer;
+            default:
+                return AccessPacketKind.Route;
+        }
+    }
+
+    /// <summary>
+    /// A datagram received on a handset's network-side IKE socket (<paramref name="natTraversalPort"/>
+    /// false) or NAT-T socket (true). On IKE kinds, <paramref name="ikeOffset"/> is where the IKE
+    /// message starts (after a non-ESP marker) and the SPIs are read from its header.
+    /// </summary>
+    public static NetworkPacketKind ClassifyNetwork(ReadOnlySpan<byte> payload, bool natTraversalPort, out int ikeOffset, out ulong initiatorSpi, out ulong responderSpi)
+    {
+        ikeOffset = 0;
+        initiatorSpi = responderSpi = 0;
+        if (natTraversalPort)
+        {
+            switch (UdpEncapsulation.Classify(payload))
+            {
+                case NatTPayloadKind.NatKeepalive: return NetworkPacketKind.NatKeepalive;
+                case NatTPayloadKind.Esp: return NetworkPacketKind.Esp;
+                case NatTPayloadKind.Ike: ikeOffset = NonEspMarker.Length; break;
+                default: return NetworkPacketKind.Malformed;
+            }
+        }
+        else if (payload.Length >= NonEspMarker.Length + IkeHeader.Size && BinaryPrimitives.ReadUInt32BigEndian(payload) == 0)
+        {
+            // A peer off port 500 marks IKE on every port (strongSwan does, RFC 3948 generalised); four zero
+            // bytes cannot start an IKE header, whose initiator SPI is never zero.
+            ikeOffset = NonEspMarker.Length;
+        }
+
+        var ike = payload[ikeOffset..];
+        switch (KeyProxyHeader.Classify(ike))
+        {
+            case KeyProxyMessageKind.ProxyRequest: return NetworkPacketKind.ProxyRequest;
+            case KeyProxyMessageKind.KeyTransfer: return NetworkPacketKind.KeyTransfer;
+        }
+        if (ike.Length < IkeHeader.Size || ike[17] >> 4 != 2)
+            return NetworkPacketKind.Malformed;
+        initiatorSpi = BinaryPrimitives.ReadUInt64BigEndian(ike);
+        responderSpi = BinaryPrimitives.ReadUInt64BigEndian(ike[8..]);
+        if (initiatorSpi == 0)
+            return NetworkPacketKind.Malformed;
+        var flags = (IkeFlags)ike[19];
+        return ike[18] == IkeSaInit && responderSpi == 0 && (flags & IkeFlags.Initiator) != 0 && (flags & IkeFlags.Response) == 0
+            ? NetworkPacketKind.IkeSaInitRequest
+            : NetworkPacketKind.Ike;
+    }
+}

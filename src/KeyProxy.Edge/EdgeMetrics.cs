@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace KeyProxy.Edge;
+
+/// <summary>
+/// The edge's instruments (System.Diagnostics.Metrics, meter "KeyProxy.Edge"): packets per class,
+/// drops per reason, grain calls and their latency. Also kept as plain counters so tests and the
+/// admin API can read them without a listener.
+/// </summary>
+public sealed class EdgeMetrics : IDisposable
+{
+    public const string MeterName = "KeyProxy.Edge";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _packets;
+    private readonly Counter<long> _drops;
+    private readonly Counter<long> _grainCalls;
+    private readonly Histogram<double> _grainCallLatency;
+    private readonly long[] _packetCounts = new long[Enum.GetValues<EdgePacketClass>().Length];
+    private readonly long[] _dropCounts = new long[Enum.GetValues<EdgeDropReason>().Length];
+    private long _grainCallCount;
+
+    public EdgeMetrics(string edgeId, IMeterFactory? meterFactory = null)
+    {
+        EdgeId = edgeId;
+        var tags = new[] { new KeyValuePair<string, object?>("edge", edgeId) };
+        _meter = meterFactory?.Create(new MeterOptions(MeterName) { Tags = tags }) ?? new Meter(MeterName, null, tags);
+        _packets = _meter.CreateCounter<long>("keyproxy.edge.packets", "{packet}", "Packets handled, by class (S21-S24)");
+        _drops = _meter.CreateCounter<long>("keyproxy.edge.drops", "{packet}", "Packets dropped, by reason");
+        _grainCalls = _meter.CreateCounter<long>("keyproxy.edge.grain_calls", "{call}", "Grain calls made by the edge, by method");
+        _grainCallLatency = _meter.CreateHistogram<double>("keyproxy.edge.grain_call.duration", "ms", "Latency of the edge's grain calls");
+    }
+
+    public string EdgeId { get; }
+
+    public long Packets(EdgePacketClass c) => Interlocked.Read(ref _packetCounts[(int)c]);
+
+    public long Drops(EdgeDropReason r) => Interlocked.Read(ref _dropCounts[(int)r]);
+
+    public long GrainCalls => Interlocked.Read(ref _grainCallCount);
+
+    public void Packet(EdgePacketClass c)
+    {
+        Interlocked.Increment(ref _packetCounts[(int)c]);
+        if (_packets.Enabled) _packets.Add(1, new KeyValuePair<string, object?>("class", ClassNames[(int)c]));
+    }
+
+    public void Drop(EdgeDropReason r)
+    {
+        Interlocked.Increment(ref _dropCounts[(int)r]);
+        if (_drops.Enabled) _drops.Add(1, new KeyValuePair<string, object?>("reason", DropNames[(int)r]));
+    }
+
+    /// <summary>Counts a grain call and, when it completes, its latency.</summary>
+    public GrainCallTimer GrainCall(string method)
+    {
+        Interlocked.Increment(ref _grainCallCount);
+        _grainCalls.Add(1, new KeyValuePair<string, object?>("method", method));
+        return new GrainCallTimer(this, method, Stopwatch.GetTimestamp());
+    }
+
+    internal void Record(string method, long started) =>
+        _grainCallLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("method", method));
+
+    public void Dispose() => _meter.Dispose();
+
+    private static readonly string[] ClassNames = Array.ConvertAll(Enum.GetNames<EdgePacketClass>(), n => n.ToLowerInvariant());
+    private static readonly string[] DropNames = Array.ConvertAll(Enum.GetNames<EdgeDropReason>(), n => n.ToLowerInvariant());
+}
+
+/// <summary>Disposing records the call's latency.</summary>
+public readonly struct GrainCallTimer(EdgeMetrics metrics, string method, long started) : IDisposable
+{
+    public void Dispose() => metrics.Record(method, started);
+}
+
+/// <summary>Packet classes the edge counts (seed S21-S24, and the control traffic of the access link).</summary>
+public enum EdgePacketClass
+{
+    AccessControl,
+    ProxyRequest,
+    IkeFromNetwork,
+    IkeToNetwork,
+    KeyTransferToHandset,
+    RoutedToNetwork,
+    RoutedToHandset,
+}
+
+/// <summary>Why the edge dropped a packet.</summary>
+public enum EdgeDropReason
+{
+    Malformed,
+    UnknownTunnel,
+    Spoofed,
+    KeyTransferFromHandset,
+    ProxyRequestFromNetwork,
+    KeyTransferFromNetwork,
+    ProxyRefused,
+    NoRoute,
+    NatKeepalive,
+    Unroutable,
+    Overloaded,
+    SendFailed,
+}

@@ -1,0 +1,40 @@
+namespace KeyProxy.Grains;
+
+/// <summary>
+/// Ports and timers of proxied IKE (configuration section "KeyProxy:Network"). The handset ports
+/// are those the edges bind on each attached handset's address; the peer ports are where the
+/// proxy sends a first IKE_SA_INIT (RFC 7296 2.23 / RFC 3948: 500 and 4500).
+/// </summary>
+public sealed class ProxyNetworkOptions
+{
+    public const string Section = "KeyProxy:Network";
+
+    public int HandsetIkePort { get; set; } = 500;
+
+    public int HandsetNatTPort { get; set; } = 4500;
+
+    public int PeerIkePort { get; set; } = 500;
+
+    public int PeerNatTPort { get; set; } = 4500;
+
+    /// <summary>CHILD_SA soft lifetime: the proxy rekeys it then (and a new key transfer follows).</summary>
+    public TimeSpan ChildRekeyAfter { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>CHILD_SA hard lifetime, given to the handset too.</summary>
+    public TimeSpan ChildExpireAfter { get; set; } = TimeSpan.FromMinutes(70);
+
+    /// <summary>IKE SA rekey interval; null: never (the peer may still rekey).</summary>
+    public TimeSpan? IkeRekeyAfter { get; set; } = TimeSpan.FromHours(4);
+
+    /// <summary>Liveness checks (RFC 7296 2.4) when the peer was quiet this long; null: off.</summary>
+    public TimeSpan? LivenessInterval { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Placement of proxy sessions: spread over the cluster (DH is the cost) or on the edge's own silo (latency).</summary>
+    public ProxySessionPlacementMode Placement { get; set; } = ProxySessionPlacementMode.Spread;
+}
+
+public enum ProxySessionPlacementMode
+{
+    Spread,
+    EdgeLocal,
+}

@@ -1,0 +1,152 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using KeyProxy.Abstractions;
+using KeyProxy.Ike.Auth;
+using KeyProxy.Ike.Crypto;
+using KeyProxy.Ike.Messages;
+using KeyProxy.Ike.Protocol;
+using KeyProxy.Wire;
+using KeyProxy.Wire.Proxy;
+
+namespace KeyProxy.Grains;
+
+/// <summary>
+/// Builds the IKE engine's configuration for a proxy session from the subscriber's credentials,
+/// the handset's binding and (as initiator) its proxy request: the proxy speaks as the handset's
+/// address and identity, proposes what both the profile and the handset accept, and asks for the
+/// selectors the handset asked for.
+/// </summary>
+internal static class ProxySessionConfig
+{
+    public static IkeSessionConfig? ForInitiator(ProxyCredentials credentials, HandsetBinding handset, IPAddress peer, ProxyRequest request,
+        ProxyNetworkOptions options, out string? error)
+    {
+        error = null;
+        var handsetAddress = IPAddress.Parse(handset.HandsetAddress);
+        // The handset may only ask for its own address on its side.
+        foreach (var ts in request.InitiatorSelectors)
+        {
+            if (!ts.StartAddress.Equals(handsetAddress) || !ts.EndAddress.Equals(handsetAddress))
+            {
+                error = $"TSi {ts.StartAddress}-{ts.EndAddress} is not the handset's address {handsetAddress}";
+                return null;
+            }
+        }
+        var esp = PreferredEsp(credentials, request);
+        if (esp.Count == 0)
+        {
+            error = "none of the handset's ESP suites is allowed by its profile";
+            return null;
+        }
+        return Build(credentials, handset, new IPEndPoint(peer, options.PeerIkePort), options, esp,
+            request.InitiatorSelectors.Count > 0 ? request.InitiatorSelectors : [TrafficSelectorNarrowing.ForHost(handsetAddress)],
+            request.ResponderSelectors.Count > 0 ? request.ResponderSelectors : [TrafficSelectorNarrowing.ForHost(peer)]);
+    }
+
+    public static IkeSessionConfig? ForResponder(ProxyCredentials credentials, HandsetBinding handset, IPEndPoint peer, ProxyNetworkOptions options)
+    {
+        var handsetAddress = IPAddress.Parse(handset.HandsetAddress);
+        // What the profile allows with this peer bounds what the peer may ask for (RFC 7296 2.9 narrowing).
+        var remote = new List<TrafficSelector>();
+        foreach (var c in credentials.Conditions)
+        {
+            if ((c.Roles & ProxyRoles.Responder) == 0 || !NetworkPrefix.TryParse(c.PeerPrefix, out var network, out _) || !network.Contains(peer.Address)) continue;
+            remote.Add(TrafficSelectorNarrowing.ForPrefix(network.BaseAddress, network.PrefixLength, c.Protocol, c.StartPort, c.EndPort));
+        }
+        if (remote.Count == 0) return null;
+        var esp = new List<EspSuite>();
+        foreach (var p in credentials.EspProposals) esp.Add(SuiteNames.ParseEsp(p));
+        return Build(credentials, handset, peer, options, esp, [TrafficSelectorNarrowing.ForHost(handsetAddress)], remote);
+    }
+
+    private static IkeSessionConfig Build(ProxyCredentials credentials, HandsetBinding handset, IPEndPoint peer, ProxyNetworkOptions options,
+        IReadOnlyList<EspSuite> esp, IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote)
+    {
+        IkeCredential credential;
+        PeerAuthentication peerAuthentication;
+        if (credentials.PreSharedKey is { } psk)
+        {
+            credential = new PreSharedKeyCredential(psk);
+            peerAuthentication = PeerAuthentication.WithPreSharedKey(psk);
+        }
+        else
+        {
+            var certificate = X509Certificate2.CreateFromPem(credentials.Certificate!.CertificatePem, credentials.Certificate.PrivateKeyPem);
+            credential = new CertificateCredential(certificate);
+            var anchors = new List<X509Certificate2>();
+            foreach (var pem in credentials.TrustedCaPems) anchors.Add(X509Certificate2.CreateFromPem(pem));
+            peerAuthentication = PeerAuthentication.WithTrustAnchors(anchors);
+        }
+        var ike = new List<IkeSuite>();
+        foreach (var p in credentials.IkeProposals) ike.Add(SuiteNames.ParseIke(p));
+        var handsetAddress = IPAddress.Parse(handset.HandsetAddress);
+        return new IkeSessionConfig
+        {
+            LocalIdentity = Identity(credentials.IkeIdentity),
+            LocalCredential = credential,
+            PeerAuthentication = peerAuthentication,
+            RemoteIdentity = credentials.PeerIdentity is { } peerId ? Identity(peerId) : null,
+            IkeProposals = ike,
+            Child = new ChildSaConfig
+            {
+                Proposals = esp,
+                LocalSelectors = local,
+                RemoteSelectors = remote,
+                RekeyAfter = options.ChildRekeyAfter,
+                ExpireAfter = options.ChildExpireAfter,
+            },
+            LocalEndpoint = new IPEndPoint(handsetAddress, options.HandsetIkePort),
+            RemoteEndpoint = peer,
+            LocalNatTraversalPort = options.HandsetNatTPort,
+            RemoteNatTraversalPort = options.PeerNatTPort,
+            IkeRekeyAfter = options.IkeRekeyAfter,
+            LivenessInterval = options.LivenessInterval,
+        };
+    }
+
+    /// <summary>The handset's suites in its order of preference, where the profile allows them.</summary>
+    private static List<EspSuite> PreferredEsp(ProxyCredentials credentials, ProxyRequest request)
+    {
+        var allowed = new List<EspSuite>();
+        foreach (var p in credentials.EspProposals) allowed.Add(SuiteNames.ParseEsp(p));
+        if (request.Suites.Count == 0) return allowed;
+        var chosen = new List<EspSuite>();
+        foreach (var wanted in request.Suites)
+        {
+            var suite = wanted.ToEspSuite();
+            foreach (var a in allowed)
+                if (a with { DhGroup = DhGroup.None } == suite) chosen.Add(a);
+        }
+        return chosen;
+    }
+
+    public static IkeIdentity Identity(string text)
+    {
+        if (!IkeIdentityText.TryParse(text, out var kind, out var value, out var error))
+            throw new ArgumentException($"IKE identity {error}");
+        return kind switch
+        {
+            IkeIdentityKind.Fqdn => IkeIdentity.Fqdn(value),
+            IkeIdentityKind.Email => IkeIdentity.Rfc822(value),
+            IkeIdentityKind.Ipv4 or IkeIdentityKind.Ipv6 => IkeIdentity.FromIPAddress(IPAddress.Parse(value)),
+            IkeIdentityKind.Dn => IkeIdentity.DistinguishedName(value),
+            _ => IkeIdentity.KeyId(Convert.FromHexString(value)),
+        };
+    }
+
+    public static KeyProxyReason ReasonFor(IkeCloseReason reason) => reason switch
+    {
+        IkeCloseReason.AuthenticationFailed => KeyProxyReason.PeerAuthenticationFailed,
+        IkeCloseReason.NoProposalChosen => KeyProxyReason.NoProposalChosen,
+        IkeCloseReason.Timeout => KeyProxyReason.Timeout,
+        _ => KeyProxyReason.IkeFailed,
+    };
+
+    public static KeyProxyReason ReasonFor(NotifyType notify) => notify switch
+    {
+        NotifyType.TsUnacceptable => KeyProxyReason.TsUnacceptable,
+        NotifyType.NoProposalChosen => KeyProxyReason.NoProposalChosen,
+        NotifyType.AuthenticationFailed => KeyProxyReason.PeerAuthenticationFailed,
+        _ => KeyProxyReason.IkeFailed,
+    };
+}

@@ -1,0 +1,269 @@
+using System.Net;
+using KeyProxy.Abstractions;
+using KeyProxy.Ike.Protocol;
+using KeyProxy.Wire;
+using KeyProxy.Wire.Proxy;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace KeyProxy.Grains;
+
+/// <summary>
+/// The seed's key exchange proxy server for one IKE SA: the IKEv2 engine (KeyProxy.Ike) run as
+/// the handset, its datagrams sent through the handset's edge, its timers on a grain timer, and
+/// every CHILD_SA it agrees turned into a key transfer for the handset (claims 1-3). It ends, and
+/// deactivates, with its IKE SA.
+/// </summary>
+[ProxySessionPlacement]
+public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger, IOptions<ProxyNetworkOptions> options) : Grain, IProxySessionGrain
+{
+    private readonly ProxyNetworkOptions _options = options.Value;
+    private readonly HashSet<uint> _childInboundSpis = [];
+    private IkeSession? _ike;
+    private HandsetBinding? _handset;
+    private IPAddress? _peer;
+    private IPEndPoint? _peerIkePath;
+    private IPEndPoint? _peerNatTPath;
+    private uint _requestId;
+    private Nonce16 _handsetNonce;
+    private ProxyRoles _role;
+    private bool _childDelivered;
+    private bool _closed;
+    private DateTimeOffset _since;
+    private IGrainTimer? _timer;
+
+    private Guid Id => this.GetPrimaryKey();
+
+    private IEdgeGrain Edge => GrainFactory.GetGrain<IEdgeGrain>(_handset!.EdgeId);
+
+    private ISubscriberSessionGrain Subscriber => GrainFactory.GetGrain<ISubscriberSessionGrain>(_handset!.Nai);
+
+    public async Task StartInitiator(HandsetBinding handset, string peerAddress, byte[] proxyRequest)
+    {
+        if (_ike is not null) return; // a retried call: the exchange is under way
+        (_handset, _role, _peer, _since) = (handset, ProxyRoles.Initiator, IPAddress.Parse(peerAddress), DateTimeOffset.UtcNow);
+        if (ProxyRequest.TryParse(proxyRequest, out var request) != WireError.None)
+        {
+            await FailAsync(KeyProxyReason.BadRequest, "the proxy request does not parse");
+            return;
+        }
+        (_requestId, _handsetNonce) = (request!.RequestId, request.HandsetNonce);
+        var credentials = await Subscriber.GetProxyCredentials(peerAddress);
+        if (credentials is null)
+        {
+            await FailAsync(KeyProxyReason.ProxyServiceNotSubscribed, "the subscriber has no key exchange proxy service");
+            return;
+        }
+        var config = ProxySessionConfig.ForInitiator(credentials, handset, _peer, request, _options, out var error);
+        if (config is null)
+        {
+            await FailAsync(KeyProxyReason.BadRequest, error!);
+            return;
+        }
+        _ike = IkeSession.CreateInitiator(config);
+        await Edge.AddRoute(handset.HandsetAddress, _ike.InitiatorSpi, Id);
+        await Subscriber.SessionStarted(Id);
+        LogStarted(Id, handset.Nai, "initiator", peerAddress);
+        _ike.Start();
+        await FlushAsync();
+    }
+
+    public async Task StartResponder(HandsetBinding handset, IkeDatagram first)
+    {
+        if (_ike is not null)
+        {
+            await HandleIke(first);
+            return;
+        }
+        (_handset, _role, _peer, _since) = (handset, ProxyRoles.Responder, IPAddress.Parse(first.PeerAddress), DateTimeOffset.UtcNow);
+        var credentials = await Subscriber.GetProxyCredentials(first.PeerAddress);
+        var config = credentials is null ? null : ProxySessionConfig.ForResponder(credentials, handset, new IPEndPoint(_peer, first.PeerPort), _options);
+        if (config is null)
+        {
+            // The edge checked the profile copy; the master profile changed since. Say nothing to the peer.
+            await CloseQuietlyAsync();
+            return;
+        }
+        _ike = IkeSession.CreateResponder(config);
+        await Subscriber.SessionStarted(Id);
+        LogStarted(Id, handset.Nai, "responder", first.PeerAddress);
+        await HandleIke(first);
+    }
+
+    public async Task HandleIke(IkeDatagram datagram)
+    {
+        if (_ike is null || _closed) return;
+        var from = new IPEndPoint(IPAddress.Parse(datagram.PeerAddress), datagram.PeerPort);
+        // RFC 7296 2.11: answer on the path the peer uses.
+        if (datagram.NatTraversal) _peerNatTPath = from;
+        else _peerIkePath = from;
+        _ike.HandleDatagram(datagram.Message, datagram.NatTraversal);
+        await FlushAsync();
+    }
+
+    public async Task Close(string reason)
+    {
+        if (_ike is null || _closed) return;
+        LogClosing(Id, reason);
+        if (_ike.State == IkeSessionState.Established)
+        {
+            _ike.Delete();
+            await FlushAsync();
+        }
+        if (!_closed) await EndAsync(SaDeleteReason.Detached);
+    }
+
+    public Task<ProxySessionInfo?> GetInfo() => Task.FromResult(_handset is null || _ike is null ? null : Info());
+
+    private ProxySessionInfo Info() => new(Id.ToString(), _handset!.Nai, _role, _peer?.ToString() ?? "", _handset.EdgeId,
+        $"{_ike!.InitiatorSpi:x16}/{_ike.ResponderSpi:x16}", _since);
+
+    /// <summary>Sends what the engine produced and acts on its events; then re-arms the timer.</summary>
+    private async Task FlushAsync()
+    {
+        foreach (var output in _ike!.TakeOutputs())
+        {
+            switch (output)
+            {
+                case SendDatagram d:
+                    var to = d.NatTraversal
+                        ? _peerNatTPath ?? new IPEndPoint(_peer!, _options.PeerNatTPort)
+                        : _peerIkePath ?? new IPEndPoint(_peer!, _options.PeerIkePort);
+                    await Edge.SendIke(_handset!.HandsetAddress, new IkeDatagram(to.Address.ToString(), to.Port, d.NatTraversal, d.Data.ToArray()));
+                    break;
+                case IkeSaEstablished e:
+                    LogEstablished(Id, e.InitiatorSpi, e.ResponderSpi, e.PeerIdentity);
+                    await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Register(Info());
+                    break;
+                case IkeSaRekeyed r:
+                    await Edge.AddRoute(_handset!.HandsetAddress, r.InitiatorSpi, Id);
+                    break;
+                case ChildSaEstablished c:
+                    await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, Bundle(c.ChildSa)));
+                    _childInboundSpis.Add(c.ChildSa.InboundSpi);
+                    _childDelivered = true;
+                    break;
+                case ChildSaRekeyed r:
+                    await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, Bundle(r.Replacement)));
+                    _childInboundSpis.Add(r.Replacement.InboundSpi);
+                    break;
+                case ChildSaDeleted d:
+                    _childInboundSpis.Remove(d.InboundSpi);
+                    await DeliverAsync(new SaDelete(d.ByPeer ? SaDeleteReason.PeerDeleted : SaDeleteReason.Rekeyed, [d.InboundSpi]));
+                    break;
+                case ChildSaFailed f when !_childDelivered && _role == ProxyRoles.Initiator:
+                    await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(f.Reason), f.Detail));
+                    break;
+                case IkeSaClosed closed when closed.Reason != IkeCloseReason.Rekeyed:
+                    LogClosed(Id, closed.Reason, closed.Detail);
+                    if (!_childDelivered && _role == ProxyRoles.Initiator)
+                        await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(closed.Reason), closed.Detail ?? closed.Reason.ToString()));
+                    await EndAsync(SaDeleteReason.IkeSaClosed);
+                    return;
+            }
+        }
+        ArmTimer();
+    }
+
+    private static SaBundle Bundle(ChildSa sa) => SaBundle.FromChildSa(sa);
+
+    /// <summary>Seals with the subscriber's delivery key and hands the key transfer to the edge.</summary>
+    private async Task DeliverAsync(KeyTransferContent content)
+    {
+        var plaintext = new byte[content.GetEncodedLength()];
+        try
+        {
+            if (content.TryWrite(plaintext, out _) != WireError.None)
+            {
+                LogUndeliverable(Id, content.Kind.ToString(), "cannot encode");
+                return;
+            }
+            var sealedMessage = await Subscriber.SealKeyTransfer(_handset!.TunnelId, plaintext);
+            if (sealedMessage is null || !await Edge.DeliverKeyTransfer(_handset.TunnelId, _peer!.ToString(), sealedMessage))
+            {
+                LogUndeliverable(Id, content.Kind.ToString(), "the handset is no longer attached there");
+                if (!_closed && _ike?.State == IkeSessionState.Established)
+                {
+                    _ike.Delete(); // nobody to use the SA: do not keep it open at the peer
+                }
+            }
+        }
+        finally
+        {
+            Array.Clear(plaintext);
+        }
+    }
+
+    private async Task FailAsync(KeyProxyReason reason, string text)
+    {
+        LogRefused(Id, reason, text);
+        await DeliverAsync(new ProxyFailure(_requestId, reason, text));
+        await CloseQuietlyAsync();
+    }
+
+    private async Task EndAsync(SaDeleteReason reason)
+    {
+        if (_closed) return;
+        _closed = true;
+        if (_childInboundSpis.Count > 0)
+        {
+            await DeliverAsync(new SaDelete(reason, [.. _childInboundSpis]));
+            _childInboundSpis.Clear();
+        }
+        await CloseQuietlyAsync();
+        await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Unregister(Id.ToString());
+    }
+
+    private async Task CloseQuietlyAsync()
+    {
+        _closed = true;
+        _timer?.Dispose();
+        _timer = null;
+        if (_handset is not null)
+        {
+            await Edge.RemoveRoutes(Id);
+            await Subscriber.SessionEnded(Id);
+        }
+        DeactivateOnIdle();
+    }
+
+    private void ArmTimer()
+    {
+        if (_closed || _ike?.NextDeadline is not { } due)
+        {
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+        var wait = due - DateTimeOffset.UtcNow;
+        if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+        if (_timer is null)
+            _timer = this.RegisterGrainTimer(OnTimerAsync, new GrainTimerCreationOptions(wait, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        else
+            _timer.Change(wait, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task OnTimerAsync(CancellationToken ct)
+    {
+        if (_ike is null || _closed) return;
+        _ike.HandleTimer();
+        await FlushAsync();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session} for {Nai} starts as {Role} with {Peer}")]
+    private partial void LogStarted(Guid session, string nai, string role, string peer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session}: IKE SA {Spii:x16}/{Spir:x16} established with {PeerIdentity}")]
+    private partial void LogEstablished(Guid session, ulong spii, ulong spir, string peerIdentity);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session}: IKE SA closed ({Reason}) {Detail}")]
+    private partial void LogClosed(Guid session, IkeCloseReason reason, string? detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session} closing: {Reason}")]
+    private partial void LogClosing(Guid session, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session} refused: {Reason} {Text}")]
+    private partial void LogRefused(Guid session, KeyProxyReason reason, string text);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: key transfer ({Kind}) not delivered: {Why}")]
+    private partial void LogUndeliverable(Guid session, string kind, string why);
+}

@@ -1,0 +1,204 @@
+using System.Net;
+using KeyProxy.Abstractions;
+using KeyProxy.Wire;
+using KeyProxy.Wire.Access;
+using KeyProxy.Wire.Proxy;
+using Microsoft.Extensions.Logging;
+using Orleans.Placement;
+using Orleans.Runtime.Placement;
+
+namespace KeyProxy.Grains;
+
+/// <summary>
+/// Attach, detach and key delivery (seed claims 7-10: the authentication server authenticates the
+/// terminal and pushes its profile copy to the edge it is on). The activation follows the handset:
+/// the first call comes from its edge (prefer-local placement), and an attach from another edge's
+/// silo migrates it there.
+/// </summary>
+[PreferLocalPlacement]
+public sealed partial class SubscriberGrain : ISubscriberSessionGrain
+{
+    /// <summary>Key transfer counters are reserved in blocks so a counter is never reused after a reactivation.</summary>
+    private const ulong CounterBlock = 1024;
+
+    private readonly HashSet<Guid> _sessions = [];
+    private ulong _counter;
+    private bool _counterResumed;
+
+    private SubscriberIdentity Identity => new(IdentityType.Nai, Nai);
+
+    public async Task<AttachOutcome> Attach(AttachAttempt attempt)
+    {
+        var profile = State.State.Profile;
+        if (profile is null)
+            return AttachOutcome.Reject((ushort)KeyProxyReason.UnknownSubscriber, "unknown subscriber");
+        if (attempt.HandsetNonce.Length != Nonce16.Size || attempt.EdgeNonce.Length != Nonce16.Size)
+            return AttachOutcome.Reject((ushort)KeyProxyReason.BadRequest, "nonces must be 16 bytes");
+        var attachKey = SubscriberKeys.DeriveAttachKey(profile.Secret);
+        try
+        {
+            var handsetNonce = Nonce16.Read(attempt.HandsetNonce);
+            var edgeNonce = Nonce16.Read(attempt.EdgeNonce);
+            if (!AttachProofs.VerifyAttachProof(attachKey, Identity, handsetNonce, edgeNonce, attempt.Proof))
+            {
+                LogAttachRefused(Nai, attempt.EdgeId);
+                return AttachOutcome.Reject((ushort)KeyProxyReason.AuthenticationFailed, "the attach proof did not verify");
+            }
+
+            var previous = State.State.Attachment;
+            State.State.Attachment = new Attachment(attempt.EdgeId, attempt.HandsetAddress, attempt.TunnelId, DateTimeOffset.UtcNow);
+            State.State.DeliveryKey = SubscriberKeys.DeriveDeliveryKey(profile.Secret, handsetNonce, edgeNonce, Identity);
+            // A fresh delivery key: counting starts again (the nonce in each key transfer is random anyway).
+            _counter = 0;
+            _counterResumed = true;
+            State.State.CounterReservedUpTo = CounterBlock;
+            await State.WriteStateAsync();
+            await EndPreviousAttachmentAsync(previous, attempt.EdgeId, attempt.TunnelId);
+            LogAttached(Nai, attempt.EdgeId, attempt.HandsetAddress, attempt.TunnelId);
+
+            // Claim 9: the subscriber's activation moves to the silo of the handset's new edge.
+            if (!attempt.EdgeSilo.Equals(Runtime.SiloAddress))
+            {
+                RequestContext.Set(IPlacementDirector.PlacementHintKey, attempt.EdgeSilo);
+                MigrateOnIdle();
+            }
+
+            var proof = AttachProofs.ComputeAcceptProof(attachKey, handsetNonce, edgeNonce, attempt.TunnelId, IPAddress.Parse(attempt.HandsetAddress));
+            return new AttachOutcome(true, 0, "", proof, EdgeProfileCopy.Of(profile));
+        }
+        finally
+        {
+            Array.Clear(attachKey);
+        }
+    }
+
+    public async Task<bool> Detach(string edgeId, uint tunnelId, byte[] proof)
+    {
+        var current = State.State.Attachment;
+        if (current is null || current.EdgeId != edgeId || current.TunnelId != tunnelId || State.State.DeliveryKey is null
+            || !AttachProofs.VerifyDetachProof(State.State.DeliveryKey, tunnelId, proof))
+        {
+            return false;
+        }
+        await ClearAttachmentAsync("handset detached");
+        return true;
+    }
+
+    public async Task Detached(string edgeId, uint tunnelId)
+    {
+        var current = State.State.Attachment;
+        if (current is not null && current.EdgeId == edgeId && current.TunnelId == tunnelId)
+            await ClearAttachmentAsync("the edge dropped the handset");
+    }
+
+    public async Task<byte[]?> SealKeyTransfer(uint tunnelId, byte[] content)
+    {
+        if (State.State.Attachment?.TunnelId != tunnelId || State.State.DeliveryKey is not { } key)
+            return null;
+        if (KeyTransferContent.TryParse(content, out var parsed) != WireError.None)
+            return null;
+        if (!_counterResumed)
+        {
+            // After a reactivation: skip every counter an earlier activation may have used.
+            _counter = State.State.CounterReservedUpTo;
+            _counterResumed = true;
+        }
+        var counter = ++_counter;
+        if (counter >= State.State.CounterReservedUpTo)
+        {
+            State.State.CounterReservedUpTo = counter + CounterBlock;
+            await State.WriteStateAsync();
+        }
+        using var sealer = new KeyTransferSealer(key);
+        return sealer.Seal(counter, parsed!);
+    }
+
+    public Task<ProxyCredentials?> GetProxyCredentials(string peerAddress)
+    {
+        var profile = State.State.Profile;
+        if (profile is null || !profile.ProxyService || !IPAddress.TryParse(peerAddress, out var peer))
+            return Task.FromResult<ProxyCredentials?>(null);
+        PeerPsk? psk = null;
+        foreach (var candidate in profile.PreSharedKeys)
+        {
+            if (NetworkPrefix.TryParse(candidate.PeerPrefix, out var network, out _) && network.Contains(peer))
+            {
+                psk = candidate;
+                break;
+            }
+        }
+        if (psk is null && profile.Certificate is null)
+            return Task.FromResult<ProxyCredentials?>(null);
+        string? peerIdentity = psk?.PeerIdentity;
+        if (peerIdentity is null)
+        {
+            foreach (var c in profile.Conditions)
+            {
+                if (c.PeerIdentity is not null && NetworkPrefix.TryParse(c.PeerPrefix, out var network, out _) && network.Contains(peer))
+                {
+                    peerIdentity = c.PeerIdentity;
+                    break;
+                }
+            }
+        }
+        return Task.FromResult<ProxyCredentials?>(new ProxyCredentials(profile.IkeIdentity, psk?.Key, peerIdentity,
+            psk is null ? profile.Certificate : null, profile.TrustedCaPems, profile.IkeProposals, profile.EspProposals, profile.Conditions));
+    }
+
+    public Task SessionStarted(Guid session)
+    {
+        _sessions.Add(session);
+        return Task.CompletedTask;
+    }
+
+    public Task SessionEnded(Guid session)
+    {
+        _sessions.Remove(session);
+        return Task.CompletedTask;
+    }
+
+    private async Task ClearAttachmentAsync(string reason)
+    {
+        State.State.Attachment = null;
+        if (State.State.DeliveryKey is { } key) Array.Clear(key);
+        State.State.DeliveryKey = null;
+        await State.WriteStateAsync();
+        CloseSessions(reason);
+        LogDetached(Nai, reason);
+    }
+
+    /// <summary>Flow 4 and 5: the old edge drops its profile copy and tunnel; the old sessions end (their SAs belonged to the old attachment).</summary>
+    private async Task EndPreviousAttachmentAsync(Attachment? previous, string edgeId, uint tunnelId)
+    {
+        CloseSessions("the handset attached again");
+        if (previous is null || previous.EdgeId == edgeId && previous.TunnelId == tunnelId) return;
+        try
+        {
+            await GrainFactory.GetGrain<IEdgeGrain>(previous.EdgeId).Revoke(Nai, previous.TunnelId);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException)
+        {
+            // The old edge's silo is gone: its profile copy went with it.
+            LogRevokeFailed(Nai, previous.EdgeId, e.Message);
+        }
+    }
+
+    private void CloseSessions(string reason)
+    {
+        foreach (var session in _sessions)
+            _ = GrainFactory.GetGrain<IProxySessionGrain>(session).Close(reason);
+        _sessions.Clear();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai} attached at edge {EdgeId} as {Address} (tunnel {TunnelId})")]
+    private partial void LogAttached(string nai, string edgeId, string address, uint tunnelId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: attach proof from edge {EdgeId} did not verify")]
+    private partial void LogAttachRefused(string nai, string edgeId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai} detached: {Reason}")]
+    private partial void LogDetached(string nai, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: could not revoke the profile copy at edge {EdgeId}: {Error}")]
+    private partial void LogRevokeFailed(string nai, string edgeId, string error);
+}
