@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using KeyProxy.Ike.Auth;
+using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Demo;
 using KeyProxy.Ike.Protocol;
 

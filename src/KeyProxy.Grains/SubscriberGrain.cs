@@ -1,0 +1,89 @@
+using KeyProxy.Abstractions;
+using Microsoft.Extensions.Logging;
+
+namespace KeyProxy.Grains;
+
+/// <summary>
+/// The master service profile of one subscriber, keyed by NAI (DESIGN: SubscriberGrain; seed: authentication server
+/// and service management). Provision validates and stores; the directory grain lists the NAIs. Logs carry NAIs and
+/// versions only, never key material.
+/// </summary>
+public sealed partial class SubscriberGrain(
+    [PersistentState("subscriber", StorageNames.Subscribers)] IPersistentState<SubscriberState> state,
+    ILogger<SubscriberGrain> logger) : Grain, ISubscriberGrain
+{
+    /// <summary>The persisted state, for the attach and key-transfer methods that build on this grain.</summary>
+    internal IPersistentState<SubscriberState> State => state;
+
+    private string Nai => this.GetPrimaryKeyString();
+
+    private ISubscriberDirectoryGrain Directory => GrainFactory.GetGrain<ISubscriberDirectoryGrain>(ISubscriberDirectoryGrain.Key);
+
+    public async Task<ProvisionResult> Provision(SubscriberProfile profile)
+    {
+        var errors = SubscriberProfileValidator.Validate(profile);
+        if (profile is not null && profile.Nai != Nai)
+        {
+            errors = [.. errors, $"nai: '{profile.Nai}' is not this subscriber's NAI '{Nai}'"];
+        }
+
+        if (errors.Count > 0)
+        {
+            LogRefused(Nai, errors.Count);
+            return ProvisionResult.Invalid(errors);
+        }
+
+        var created = state.State.Profile is null;
+        var version = state.State.LastVersion + 1;
+        state.State.Profile = Normalize(profile!, version);
+        state.State.LastVersion = version;
+        await state.WriteStateAsync();
+        await Directory.Add(Nai);
+        LogProvisioned(Nai, created ? "created" : "replaced", version);
+        return ProvisionResult.Stored(created, version);
+    }
+
+    public Task<SubscriberProfile?> GetProfile() => Task.FromResult(state.State.Profile);
+
+    public async Task<bool> Delete()
+    {
+        if (state.State.Profile is null)
+        {
+            return false;
+        }
+
+        state.State.Profile = null;
+        state.State.Attachment = null;
+        await state.WriteStateAsync();
+        await Directory.Remove(Nai);
+        LogDeleted(Nai, state.State.LastVersion);
+        return true;
+    }
+
+    public Task<SubscriberSummary?> GetSummary() => Task.FromResult(
+        state.State.Profile is { } profile ? SubscriberSummary.Of(profile, state.State.Attachment) : null);
+
+    /// <summary>
+    /// The profile as stored: the new version, and plain arrays instead of whatever list types the caller built
+    /// (compiler-generated collection-expression types cannot be read back by a type-naming storage serializer).
+    /// </summary>
+    internal static SubscriberProfile Normalize(SubscriberProfile profile, int version) => profile with
+    {
+        Version = version,
+        Secret = profile.Secret.ToArray(),
+        Conditions = profile.Conditions.ToArray(),
+        PreSharedKeys = profile.PreSharedKeys.Select(p => p with { Key = p.Key.ToArray() }).ToArray(),
+        TrustedCaPems = profile.TrustedCaPems.ToArray(),
+        IkeProposals = profile.IkeProposals.ToArray(),
+        EspProposals = profile.EspProposals.ToArray(),
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai} {Change}, version {Version}")]
+    private partial void LogProvisioned(string nai, string change, int version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai} refused: {ErrorCount} validation errors")]
+    private partial void LogRefused(string nai, int errorCount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai} deleted at version {Version}")]
+    private partial void LogDeleted(string nai, int version);
+}

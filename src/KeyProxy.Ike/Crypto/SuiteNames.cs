@@ -1,0 +1,164 @@
+using KeyProxy.Ike.Messages;
+using System.Diagnostics.CodeAnalysis;
+
+namespace KeyProxy.Ike.Crypto;
+
+/// <summary>
+/// Reads one proposal written the way strongSwan's swanctl.conf writes it, e.g. "aes128gcm16-prfsha256-x25519"
+/// (IKE) or "aes256-sha256" (ESP): tokens joined by '-', at most one per transform type (RFC 7296 3.3.2).
+/// Only transforms this engine implements are accepted.
+/// </summary>
+public static class SuiteNames
+{
+    /// <summary>An IKE SA proposal; throws <see cref="FormatException"/> when it does not parse.</summary>
+    public static IkeSuite ParseIke(string text) =>
+        TryParseIke(text, out var suite, out var error) ? suite : throw new FormatException(error);
+
+    /// <summary>An ESP proposal; throws <see cref="FormatException"/> when it does not parse.</summary>
+    public static EspSuite ParseEsp(string text) =>
+        TryParseEsp(text, out var suite, out var error) ? suite : throw new FormatException(error);
+
+    /// <summary>
+    /// An IKE SA proposal: encryption, integrity unless AEAD, an optional PRF (default: the integrity
+    /// algorithm's hash, SHA-256 for AEAD, as strongSwan does) and a DH group.
+    /// </summary>
+    public static bool TryParseIke(string? text, [NotNullWhen(true)] out IkeSuite? suite, out string error)
+    {
+        suite = null;
+        if (!TryParse(text, out var parsed, out error))
+        {
+            return false;
+        }
+
+        var (encryption, bits, integrity, prf, group) = parsed;
+        if (group is null)
+        {
+            error = $"'{text}' names no DH group";
+            return false;
+        }
+
+        suite = new IkeSuite(encryption, bits, integrity, prf ?? Default(integrity), group.Value);
+        return true;
+    }
+
+    /// <summary>An ESP proposal: encryption, integrity unless AEAD, an optional PFS group; no PRF.</summary>
+    public static bool TryParseEsp(string? text, [NotNullWhen(true)] out EspSuite? suite, out string error)
+    {
+        suite = null;
+        if (!TryParse(text, out var parsed, out error))
+        {
+            return false;
+        }
+
+        var (encryption, bits, integrity, prf, group) = parsed;
+        if (prf is not null)
+        {
+            error = $"'{text}' names a PRF, which ESP proposals do not have";
+            return false;
+        }
+
+        suite = new EspSuite(encryption, bits, integrity, EsnMode.NoEsn, group ?? DhGroup.None);
+        return true;
+    }
+
+    private static bool TryParse(string? text, out (EncryptionAlgorithm, int, IntegrityAlgorithm, PrfAlgorithm?, DhGroup?) parsed, out string error)
+    {
+        parsed = default;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            error = "empty proposal";
+            return false;
+        }
+
+        EncryptionAlgorithm? encryption = null;
+        var bits = 0;
+        IntegrityAlgorithm? integrity = null;
+        PrfAlgorithm? prf = null;
+        DhGroup? group = null;
+        foreach (var token in text.Split('-'))
+        {
+            string? duplicate = null;
+            switch (token)
+            {
+                case "aes128gcm16" or "aes128gcm" or "aes256gcm16" or "aes256gcm" or "aes128" or "aes256":
+                    duplicate = encryption is null ? null : "encryption algorithm";
+                    (encryption, bits) = token switch
+                    {
+                        "aes128gcm16" or "aes128gcm" => (EncryptionAlgorithm.AesGcm16, 128),
+                        "aes256gcm16" or "aes256gcm" => (EncryptionAlgorithm.AesGcm16, 256),
+                        "aes128" => (EncryptionAlgorithm.AesCbc, 128),
+                        _ => (EncryptionAlgorithm.AesCbc, 256),
+                    };
+                    break;
+                case "sha256" or "sha384" or "sha512":
+                    duplicate = integrity is null ? null : "integrity algorithm";
+                    integrity = token switch
+                    {
+                        "sha256" => IntegrityAlgorithm.HmacSha2_256_128,
+                        "sha384" => IntegrityAlgorithm.HmacSha2_384_192,
+                        _ => IntegrityAlgorithm.HmacSha2_512_256,
+                    };
+                    break;
+                case "prfsha256" or "prfsha384" or "prfsha512":
+                    duplicate = prf is null ? null : "PRF";
+                    prf = token switch
+                    {
+                        "prfsha256" => PrfAlgorithm.HmacSha2_256,
+                        "prfsha384" => PrfAlgorithm.HmacSha2_384,
+                        _ => PrfAlgorithm.HmacSha2_512,
+                    };
+                    break;
+                case "modp2048" or "ecp256" or "ecp384" or "x25519" or "curve25519":
+                    duplicate = group is null ? null : "DH group";
+                    group = token switch
+                    {
+                        "modp2048" => DhGroup.Modp2048,
+                        "ecp256" => DhGroup.Ecp256,
+                        "ecp384" => DhGroup.Ecp384,
+                        _ => DhGroup.Curve25519,
+                    };
+                    break;
+                default:
+                    error = token.Length == 0 ? $"empty algorithm name in '{text}'" : $"unknown algorithm '{token}' in '{text}'";
+                    return false;
+            }
+
+            if (duplicate is not null)
+            {
+                error = $"'{text}' names more than one {duplicate}";
+                return false;
+            }
+        }
+
+        if (encryption is null)
+        {
+            error = $"'{text}' names no encryption algorithm";
+            return false;
+        }
+
+        var aead = SkCipherFactory.IsAead(encryption.Value);
+        if (aead && integrity is not null)
+        {
+            error = $"'{text}' combines AES-GCM with an integrity algorithm; AEAD needs none";
+            return false;
+        }
+
+        if (!aead && integrity is null)
+        {
+            error = $"'{text}' names no integrity algorithm, which AES-CBC needs";
+            return false;
+        }
+
+        parsed = (encryption.Value, bits, integrity ?? IntegrityAlgorithm.None, prf, group);
+        error = string.Empty;
+        return true;
+    }
+
+    // strongSwan's convention: without an explicit PRF, the integrity algorithm's hash is used.
+    private static PrfAlgorithm Default(IntegrityAlgorithm integrity) => integrity switch
+    {
+        IntegrityAlgorithm.HmacSha2_384_192 => PrfAlgorithm.HmacSha2_384,
+        IntegrityAlgorithm.HmacSha2_512_256 => PrfAlgorithm.HmacSha2_512,
+        _ => PrfAlgorithm.HmacSha2_256,
+    };
+}

@@ -1,0 +1,174 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using KeyProxy.Abstractions;
+
+namespace KeyProxy.Silo.Api;
+
+/// <summary>
+/// The admin HTTP API under /api (JSON, camelCase):
+/// PUT/GET/DELETE /api/subscribers/{nai}, GET /api/subscribers?skip=&amp;take=, GET /api/attachments, GET /api/sessions.
+/// Responses never carry the subscriber secret, keys or PEMs.
+/// </summary>
+public static class AdminApi
+{
+    public const int DefaultTake = 100;
+    public const int MaxTake = 1000;
+
+    /// <summary>Request and response JSON: camelCase, unknown members refused (a misspelt field is an error, not a silent default).</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public static IEndpointRouteBuilder MapKeyProxyAdminApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/api");
+        api.MapPut("/subscribers/{nai}", PutSubscriber);
+        api.MapGet("/subscribers/{nai}", GetSubscriber);
+        api.MapDelete("/subscribers/{nai}", DeleteSubscriber);
+        api.MapGet("/subscribers", ListSubscribers);
+        api.MapGet("/attachments", ListAttachments);
+        api.MapGet("/sessions", ListSessions);
+        api.MapGet("/", () => Json(new
+        {
+            subscribers = "/api/subscribers",
+            attachments = "/api/attachments",
+            sessions = "/api/sessions",
+            dashboard = "/dashboard",
+        }));
+        return endpoints;
+    }
+
+    private static async Task<IResult> PutSubscriber(string nai, HttpContext context, IGrainFactory grains, CancellationToken ct)
+    {
+        SubscriberProfileDto? dto;
+        try
+        {
+            dto = await JsonSerializer.DeserializeAsync<SubscriberProfileDto>(context.Request.Body, JsonOptions, ct);
+        }
+        catch (JsonException e)
+        {
+            return Errors([$"malformed JSON: {e.Message}"]);
+        }
+
+        if (dto is null)
+        {
+            return Errors(["body: expected a JSON object with the subscriber profile"]);
+        }
+
+        var (profile, errors) = ProfileMapper.ToProfile(nai, dto);
+        if (errors.Count > 0)
+        {
+            return Errors(errors);
+        }
+
+        var grain = grains.GetGrain<ISubscriberGrain>(nai);
+        var result = await grain.Provision(profile);
+        if (!result.Succeeded)
+        {
+            return Errors(result.Errors);
+        }
+
+        var summary = await grain.GetSummary();
+        if (summary is null)
+        {
+            // Deleted between the two calls.
+            return Unknown(nai);
+        }
+
+        var body = ProfileMapper.ToDto(summary);
+        if (!result.Created)
+        {
+            return Json(body);
+        }
+
+        context.Response.Headers.Location = $"/api/subscribers/{Uri.EscapeDataString(nai)}";
+        return Results.Json(body, JsonOptions, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> GetSubscriber(string nai, IGrainFactory grains) =>
+        await grains.GetGrain<ISubscriberGrain>(nai).GetSummary() is { } summary
+            ? Json(ProfileMapper.ToDto(summary))
+            : Unknown(nai);
+
+    private static async Task<IResult> DeleteSubscriber(string nai, IGrainFactory grains) =>
+        await grains.GetGrain<ISubscriberGrain>(nai).Delete() ? Results.NoContent() : Unknown(nai);
+
+    private static async Task<IResult> ListSubscribers(HttpRequest request, IGrainFactory grains)
+    {
+        if (!TryPaging(request, out var skip, out var take, out var errors))
+        {
+            return Errors(errors);
+        }
+
+        var page = await grains.GetGrain<ISubscriberDirectoryGrain>(ISubscriberDirectoryGrain.Key).List(skip, take);
+        var summaries = await Task.WhenAll(page.Nais.Select(n => grains.GetGrain<ISubscriberGrain>(n).GetSummary()));
+        var items = summaries.OfType<SubscriberSummary>().Select(ProfileMapper.ToDto).ToList();
+        return Json(new SubscriberListDto(page.Total, skip, take, items));
+    }
+
+    private static async Task<IResult> ListAttachments(IGrainFactory grains)
+    {
+        // Computed from the directory for now: one GetSummary per subscriber, a page at a time.
+        const int pageSize = 500;
+        var directory = grains.GetGrain<ISubscriberDirectoryGrain>(ISubscriberDirectoryGrain.Key);
+        var items = new List<AttachmentListItemDto>();
+        for (var skip = 0; ; skip += pageSize)
+        {
+            var page = await directory.List(skip, pageSize);
+            var summaries = await Task.WhenAll(page.Nais.Select(n => grains.GetGrain<ISubscriberGrain>(n).GetSummary()));
+            foreach (var summary in summaries)
+            {
+                if (summary?.Attachment is { } a)
+                {
+                    items.Add(new AttachmentListItemDto(summary.Nai, a.EdgeId, a.HandsetAddress, a.TunnelId, a.Since));
+                }
+            }
+
+            if (page.Nais.Count < pageSize)
+            {
+                break;
+            }
+        }
+
+        return Json(items);
+    }
+
+    private static async Task<IResult> ListSessions(HttpRequest request, IGrainFactory grains)
+    {
+        if (!TryPaging(request, out var skip, out var take, out var errors))
+        {
+            return Errors(errors);
+        }
+
+        var sessions = await grains.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).List(skip, take);
+        return Json(sessions.Select(ProfileMapper.ToDto).ToList());
+    }
+
+    private static bool TryPaging(HttpRequest request, out int skip, out int take, out List<string> errors)
+    {
+        errors = [];
+        skip = 0;
+        take = DefaultTake;
+        if (request.Query.TryGetValue("skip", out var skipText) && (!int.TryParse(skipText, out skip) || skip < 0))
+        {
+            errors.Add($"skip: '{skipText}' is not a whole number of 0 or more");
+        }
+
+        if (request.Query.TryGetValue("take", out var takeText) && (!int.TryParse(takeText, out take) || take is < 1 or > MaxTake))
+        {
+            errors.Add($"take: '{takeText}' is not a whole number from 1 to {MaxTake}");
+        }
+
+        return errors.Count == 0;
+    }
+
+    private static IResult Json<T>(T body) => Results.Json(body, JsonOptions);
+
+    private static IResult Errors(IReadOnlyList<string> errors) =>
+        Results.Json(new ErrorsDto(errors), JsonOptions, statusCode: StatusCodes.Status400BadRequest);
+
+    private static IResult Unknown(string nai) =>
+        Results.Json(new ErrorDto($"unknown subscriber {nai}"), JsonOptions, statusCode: StatusCodes.Status404NotFound);
+}

@@ -1,0 +1,37 @@
+namespace KeyProxy.Silo.Api;
+
+/// <summary>A subscriber as the API shows it: no secret, no keys, no PEMs.</summary>
+public sealed record SubscriberSummaryDto(
+    string Nai,
+    string? Msisdn,
+    bool ProxyService,
+    IReadOnlyList<ProxyConditionView> Conditions,
+    string IkeIdentity,
+    IReadOnlyList<PskPeerView> PreSharedKeyPeers,
+    bool HasCertificate,
+    int TrustedCaCount,
+    IReadOnlyList<string> IkeProposals,
+    IReadOnlyList<string> EspProposals,
+    int Version,
+    AttachmentDto? Attachment);
+
+public sealed record ProxyConditionView(string PeerPrefix, byte Protocol, ushort StartPort, ushort EndPort, IReadOnlyList<string> Roles, string? PeerIdentity);
+
+public sealed record PskPeerView(string PeerPrefix, string? PeerIdentity);
+
+public sealed record AttachmentDto(string EdgeId, string HandsetAddress, uint TunnelId, DateTimeOffset Since);
+
+/// <summary>An attachment with its subscriber, for <c>GET /api/attachments</c>.</summary>
+public sealed record AttachmentListItemDto(string Nai, string EdgeId, string HandsetAddress, uint TunnelId, DateTimeOffset Since);
+
+/// <summary>A page of <c>GET /api/subscribers</c>.</summary>
+public sealed record SubscriberListDto(int Total, int Skip, int Take, IReadOnlyList<SubscriberSummaryDto> Items);
+
+/// <summary>A live proxy session, for <c>GET /api/sessions</c>.</summary>
+public sealed record SessionDto(string SessionId, string Nai, string Role, string PeerAddress, string EdgeId, string IkeSpis, DateTimeOffset Since);
+
+/// <summary>400 body: every problem found.</summary>
+public sealed record ErrorsDto(IReadOnlyList<string> Errors);
+
+/// <summary>404 and 500 body.</summary>
+public sealed record ErrorDto(string Error);

@@ -1,0 +1,127 @@
+using System.Net;
+using KeyProxy.Abstractions;
+using KeyProxy.Silo.Api;
+using KeyProxy.Storage.AzureTable;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace KeyProxy.Silo;
+
+/// <summary>
+/// Builds the KeyProxy silo: Orleans (localhost or Azure Table clustering), the subscriber storage, the dashboard at
+/// /dashboard and the admin API at /api, in one ASP.NET Core app. The edge gateway hooks in as a hosted service
+/// reading <see cref="KeyProxySiloOptions.EdgeEnabled"/> and <see cref="KeyProxySiloOptions.EffectiveEdgeId"/>.
+/// </summary>
+public static class KeyProxySiloHost
+{
+    /// <summary>The line printed once the silo and the HTTP endpoints are up; tests and scripts wait for it.</summary>
+    public const string ReadyPrefix = "KeyProxy silo up: ";
+
+    /// <summary>
+    /// The configured app, not yet started. Throws <see cref="SiloConfigurationException"/> listing every problem
+    /// when the configuration cannot work.
+    /// </summary>
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            // appsettings.json sits next to the binary, whatever the working directory of `dotnet run`.
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        var options = ReadOptions(builder.Configuration);
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.WebHost.UseUrls(options.HttpUrl ?? builder.Configuration["urls"] ?? KeyProxySiloOptions.DefaultHttpUrl);
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = options.ClusterId;
+                o.ServiceId = options.ServiceId;
+            });
+            if (options.IsAzureTable)
+            {
+                var connectionString = options.StorageConnectionString!;
+                silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort);
+                silo.UseAzureTableClustering(o => o.ConnectionString = connectionString);
+                silo.AddAzureTableGrainStorage(StorageNames.Subscribers, o => o.ConnectionString = connectionString);
+                // Orleans' binary format for the stored state: version tolerant through the [Id]s, no type names in the data.
+                silo.Services.AddOptions<AzureTableGrainStorageOptions>(StorageNames.Subscribers)
+                    .Configure<Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
+            }
+            else
+            {
+                silo.UseLocalhostClustering(
+                    options.SiloPort,
+                    options.GatewayPort,
+                    options.PrimarySiloPort is { } primary ? new IPEndPoint(IPAddress.Loopback, primary) : null,
+                    options.ServiceId,
+                    options.ClusterId);
+                silo.AddMemoryGrainStorage(StorageNames.Subscribers);
+            }
+
+            if (options.FastFailureDetection)
+            {
+                silo.Configure<ClusterMembershipOptions>(KeyProxyMembershipDefaults.FastFailureDetection);
+            }
+
+            silo.AddDashboard();
+        });
+
+        if (options.EffectiveDemoSubscribers)
+        {
+            builder.Services.AddHostedService<DemoSubscriberProvisioner>();
+        }
+
+        var app = builder.Build();
+        app.UseExceptionHandler(errors => errors.Run(WriteError));
+        app.MapOrleansDashboard("/dashboard");
+        app.MapKeyProxyAdminApi();
+        app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(ReadyLine(app)));
+        return app;
+    }
+
+    /// <summary>The base URL the app listens on (after start: the bound port, also when 0 was asked for).</summary>
+    public static string BaseUrl(WebApplication app) => app.Urls.First().TrimEnd('/');
+
+    private static string ReadyLine(WebApplication app)
+    {
+        var baseUrl = BaseUrl(app);
+        return $"{ReadyPrefix}dashboard {baseUrl}/dashboard, admin API {baseUrl}/api";
+    }
+
+    private static KeyProxySiloOptions ReadOptions(IConfiguration configuration)
+    {
+        KeyProxySiloOptions options;
+        try
+        {
+            options = configuration.GetSection(KeyProxySiloOptions.SectionName)
+                .Get<KeyProxySiloOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? new KeyProxySiloOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SiloConfigurationException([e.InnerException is { } inner ? $"{e.Message} {inner.Message}" : e.Message]);
+        }
+
+        var errors = options.Validate();
+        return errors.Count > 0 ? throw new SiloConfigurationException(errors) : options;
+    }
+
+    private static async Task WriteError(HttpContext context)
+    {
+        var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var (status, message) = failure switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, bad.Message),
+            _ => (StatusCodes.Status500InternalServerError, "internal error; the silo log has the details"),
+        };
+        context.Response.StatusCode = status;
+        await context.Response.WriteAsJsonAsync(new ErrorDto(message), AdminApi.JsonOptions);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Net;
+
+namespace KeyProxy.Silo;
+
+/// <summary>
+/// The host's settings, bound from the configuration section "KeyProxy" (appsettings.json, environment variables
+/// such as <c>KeyProxy__Clustering=AzureTable</c>, command-line arguments such as <c>--KeyProxy:SiloPort=11112</c>).
+/// </summary>
+public sealed class KeyProxySiloOptions
+{
+    public const string SectionName = "KeyProxy";
+    public const string LocalhostClustering = "Localhost";
+    public const string AzureTableClustering = "AzureTable";
+    public const string DefaultHttpUrl = "http://127.0.0.1:8080";
+
+    /// <summary>"Localhost" (one silo or a few on one machine, in-memory storage) or "AzureTable" (membership and storage in Azure Table storage).</summary>
+    public string Clustering { get; set; } = LocalhostClustering;
+
+    /// <summary>Azure Table storage connection string (Azurite or a real account); required for AzureTable, refused for Localhost.</summary>
+    public string? StorageConnectionString { get; set; }
+
+    public string ClusterId { get; set; } = "keyproxy";
+
+    public string ServiceId { get; set; } = "keyproxy";
+
+    /// <summary>Silo-to-silo port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Client gateway port.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Localhost clustering only: the silo port of the primary silo when this is a second silo on the machine; unset for the primary.</summary>
+    public int? PrimarySiloPort { get; set; }
+
+    /// <summary>AzureTable clustering only: the IP address other silos reach this one at.</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Dashboard and admin API address; unset: <c>--urls</c> / ASPNETCORE_URLS, else <see cref="DefaultHttpUrl"/>.</summary>
+    public string? HttpUrl { get; set; }
+
+    /// <summary>Provision the demo subscribers (alice, bob) at start when absent; unset: on for Localhost, off for AzureTable.</summary>
+    public bool? DemoSubscribers { get; set; }
+
+    /// <summary>This silo's edge name, as attachments record it; unset: machine name and silo port.</summary>
+    public string? EdgeId { get; set; }
+
+    /// <summary>Whether this silo runs the edge gateway (DESIGN: every silo of the embedded default is also an edge).</summary>
+    public bool EdgeEnabled { get; set; } = true;
+
+    /// <summary>Membership failure detection in seconds instead of about half a minute (tests and local clusters).</summary>
+    public bool FastFailureDetection { get; set; }
+
+    public bool IsAzureTable => string.Equals(Clustering, AzureTableClustering, StringComparison.OrdinalIgnoreCase);
+
+    public bool EffectiveDemoSubscribers => DemoSubscribers ?? !IsAzureTable;
+
+    public string EffectiveEdgeId => string.IsNullOrWhiteSpace(EdgeId) ? $"{Environment.MachineName}-{SiloPort}" : EdgeId;
+
+    /// <summary>Every problem with these settings, empty when the host can start.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        var localhost = string.Equals(Clustering, LocalhostClustering, StringComparison.OrdinalIgnoreCase);
+        if (!localhost && !IsAzureTable)
+        {
+            errors.Add($"KeyProxy:Clustering is '{Clustering}'; expected '{LocalhostClustering}' or '{AzureTableClustering}'");
+        }
+
+        if (IsAzureTable && string.IsNullOrWhiteSpace(StorageConnectionString))
+        {
+            errors.Add("KeyProxy:StorageConnectionString is required with Clustering=AzureTable (e.g. Azurite's, from infra/azurite/azurite.sh connection-string)");
+        }
+
+        if (localhost && !string.IsNullOrWhiteSpace(StorageConnectionString))
+        {
+            errors.Add("KeyProxy:StorageConnectionString is set but Clustering is Localhost, whose storage is in memory; set Clustering=AzureTable or remove the connection string");
+        }
+
+        if (localhost && PrimarySiloPort is { } primary && primary is < 1 or > 65535)
+        {
+            errors.Add($"KeyProxy:PrimarySiloPort {primary} is not a port (1-65535)");
+        }
+
+        if (IsAzureTable && PrimarySiloPort is not null)
+        {
+            errors.Add("KeyProxy:PrimarySiloPort applies to Localhost clustering only; AzureTable silos find each other in the membership table");
+        }
+
+        if (IsAzureTable && !IPAddress.TryParse(AdvertisedAddress, out _))
+        {
+            errors.Add($"KeyProxy:AdvertisedAddress '{AdvertisedAddress}' is not an IP address");
+        }
+
+        if (SiloPort is < 1 or > 65535)
+        {
+            errors.Add($"KeyProxy:SiloPort {SiloPort} is not a port (1-65535)");
+        }
+
+        if (GatewayPort is < 1 or > 65535)
+        {
+            errors.Add($"KeyProxy:GatewayPort {GatewayPort} is not a port (1-65535)");
+        }
+
+        if (SiloPort == GatewayPort)
+        {
+            errors.Add($"KeyProxy:SiloPort and KeyProxy:GatewayPort are both {SiloPort}; they must differ");
+        }
+
+        if (string.IsNullOrWhiteSpace(ClusterId))
+        {
+            errors.Add("KeyProxy:ClusterId is empty");
+        }
+
+        if (string.IsNullOrWhiteSpace(ServiceId))
+        {
+            errors.Add("KeyProxy:ServiceId is empty");
+        }
+
+        if (HttpUrl is not null && !IsHttpUrl(HttpUrl))
+        {
+            errors.Add($"KeyProxy:HttpUrl '{HttpUrl}' is not an http:// or https:// URL such as '{DefaultHttpUrl}'");
+        }
+
+        if (EdgeId is not null && string.IsNullOrWhiteSpace(EdgeId))
+        {
+            errors.Add("KeyProxy:EdgeId is blank; remove it for the default (machine name and silo port)");
+        }
+
+        return errors;
+    }
+
+    private static bool IsHttpUrl(string url) =>
+        Uri.TryCreate(url.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+}

@@ -1,0 +1,21 @@
+using KeyProxy.Silo;
+
+// The KeyProxy silo: Orleans, dashboard and admin API. With no configuration: one localhost silo, in-memory storage,
+// demo subscribers, http://127.0.0.1:8080/dashboard and /api.
+try
+{
+    var app = KeyProxySiloHost.Build(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (SiloConfigurationException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+catch (IOException e)
+{
+    // Kestrel's "address already in use" and the like.
+    Console.Error.WriteLine($"KeyProxy silo could not start: {e.Message}");
+    return 1;
+}

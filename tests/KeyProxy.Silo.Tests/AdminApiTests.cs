@@ -1,0 +1,213 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using KeyProxy.Silo.Api;
+
+namespace KeyProxy.Silo.Tests;
+
+[Collection(SiloHostCollection.Name)]
+public sealed class AdminApiTests(SiloHostFixture host)
+{
+    private const string Secret = "api-test-secret-0123456789";
+    private const string PskText = "api-test-pre-shared-key";
+    private static readonly string SecretHex = Convert.ToHexString(Encoding.UTF8.GetBytes(Secret));
+    private static readonly string PskBase64 = Convert.ToBase64String(Encoding.UTF8.GetBytes(PskText));
+
+    private static string Profile(string msisdn = "15550004321", string extra = "") => $$"""
+        {
+          "msisdn": "{{msisdn}}",
+          "secret": "hex:{{SecretHex}}",
+          "proxyService": true,
+          "conditions": [ { "peerPrefix": "198.51.100.0/24", "protocol": 17, "startPort": 500, "endPort": 4500, "roles": ["initiator"], "peerIdentity": "fqdn:peer.example" } ],
+          "ikeIdentity": "email:erin@keyproxy.test",
+          "preSharedKeys": [ { "peerPrefix": "198.51.100.0/24", "peerIdentity": null, "key": "base64:{{PskBase64}}" } ],
+          "ikeProposals": ["aes256-sha256-ecp256", "aes128gcm16-prfsha256-x25519"]{{extra}}
+        }
+        """;
+
+    [Fact]
+    public async Task Put_creates_with_201_then_replaces_with_200()
+    {
+        const string nai = "erin@keyproxy.test";
+        var created = await Put(nai, Profile());
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        Assert.Equal("/api/subscribers/erin%40keyproxy.test", created.Location);
+        var summary = created.Json.RootElement;
+        Assert.Equal(nai, summary.GetProperty("nai").GetString());
+        Assert.Equal(1, summary.GetProperty("version").GetInt32());
+        Assert.Equal("15550004321", summary.GetProperty("msisdn").GetString());
+        Assert.Equal(["initiator"], summary.GetProperty("conditions")[0].GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal("198.51.100.0/24", summary.GetProperty("preSharedKeyPeers")[0].GetProperty("peerPrefix").GetString());
+        Assert.Equal(2, summary.GetProperty("ikeProposals").GetArrayLength());
+        Assert.Equal("aes128gcm16", summary.GetProperty("espProposals")[0].GetString());
+        Assert.Equal(JsonValueKind.Null, summary.GetProperty("attachment").ValueKind);
+
+        var replaced = await Put(nai, Profile(msisdn: "15550009999"));
+        Assert.Equal(HttpStatusCode.OK, replaced.Status);
+        Assert.Equal(2, replaced.Json.RootElement.GetProperty("version").GetInt32());
+
+        var read = await Send(HttpMethod.Get, $"/api/subscribers/{nai}");
+        Assert.Equal(HttpStatusCode.OK, read.Status);
+        Assert.Equal("15550009999", read.Json.RootElement.GetProperty("msisdn").GetString());
+        Assert.Equal(2, read.Json.RootElement.GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task Bad_input_is_400_listing_every_error()
+    {
+        var body = """
+            {
+              "nai": "someone-else@keyproxy.test",
+              "msisdn": "+1 555",
+              "secret": "text:short",
+              "proxyService": true,
+              "conditions": [ { "peerPrefix": "198.51.100.1/24", "startPort": 9, "endPort": 1, "roles": ["listener"] } ],
+              "ikeIdentity": "peer.example",
+              "preSharedKeys": [ { "peerPrefix": "198.51.100.0/24", "key": "0123456789abcdef0123" } ],
+              "certificate": { "certificatePem": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "privateKeyPem": "x" },
+              "ikeProposals": ["aes128gcm16-prfsha256"],
+              "espProposals": ["aes128gcm16-sha256"]
+            }
+            """;
+        var response = await Put("frank@keyproxy.test", body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        var errors = response.Json.RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToList();
+        string[] expected =
+        [
+            "nai: 'someone-else@keyproxy.test' differs from the NAI in the URL 'frank@keyproxy.test'",
+            "conditions[0].roles: unknown role 'listener'",
+            "preSharedKeys[0].key: has no encoding prefix",
+            "msisdn: '+1 555' is not an MSISDN",
+            "secret: 5 bytes is too short",
+            "conditions[0].peerPrefix: '198.51.100.1/24' is not a CIDR prefix",
+            "conditions[0]: startPort 9 is above endPort 1",
+            "ikeIdentity: 'peer.example' has no type prefix",
+            "certificate.certificatePem: does not hold a PEM certificate that loads",
+            "ikeProposals[0]: 'aes128gcm16-prfsha256' names no DH group",
+            "espProposals[0]: 'aes128gcm16-sha256' combines AES-GCM with an integrity algorithm",
+        ];
+        Assert.Equal(expected.Length, errors.Count);
+        foreach (var (want, got) in expected.Zip(errors))
+        {
+            Assert.StartsWith(want, got);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, "/api/subscribers/frank@keyproxy.test")).Status);
+    }
+
+    [Theory]
+    [InlineData("{ \"secret\": ", "malformed JSON: ")]
+    [InlineData("not json at all", "malformed JSON: ")]
+    [InlineData("", "malformed JSON: ")]
+    [InlineData("[1, 2]", "malformed JSON: ")]
+    [InlineData("{ \"secert\": \"text:abc\" }", "malformed JSON: The JSON property 'secert' could not be mapped")]
+    [InlineData("{ \"conditions\": [ { \"peerPrefix\": \"10.0.0.0/8\", \"protocol\": 300 } ] }", "malformed JSON: ")]
+    [InlineData("{ \"proxyService\": \"yes\" }", "malformed JSON: ")]
+    [InlineData("null", "body: expected a JSON object")]
+    public async Task Malformed_json_is_400_with_the_parsers_message(string body, string expected)
+    {
+        var response = await Put("grace@keyproxy.test", body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        var error = Assert.Single(response.Json.RootElement.GetProperty("errors").EnumerateArray()).GetString();
+        Assert.StartsWith(expected, error);
+    }
+
+    [Fact]
+    public async Task Unknown_subscribers_are_404_for_get_and_delete()
+    {
+        var get = await Send(HttpMethod.Get, "/api/subscribers/nobody@keyproxy.test");
+        Assert.Equal(HttpStatusCode.NotFound, get.Status);
+        Assert.Equal("unknown subscriber nobody@keyproxy.test", get.Json.RootElement.GetProperty("error").GetString());
+
+        var delete = await Send(HttpMethod.Delete, "/api/subscribers/nobody@keyproxy.test");
+        Assert.Equal(HttpStatusCode.NotFound, delete.Status);
+        Assert.Equal("unknown subscriber nobody@keyproxy.test", delete.Json.RootElement.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Delete_is_204_and_the_subscriber_is_gone()
+    {
+        const string nai = "heidi@keyproxy.test";
+        Assert.Equal(HttpStatusCode.Created, (await Put(nai, Profile())).Status);
+        var delete = await Send(HttpMethod.Delete, $"/api/subscribers/{nai}");
+        Assert.Equal(HttpStatusCode.NoContent, delete.Status);
+        Assert.Equal("", delete.Text);
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"/api/subscribers/{nai}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Delete, $"/api/subscribers/{nai}")).Status);
+    }
+
+    [Fact]
+    public async Task List_shows_the_demo_subscribers_and_new_ones_in_pages()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await Put("ivan@keyproxy.test", Profile())).Status);
+        var list = await Send(HttpMethod.Get, "/api/subscribers");
+        Assert.Equal(HttpStatusCode.OK, list.Status);
+        var root = list.Json.RootElement;
+        var nais = root.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("nai").GetString()).ToList();
+        Assert.Contains("alice@keyproxy.test", nais);
+        Assert.Contains("bob@keyproxy.test", nais);
+        Assert.Contains("ivan@keyproxy.test", nais);
+        Assert.Equal(root.GetProperty("total").GetInt32(), nais.Count);
+        Assert.Equal(AdminApi.DefaultTake, root.GetProperty("take").GetInt32());
+
+        var page = await Send(HttpMethod.Get, "/api/subscribers?skip=1&take=1");
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+        Assert.Equal(nais[1], Assert.Single(page.Json.RootElement.GetProperty("items").EnumerateArray()).GetProperty("nai").GetString());
+
+        var bad = await Send(HttpMethod.Get, "/api/subscribers?skip=-1&take=abc");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.Status);
+        Assert.Equal(2, bad.Json.RootElement.GetProperty("errors").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Attachments_and_sessions_are_empty_lists_until_the_edge_fills_them()
+    {
+        var attachments = await Send(HttpMethod.Get, "/api/attachments");
+        Assert.Equal(HttpStatusCode.OK, attachments.Status);
+        Assert.Equal(JsonValueKind.Array, attachments.Json.RootElement.ValueKind);
+        Assert.Equal(0, attachments.Json.RootElement.GetArrayLength());
+
+        var sessions = await Send(HttpMethod.Get, "/api/sessions");
+        Assert.Equal(HttpStatusCode.OK, sessions.Status);
+        Assert.Equal(0, sessions.Json.RootElement.GetArrayLength());
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Get, "/api/sessions?take=0")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/api")).Status);
+    }
+
+    private Task<Reply> Put(string nai, string json) =>
+        Send(HttpMethod.Put, $"/api/subscribers/{nai}", new StringContent(json, Encoding.UTF8, "application/json"));
+
+    private async Task<Reply> Send(HttpMethod method, string path, HttpContent? content = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        using var response = await host.Http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        AssertNoKeyMaterial(text);
+        if (text.Length > 0)
+        {
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        }
+
+        return new Reply(response.StatusCode, text, response.Headers.Location?.OriginalString);
+    }
+
+    /// <summary>No response may carry a secret or key, in any of the encodings the API accepts.</summary>
+    private static void AssertNoKeyMaterial(string body)
+    {
+        string[] forbidden =
+        [
+            Secret, SecretHex, Convert.ToBase64String(Encoding.UTF8.GetBytes(Secret)), PskText, PskBase64,
+            "keyproxy-demo-secret", "keyproxy-demo-psk", "secret\"", "\"key\"", "PRIVATE KEY",
+        ];
+        foreach (var value in forbidden)
+        {
+            Assert.DoesNotContain(value, body, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    private sealed record Reply(HttpStatusCode Status, string Text, string? Location)
+    {
+        public JsonDocument Json => JsonDocument.Parse(Text);
+    }
+}

@@ -1,0 +1,56 @@
+using CsCheck;
+using KeyProxy.Abstractions;
+using KeyProxy.Ike.Crypto;
+
+namespace KeyProxy.Silo.Tests;
+
+/// <summary>The validator's proposal grammar and the IKE engine's parser accept exactly the same proposals.</summary>
+public sealed class ProposalTextTests
+{
+    private static readonly string[] Tokens =
+    [
+        "aes128gcm16", "aes128gcm", "aes256gcm16", "aes256gcm", "aes128", "aes256",
+        "sha256", "sha384", "sha512", "prfsha256", "prfsha384", "prfsha512",
+        "modp2048", "ecp256", "ecp384", "x25519", "curve25519", "3des", "",
+    ];
+
+    [Theory]
+    [InlineData("aes128gcm16-prfsha256-x25519")]
+    [InlineData("aes256-sha256-modp2048")]
+    [InlineData("aes128-sha512-prfsha384-ecp384")]
+    public void Valid_ike_proposals_parse_in_both(string text)
+    {
+        Assert.True(ProposalText.IsValidIke(text, out var error), error);
+        Assert.True(SuiteNames.ParseIke(text).IsSupported);
+    }
+
+    [Fact]
+    public void Both_agree_on_every_proposal_of_up_to_three_tokens()
+    {
+        foreach (var a in Tokens)
+        {
+            AssertAgree(a);
+            foreach (var b in Tokens)
+            {
+                AssertAgree($"{a}-{b}");
+                foreach (var c in Tokens)
+                {
+                    AssertAgree($"{a}-{b}-{c}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Both_agree_on_longer_proposals() =>
+        Gen.Int[0, Tokens.Length - 1].Array[4, 6]
+            .Sample(indices => AssertAgree(string.Join('-', indices.Select(i => Tokens[i]))), iter: 20_000);
+
+    private static void AssertAgree(string text)
+    {
+        var ike = SuiteNames.TryParseIke(text, out var ikeSuite, out _) && ikeSuite.IsSupported;
+        Assert.True(ike == ProposalText.IsValidIke(text, out var ikeError), $"IKE '{text}': engine {ike}, validator '{ikeError}'");
+        var esp = SuiteNames.TryParseEsp(text, out var espSuite, out _) && espSuite.IsSupported;
+        Assert.True(esp == ProposalText.IsValidEsp(text, out var espError), $"ESP '{text}': engine {esp}, validator '{espError}'");
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Builder;
+
+namespace KeyProxy.Silo.Tests;
+
+/// <summary>The real KeyProxy host (Kestrel, Orleans, dashboard, demo subscribers) in this process, on free ports.</summary>
+public sealed class SiloHostFixture : IAsyncLifetime
+{
+    private WebApplication? _app;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public HttpClient Http { get; private set; } = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        _app = KeyProxySiloHost.Build(
+        [
+            "--KeyProxy:HttpUrl=http://127.0.0.1:0",
+            $"--KeyProxy:SiloPort={FreePorts.Next()}",
+            $"--KeyProxy:GatewayPort={FreePorts.Next()}",
+            "--KeyProxy:ClusterId=silo-tests",
+            "--Logging:LogLevel:Default=Warning",
+        ]);
+        await _app.StartAsync();
+        BaseUrl = KeyProxySiloHost.BaseUrl(_app);
+        Http = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SiloHostCollection : ICollectionFixture<SiloHostFixture>
+{
+    public const string Name = "silo host";
+}
