@@ -12,6 +12,7 @@ command -v tshark >/dev/null 2>&1 || need_pkgs+=(tshark)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)          # network namespaces for the ESP interop tests
 command -v npm >/dev/null 2>&1 || need_pkgs+=(nodejs npm)       # Azurite
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)  # headless browser for the dashboard test
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "test.sh: installing ${need_pkgs[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -35,7 +35,7 @@ public sealed partial class SubscriberGrain(
 
         var created = state.State.Profile is null;
         var version = state.State.LastVersion + 1;
-        state.State.Profile = profile! with { Version = version };
+        state.State.Profile = Normalize(profile!, version);
         state.State.LastVersion = version;
         await state.WriteStateAsync();
         await Directory.Add(Nai);
@@ -62,6 +62,21 @@ public sealed partial class SubscriberGrain(
 
     public Task<SubscriberSummary?> GetSummary() => Task.FromResult(
         state.State.Profile is { } profile ? SubscriberSummary.Of(profile, state.State.Attachment) : null);
+
+    /// <summary>
+    /// The profile as stored: the new version, and plain arrays instead of whatever list types the caller built
+    /// (compiler-generated collection-expression types cannot be read back by a type-naming storage serializer).
+    /// </summary>
+    internal static SubscriberProfile Normalize(SubscriberProfile profile, int version) => profile with
+    {
+        Version = version,
+        Secret = profile.Secret.ToArray(),
+        Conditions = profile.Conditions.ToArray(),
+        PreSharedKeys = profile.PreSharedKeys.Select(p => p with { Key = p.Key.ToArray() }).ToArray(),
+        TrustedCaPems = profile.TrustedCaPems.ToArray(),
+        IkeProposals = profile.IkeProposals.ToArray(),
+        EspProposals = profile.EspProposals.ToArray(),
+    };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai} {Change}, version {Version}")]
     private partial void LogProvisioned(string nai, string change, int version);

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Serialization;
+using Orleans.Storage;
 
 namespace KeyProxy.Silo;
 
@@ -49,6 +51,9 @@ public static class KeyProxySiloHost
                 silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort);
                 silo.UseAzureTableClustering(o => o.ConnectionString = connectionString);
                 silo.AddAzureTableGrainStorage(StorageNames.Subscribers, o => o.ConnectionString = connectionString);
+                // Orleans' binary format for the stored state: version tolerant through the [Id]s, no type names in the data.
+                silo.Services.AddOptions<AzureTableGrainStorageOptions>(StorageNames.Subscribers)
+                    .Configure<Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
             }
             else
             {

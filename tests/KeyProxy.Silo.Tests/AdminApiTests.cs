@@ -181,8 +181,8 @@ public sealed class AdminApiTests(SiloHostFixture host)
     private async Task<Reply> Send(HttpMethod method, string path, HttpContent? content = null)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
-        using var response = await host.Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
+        using var response = await host.Http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         AssertNoKeyMaterial(text);
         if (text.Length > 0)
         {

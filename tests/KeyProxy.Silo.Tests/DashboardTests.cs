@@ -1,0 +1,70 @@
+using System.Text.RegularExpressions;
+
+namespace KeyProxy.Silo.Tests;
+
+/// <summary>The Orleans dashboard, rendered by a real headless Chromium, lists the KeyProxy grain types.</summary>
+[Collection(SiloHostCollection.Name)]
+public sealed partial class DashboardTests(SiloHostFixture host)
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    [Fact]
+    public async Task The_grains_page_lists_the_KeyProxy_grain_types()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing; scripts/test.sh installs Debian's chromium package");
+
+        // Activate the grains so they have statistics to show.
+        Assert.True((await host.Http.GetAsync("/api/subscribers", TestContext.Current.CancellationToken)).IsSuccessStatusCode);
+        Assert.True((await host.Http.GetAsync("/api/subscribers/alice@keyproxy.test", TestContext.Current.CancellationToken)).IsSuccessStatusCode);
+        Assert.True((await host.Http.GetAsync("/dashboard/", TestContext.Current.CancellationToken)).IsSuccessStatusCode);
+
+        // The dashboard samples grain statistics every second; a render right after start may precede the first sample.
+        var text = "";
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            text = await RenderedText($"{host.BaseUrl}/dashboard/#/grains");
+            if (text.Contains("SubscriberGrain", StringComparison.Ordinal) && text.Contains("SubscriberDirectoryGrain", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        }
+
+        Assert.Contains("Orleans Dashboard", text);
+        Assert.Contains("Activations by Type", text);
+        Assert.Matches(@"\bSubscriberGrain \d+", text);
+        Assert.Matches(@"\bSubscriberDirectoryGrain \d+", text);
+    }
+
+    /// <summary>The page's text after the single-page app rendered it: tags and scripts removed, whitespace collapsed.</summary>
+    private static async Task<string> RenderedText(string url)
+    {
+        var profile = Directory.CreateTempSubdirectory("keyproxy-chromium-");
+        try
+        {
+            var (exitCode, dom, stderr) = await ProcessRunner.Run(Chromium,
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                $"--user-data-dir={profile.FullName}", "--virtual-time-budget=10000", "--dump-dom", url,
+            ], TimeSpan.FromSeconds(60));
+            Assert.True(exitCode == 0, $"chromium exited {exitCode}: {stderr}");
+            var withoutScripts = ScriptOrStyle().Replace(dom, " ");
+            return Whitespace().Replace(Tag().Replace(withoutScripts, " "), " ");
+        }
+        finally
+        {
+            profile.Delete(recursive: true);
+        }
+    }
+
+    [GeneratedRegex("<(script|style)[^>]*>.*?</\\1>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
+    private static partial Regex ScriptOrStyle();
+
+    [GeneratedRegex("<[^>]+>")]
+    private static partial Regex Tag();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+}

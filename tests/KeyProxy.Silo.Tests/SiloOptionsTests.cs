@@ -1,0 +1,56 @@
+namespace KeyProxy.Silo.Tests;
+
+public sealed class SiloOptionsTests
+{
+    [Fact]
+    public void The_defaults_are_the_embedded_silo()
+    {
+        var options = new KeyProxySiloOptions();
+        Assert.Empty(options.Validate());
+        Assert.False(options.IsAzureTable);
+        Assert.True(options.EffectiveDemoSubscribers);
+        Assert.True(options.EdgeEnabled);
+        Assert.Equal($"{Environment.MachineName}-11111", options.EffectiveEdgeId);
+    }
+
+    [Fact]
+    public void Azure_table_clustering_needs_a_connection_string_and_has_no_demo_subscribers_by_default()
+    {
+        var options = new KeyProxySiloOptions { Clustering = "azuretable" };
+        Assert.True(options.IsAzureTable);
+        Assert.False(options.EffectiveDemoSubscribers);
+        Assert.StartsWith("KeyProxy:StorageConnectionString is required", Assert.Single(options.Validate()));
+        options.StorageConnectionString = "UseDevelopmentStorage=true";
+        Assert.Empty(options.Validate());
+        options.DemoSubscribers = true;
+        Assert.True(options.EffectiveDemoSubscribers);
+    }
+
+    [Theory]
+    [InlineData("--KeyProxy:Clustering=Bogus", "KeyProxy:Clustering is 'Bogus'")]
+    [InlineData("--KeyProxy:StorageConnectionString=UseDevelopmentStorage=true", "KeyProxy:StorageConnectionString is set but Clustering is Localhost")]
+    [InlineData("--KeyProxy:SiloPort=abc", "Failed to convert configuration value 'abc' at 'KeyProxy:SiloPort' to type 'System.Int32'")]
+    [InlineData("--KeyProxy:SiloPort=70000", "KeyProxy:SiloPort 70000 is not a port")]
+    [InlineData("--KeyProxy:GatewayPort=11111", "KeyProxy:SiloPort and KeyProxy:GatewayPort are both 11111")]
+    [InlineData("--KeyProxy:Clusterring=AzureTable", "'Clusterring'")]
+    [InlineData("--KeyProxy:HttpUrl=ftp://127.0.0.1:21", "KeyProxy:HttpUrl 'ftp://127.0.0.1:21' is not an http:// or https:// URL")]
+    [InlineData("--KeyProxy:ClusterId=", "KeyProxy:ClusterId is empty")]
+    [InlineData("--KeyProxy:EdgeId= ", "KeyProxy:EdgeId is blank")]
+    [InlineData("--KeyProxy:PrimarySiloPort=0", "KeyProxy:PrimarySiloPort 0 is not a port")]
+    public void Invalid_configuration_fails_at_build_with_a_clear_message(string arg, string expected)
+    {
+        var e = Assert.Throws<SiloConfigurationException>(() => KeyProxySiloHost.Build([arg]));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Azure_table_settings_are_checked_together()
+    {
+        var e = Assert.Throws<SiloConfigurationException>(() => KeyProxySiloHost.Build(
+            ["--KeyProxy:Clustering=AzureTable", "--KeyProxy:PrimarySiloPort=11111", "--KeyProxy:AdvertisedAddress=silo-1"]));
+        Assert.Equal(3, e.Errors.Count);
+        Assert.Contains(e.Errors, m => m.StartsWith("KeyProxy:StorageConnectionString is required", StringComparison.Ordinal));
+        Assert.Contains(e.Errors, m => m.StartsWith("KeyProxy:PrimarySiloPort applies to Localhost clustering only", StringComparison.Ordinal));
+        Assert.Contains(e.Errors, m => m.StartsWith("KeyProxy:AdvertisedAddress 'silo-1' is not an IP address", StringComparison.Ordinal));
+    }
+}

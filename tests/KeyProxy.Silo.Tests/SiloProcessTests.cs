@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace KeyProxy.Silo.Tests;
+
+/// <summary>The built silo executable, as <c>dotnet run --project src/KeyProxy.Silo</c> starts it.</summary>
+public sealed partial class SiloProcessTests
+{
+    [Fact]
+    public async Task The_silo_starts_with_no_configuration_serves_the_demo_subscribers_and_stops_cleanly_on_SIGTERM()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            // Free ports instead of the defaults (8080, 11111, 30000), which another silo on this machine may hold.
+            ["KeyProxy__HttpUrl"] = "http://127.0.0.1:0",
+            ["KeyProxy__SiloPort"] = FreePorts.Next().ToString(),
+            ["KeyProxy__GatewayPort"] = FreePorts.Next().ToString(),
+        };
+        using var process = ProcessRunner.Start(DotnetHost(), [SiloAssembly()], environment, out var stdout, out var stderr);
+        try
+        {
+            var baseUrl = await WaitForReadyLine(process, stdout, stderr);
+            using var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30) };
+            var list = await http.GetStringAsync("/api/subscribers", TestContext.Current.CancellationToken);
+            Assert.Contains("\"nai\":\"alice@keyproxy.test\"", list);
+            Assert.Contains("\"nai\":\"bob@keyproxy.test\"", list);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/dashboard/", TestContext.Current.CancellationToken)).StatusCode);
+
+            ProcessRunner.Terminate(process);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync(cts.Token);
+            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; stderr: {stderr}");
+            Assert.DoesNotContain("keyproxy-demo-secret", stdout.ToString());
+            Assert.DoesNotContain("keyproxy-demo-psk", stdout.ToString());
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Invalid_configuration_stops_the_silo_at_start_with_every_problem_listed()
+    {
+        var (exitCode, _, stderr) = await ProcessRunner.Run(DotnetHost(), [SiloAssembly(), "--KeyProxy:Clustering=Bogus", "--KeyProxy:GatewayPort=11111"],
+            TimeSpan.FromSeconds(60));
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Invalid KeyProxy configuration:", stderr);
+        Assert.Contains("KeyProxy:Clustering is 'Bogus'; expected 'Localhost' or 'AzureTable'", stderr);
+        Assert.Contains("KeyProxy:SiloPort and KeyProxy:GatewayPort are both 11111", stderr);
+    }
+
+    private static async Task<string> WaitForReadyLine(Process process, System.Text.StringBuilder stdout, System.Text.StringBuilder stderr)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            string text;
+            lock (stdout)
+            {
+                text = stdout.ToString();
+            }
+
+            var match = ReadyLine().Match(text);
+            if (match.Success)
+            {
+                Assert.Equal(match.Groups["api"].Value, match.Groups["dashboard"].Value);
+                return match.Groups["api"].Value;
+            }
+
+            Assert.False(process.HasExited, $"the silo exited with {(process.HasExited ? process.ExitCode : 0)}: {stderr}");
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"no ready line within 60 s; stdout: {stdout}; stderr: {stderr}");
+    }
+
+    /// <summary>The dotnet host running these tests (DOTNET_HOST_PATH under dotnet test), else the one on PATH.</summary>
+    private static string DotnetHost() => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
+
+    /// <summary>KeyProxy.Silo.dll in the silo project's own output, same configuration as this test assembly.</summary>
+    private static string SiloAssembly()
+    {
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory);
+        var dir = testOutput;
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "KeyProxyOrleans.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        Assert.NotNull(dir);
+        var testProject = Path.Combine(dir.FullName, "tests", "KeyProxy.Silo.Tests");
+        var relative = Path.GetRelativePath(testProject, testOutput.FullName); // bin/<Configuration>/net10.0
+        var assembly = Path.Combine(dir.FullName, "src", "KeyProxy.Silo", relative, "KeyProxy.Silo.dll");
+        Assert.True(File.Exists(assembly), $"{assembly} is missing; build src/KeyProxy.Silo");
+        return assembly;
+    }
+
+    [GeneratedRegex(@"KeyProxy silo up: dashboard (?<dashboard>http://\S+)/dashboard, admin API (?<api>http://\S+)/api")]
+    private static partial Regex ReadyLine();
+}
