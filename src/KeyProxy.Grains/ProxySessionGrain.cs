@@ -205,7 +205,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     {
         if (_closed) return;
         _closed = true;
-        if (_childInboundSpis.Count > 0)
+        // A detached handset dropped its SAs already, and has no tunnel to tell.
+        if (_childInboundSpis.Count > 0 && reason != SaDeleteReason.Detached)
         {
             await DeliverAsync(new SaDelete(reason, [.. _childInboundSpis]));
             _childInboundSpis.Clear();

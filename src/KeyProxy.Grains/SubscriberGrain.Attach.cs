@@ -3,6 +3,7 @@ using KeyProxy.Abstractions;
 using KeyProxy.Wire;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Proxy;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 using Orleans.Runtime.Placement;
@@ -57,7 +58,7 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
             LogAttached(Nai, attempt.EdgeId, attempt.HandsetAddress, attempt.TunnelId);
 
             // Claim 9: the subscriber's activation moves to the silo of the handset's new edge.
-            if (!attempt.EdgeSilo.Equals(Runtime.SiloAddress))
+            if (!attempt.EdgeSilo.Equals(ServiceProvider.GetRequiredService<ILocalSiloDetails>().SiloAddress))
             {
                 RequestContext.Set(IPlacementDirector.PlacementHintKey, attempt.EdgeSilo);
                 MigrateOnIdle();

@@ -1,5 +1,7 @@
 using System.Net;
 using KeyProxy.Abstractions;
+using KeyProxy.Edge;
+using KeyProxy.Grains;
 using KeyProxy.Silo.Api;
 using KeyProxy.Storage.AzureTable;
 using Microsoft.AspNetCore.Diagnostics;
@@ -71,6 +73,19 @@ public static class KeyProxySiloHost
                 silo.Configure<ClusterMembershipOptions>(KeyProxyMembershipDefaults.FastFailureDetection);
             }
 
+            // Every edge silo is named after its edge, so EdgeGrain activations land where the edge's sockets are.
+            silo.Configure<SiloOptions>(o => o.SiloName = options.EffectiveEdgeId);
+            silo.Services.AddSingleton(Options.Create(options.Network));
+            silo.Services.AddPlacementDirector<ProxySessionPlacementStrategy, ProxySessionPlacementDirector>();
+            silo.Services.AddPlacementDirector<EdgePlacementStrategy, EdgePlacementDirector>();
+            if (options.EdgeEnabled)
+            {
+                options.Edge.EdgeId = options.EffectiveEdgeId;
+                silo.Services.AddSingleton(Options.Create(options.Edge));
+                silo.Services.AddSingleton<EdgeGateway>();
+                silo.Services.AddHostedService(sp => sp.GetRequiredService<EdgeGateway>());
+            }
+
             silo.AddDashboard();
         });
 
@@ -93,7 +108,9 @@ public static class KeyProxySiloHost
     private static string ReadyLine(WebApplication app)
     {
         var baseUrl = BaseUrl(app);
-        return $"{ReadyPrefix}dashboard {baseUrl}/dashboard, admin API {baseUrl}/api";
+        var edge = app.Services.GetService<EdgeGateway>();
+        return $"{ReadyPrefix}dashboard {baseUrl}/dashboard, admin API {baseUrl}/api" +
+            (edge is null ? "" : $", edge {edge.EdgeId} for handsets at {edge.AccessEndPoint}");
     }
 
     private static KeyProxySiloOptions ReadOptions(IConfiguration configuration)

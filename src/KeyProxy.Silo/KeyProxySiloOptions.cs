@@ -50,6 +50,12 @@ public sealed class KeyProxySiloOptions
     /// <summary>Membership failure detection in seconds instead of about half a minute (tests and local clusters).</summary>
     public bool FastFailureDetection { get; set; }
 
+    /// <summary>The edge gateway of this silo ("KeyProxy:Edge"): access endpoint, handset address pool, network-side ports.</summary>
+    public KeyProxy.Edge.EdgeOptions Edge { get; set; } = new();
+
+    /// <summary>Proxied IKE ("KeyProxy:Network"): peer and handset ports, lifetimes, session placement.</summary>
+    public KeyProxy.Grains.ProxyNetworkOptions Network { get; set; } = new();
+
     public bool IsAzureTable => string.Equals(Clustering, AzureTableClustering, StringComparison.OrdinalIgnoreCase);
 
     public bool EffectiveDemoSubscribers => DemoSubscribers ?? !IsAzureTable;

@@ -19,6 +19,7 @@ public sealed class SiloHostFixture : IAsyncLifetime
             $"--KeyProxy:SiloPort={FreePorts.Next()}",
             $"--KeyProxy:GatewayPort={FreePorts.Next()}",
             "--KeyProxy:ClusterId=silo-tests",
+            "--KeyProxy:Edge:AccessEndpoint=127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning",
         ]);
         await _app.StartAsync();

@@ -16,6 +16,7 @@ public sealed partial class SiloProcessTests
             ["KeyProxy__HttpUrl"] = "http://127.0.0.1:0",
             ["KeyProxy__SiloPort"] = FreePorts.Next().ToString(),
             ["KeyProxy__GatewayPort"] = FreePorts.Next().ToString(),
+            ["KeyProxy__Edge__AccessEndpoint"] = "127.0.0.1:0",
         };
         using var process = ProcessRunner.Start(DotnetHost(), [SiloAssembly()], environment, out var stdout, out var stderr);
         try

@@ -31,6 +31,8 @@ public sealed class EdgeProfile
 
     public static EdgeProfile From(SubscriberProfile profile) => new(profile.Nai, profile.ProxyService, profile.Conditions, profile.Version);
 
+    public static EdgeProfile From(EdgeProfileCopy copy) => new(copy.Nai, copy.ProxyService, copy.Conditions, copy.Version);
+
     /// <summary>S21: may the proxy initiate towards <paramref name="peer"/> for this traffic?</summary>
     public ProxyDecision CheckInitiator(in IpAddressValue peer, byte protocol, ushort startPort, ushort endPort) =>
         Check(peer, ProxyRoles.Initiator, protocol, startPort, endPort, checkTraffic: true);

@@ -1,0 +1,322 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using KeyProxy.Abstractions;
+using KeyProxy.Edge.Classification;
+using KeyProxy.Edge.Profiles;
+using KeyProxy.Ike.Protocol;
+using KeyProxy.Wire;
+using KeyProxy.Wire.Access;
+using KeyProxy.Wire.Ip;
+using KeyProxy.Wire.Proxy;
+using Microsoft.Extensions.Logging;
+
+namespace KeyProxy.Edge;
+
+/// <summary>
+/// The access side: handsets' datagrams. Data is classified in the seed's order (S21 proxy
+/// request, S23 key transfer from the wrong side, S24 route); attach and detach go to the
+/// subscriber grain, which holds the secret.
+/// </summary>
+public sealed partial class EdgeGateway
+{
+    private async Task AccessLoopAsync()
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
+        var from = new SocketAddress(_access!.AddressFamily);
+        while (!_stop.IsCancellationRequested)
+        {
+            int received;
+            try { received = await _access.ReceiveFromAsync(buffer, SocketFlags.None, from, _stop.Token); }
+            catch (OperationCanceledException) { return; }
+            catch (ObjectDisposedException) { return; }
+            catch (SocketException) { continue; }
+            try
+            {
+                HandleAccessDatagram(buffer.AsSpan(0, received), from);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Bad input must never stop the loop: counted and logged.
+                Metrics.Drop(EdgeDropReason.Malformed);
+                LogAccessError(e.Message);
+            }
+        }
+    }
+
+    private void HandleAccessDatagram(ReadOnlySpan<byte> datagram, SocketAddress from)
+    {
+        var error = AccessData.TryRead(datagram, out uint tunnelId, out var packet);
+        if (error == WireError.UnknownType)
+        {
+            Metrics.Packet(EdgePacketClass.AccessControl);
+            HandleAccessControl(datagram, from);
+            return;
+        }
+        if (error != WireError.None)
+        {
+            Metrics.Drop(EdgeDropReason.Malformed);
+            return;
+        }
+        if (!_tunnels.TryGetValue(tunnelId, out var link) || !link.AccessEndpoint.Equals(from))
+        {
+            Metrics.Drop(EdgeDropReason.UnknownTunnel);
+            return;
+        }
+
+        switch (EdgeClassifier.ClassifyAccess(packet, link.AddressValue, out int payloadOffset))
+        {
+            case AccessPacketKind.ProxyRequest:
+                Metrics.Packet(EdgePacketClass.ProxyRequest);
+                HandleProxyRequest(link, packet, payloadOffset);
+                break;
+            case AccessPacketKind.Route:
+                RouteToNetwork(link, packet);
+                break;
+            case AccessPacketKind.KeyTransfer:
+                Metrics.Drop(EdgeDropReason.KeyTransferFromHandset);
+                break;
+            case AccessPacketKind.Spoofed:
+                Metrics.Drop(EdgeDropReason.Spoofed);
+                break;
+            default:
+                Metrics.Drop(EdgeDropReason.Malformed);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// S24 towards the network: the inner UDP datagram leaves from the handset's own socket for its
+    /// source port (IKE or NAT-T: ESP in UDP), untouched. The edge has no raw socket, so other
+    /// protocols and ports are counted as unroutable.
+    /// </summary>
+    private void RouteToNetwork(HandsetLink link, ReadOnlySpan<byte> packet)
+    {
+        if (IpPacket.TryRead(packet, out var ip) != PacketError.None || ip.Protocol != IpPacket.Udp
+            || UdpDatagram.TryRead(ip, out var udp) != PacketError.None)
+        {
+            Metrics.Drop(EdgeDropReason.Unroutable);
+            return;
+        }
+        var socket = udp.SourcePort == _options.HandsetNatTPort ? link.NatTSocket
+            : udp.SourcePort == _options.HandsetIkePort ? link.IkeSocket : null;
+        if (socket is null)
+        {
+            Metrics.Drop(EdgeDropReason.Unroutable);
+            return;
+        }
+        try
+        {
+            socket.SendTo(udp.Payload, SocketFlags.None, link.Destination(ip.Destination, udp.DestinationPort));
+            Metrics.Packet(EdgePacketClass.RoutedToNetwork);
+        }
+        catch (SocketException)
+        {
+            Metrics.Drop(EdgeDropReason.SendFailed);
+        }
+    }
+
+    /// <summary>S21: check the profile copy, then hand the request to a new proxy session (or refuse).</summary>
+    private void HandleProxyRequest(HandsetLink link, ReadOnlySpan<byte> packet, int payloadOffset)
+    {
+        IpPacket.TryRead(packet, out var ip);
+        var peer = ip.Destination;
+        var payload = packet[payloadOffset..];
+        if (ProxyRequest.TryParse(payload, out var request) != WireError.None)
+        {
+            Metrics.Drop(EdgeDropReason.Malformed);
+            return;
+        }
+        byte protocol = 0;
+        ushort startPort = 0, endPort = ushort.MaxValue;
+        if (request!.ResponderSelectors.Count > 0)
+            (protocol, startPort, endPort) = (request.ResponderSelectors[0].IpProtocol, request.ResponderSelectors[0].StartPort, request.ResponderSelectors[0].EndPort);
+        var decision = link.Profile.CheckInitiator(peer, protocol, startPort, endPort);
+        if (decision != ProxyDecision.Allowed)
+        {
+            Metrics.Drop(EdgeDropReason.ProxyRefused);
+            var (reason, text) = decision switch
+            {
+                ProxyDecision.NotSubscribed => (KeyProxyReason.ProxyServiceNotSubscribed, "your subscription has no key exchange proxy service"),
+                ProxyDecision.RoleNotAllowed => (KeyProxyReason.RoleNotAllowed, $"your profile does not let the proxy initiate towards {peer}"),
+                _ => (KeyProxyReason.PeerNotAllowed, $"{peer} is outside the peers your profile allows"),
+            };
+            SendToHandset(link, new ProxyRefusal(request.RequestId, peer.ToIPAddress(), reason, text) { TunnelId = link.TunnelId }.ToArray());
+            LogRefused(link.Nai, peer.ToString(), reason);
+            return;
+        }
+        Guid session;
+        lock (link.Requests)
+        {
+            if (link.Requests.ContainsKey(request.RequestId)) return; // a retransmitted request: the session is on it
+            session = Guid.NewGuid();
+            link.Requests[request.RequestId] = session;
+        }
+        var grain = _grains.GetGrain<IProxySessionGrain>(session);
+        var timer = Metrics.GrainCall(nameof(IProxySessionGrain.StartInitiator));
+        Observe(Timed(grain.StartInitiator(Binding(link), peer.ToString(), payload.ToArray()), timer), "StartInitiator");
+    }
+
+    private void HandleAccessControl(ReadOnlySpan<byte> datagram, SocketAddress from)
+    {
+        if (AccessMessage.TryParse(datagram, out var message) != WireError.None)
+        {
+            Metrics.Drop(EdgeDropReason.Malformed);
+            return;
+        }
+        switch (message)
+        {
+            case AttachRequest r:
+                Challenge(r, from);
+                break;
+            case AttachResponse r:
+                var key = new PendingAttachKey(Copy(from), r.HandsetNonce.Value);
+                if (!_pendingAttaches.TryRemove(key, out var pending) || pending.Expires < DateTimeOffset.UtcNow
+                    || pending.EdgeNonce != r.EdgeNonce.Value || pending.Nai != r.Identity.Value)
+                {
+                    Metrics.Drop(EdgeDropReason.Malformed);
+                    return;
+                }
+                Observe(CompleteAttachAsync(r, Copy(from)), "Attach");
+                break;
+            case Detach d when _tunnels.TryGetValue(d.TunnelId, out var link) && link.AccessEndpoint.Equals(from):
+                Observe(DetachAsync(link, d), "Detach");
+                break;
+            case EchoRequest e when _tunnels.TryGetValue(e.TunnelId, out var link) && link.AccessEndpoint.Equals(from):
+                SendToHandset(link, new EchoReply(e.Opaque) { TunnelId = link.TunnelId }.ToArray());
+                break;
+            default:
+                Metrics.Drop(EdgeDropReason.Malformed);
+                break;
+        }
+    }
+
+    /// <summary>AttachRequest: answer with a fresh edge nonce; the proof is checked by the subscriber grain on the response.</summary>
+    private void Challenge(AttachRequest request, SocketAddress from)
+    {
+        if (request.Identity.Type != IdentityType.Nai)
+        {
+            SendTo(from, new AttachReject(request.HandsetNonce, KeyProxyReason.UnknownSubscriber, "only NAI identities attach here").ToArray());
+            return;
+        }
+        if (_pendingAttaches.Count >= _options.MaxPendingAttaches)
+        {
+            var now = DateTimeOffset.UtcNow;
+            foreach (var (k, v) in _pendingAttaches)
+                if (v.Expires < now) _pendingAttaches.TryRemove(k, out _);
+            if (_pendingAttaches.Count >= _options.MaxPendingAttaches)
+            {
+                Metrics.Drop(EdgeDropReason.Overloaded);
+                SendTo(from, new AttachReject(request.HandsetNonce, KeyProxyReason.Overloaded, "too many attaches in progress; try again").ToArray());
+                return;
+            }
+        }
+        var edgeNonce = Nonce16.Create(SecureRandomSource.Instance);
+        _pendingAttaches[new PendingAttachKey(Copy(from), request.HandsetNonce.Value)] =
+            new PendingAttach(request.Identity.Value, edgeNonce.Value, DateTimeOffset.UtcNow + _options.AttachTimeout);
+        SendTo(from, new AttachChallenge(request.HandsetNonce, edgeNonce).ToArray());
+    }
+
+    private async Task CompleteAttachAsync(AttachResponse response, SocketAddress from)
+    {
+        if (!_pool.TryAllocate(out var address))
+        {
+            SendTo(from, new AttachReject(response.HandsetNonce, KeyProxyReason.Overloaded, "no free handset address at this edge").ToArray());
+            return;
+        }
+        uint tunnelId = NewTunnelId();
+        var attempt = new AttachAttempt(EdgeId, response.HandsetNonce.ToArray(), response.EdgeNonce.ToArray(), response.Proof.ToArray(),
+            tunnelId, address.ToString(), _silo.SiloAddress);
+        AttachOutcome outcome;
+        using (Metrics.GrainCall(nameof(ISubscriberSessionGrain.Attach)))
+        {
+            try { outcome = await _grains.GetGrain<ISubscriberSessionGrain>(response.Identity.Value).Attach(attempt); }
+            catch
+            {
+                _pool.Release(address);
+                SendTo(from, new AttachReject(response.HandsetNonce, KeyProxyReason.Internal, "the network could not complete the attach").ToArray());
+                throw;
+            }
+        }
+        if (!outcome.Accepted)
+        {
+            _pool.Release(address);
+            SendTo(from, new AttachReject(response.HandsetNonce, (KeyProxyReason)outcome.Reason, outcome.Text).ToArray());
+            return;
+        }
+
+        // A handset attaching again (new nonces, perhaps a new port) replaces its old tunnel here.
+        if (_byNai.TryGetValue(response.Identity.Value, out var old)) Remove(old);
+        HandsetLink link;
+        try
+        {
+            link = new HandsetLink(response.Identity.Value, tunnelId, address, from, EdgeProfile.From(outcome.Profile!),
+                _options.HandsetIkePort, _options.HandsetNatTPort);
+        }
+        catch (SocketException e)
+        {
+            _pool.Release(address);
+            LogBindFailed(address.ToString(), e.Message);
+            await _grains.GetGrain<ISubscriberSessionGrain>(response.Identity.Value).Detached(EdgeId, tunnelId);
+            SendTo(from, new AttachReject(response.HandsetNonce, KeyProxyReason.Internal, $"cannot bind {address} on the network side").ToArray());
+            return;
+        }
+        _tunnels[tunnelId] = link;
+        _byAddress[address] = link;
+        _byNai[link.Nai] = link;
+        _loops.Add(Task.Run(() => NetworkLoopAsync(link, natTraversal: false)));
+        _loops.Add(Task.Run(() => NetworkLoopAsync(link, natTraversal: true)));
+        SendToHandset(link, new AttachAccept(address, outcome.NetworkProof) { TunnelId = tunnelId }.ToArray());
+        LogAttached(link.Nai, address.ToString(), tunnelId);
+    }
+
+    private async Task DetachAsync(HandsetLink link, Detach detach)
+    {
+        bool ok;
+        using (Metrics.GrainCall(nameof(ISubscriberSessionGrain.Detach)))
+            ok = await _grains.GetGrain<ISubscriberSessionGrain>(link.Nai).Detach(EdgeId, link.TunnelId, detach.Proof.ToArray());
+        if (!ok)
+        {
+            Metrics.Drop(EdgeDropReason.Malformed);
+            return;
+        }
+        SendToHandset(link, new DetachAck { TunnelId = link.TunnelId }.ToArray());
+        Remove(link);
+        LogDetached(link.Nai, link.TunnelId);
+    }
+
+    private void SendToHandset(HandsetLink link, ReadOnlySpan<byte> datagram) => SendTo(link.AccessEndpoint, datagram);
+
+    private void SendTo(SocketAddress to, ReadOnlySpan<byte> datagram)
+    {
+        try { _access!.SendTo(datagram, SocketFlags.None, to); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { Metrics.Drop(EdgeDropReason.SendFailed); }
+    }
+
+    private static SocketAddress Copy(SocketAddress address)
+    {
+        var copy = new SocketAddress(address.Family, address.Size);
+        address.Buffer.Span.CopyTo(copy.Buffer.Span);
+        return copy;
+    }
+
+    private static async Task Timed(Task call, GrainCallTimer timer)
+    {
+        using (timer) await call;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handset {Nai} attached as {Address} (tunnel {TunnelId})")]
+    private partial void LogAttached(string nai, string address, uint tunnelId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handset {Nai} detached (tunnel {TunnelId})")]
+    private partial void LogDetached(string nai, uint tunnelId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Proxy request of {Nai} towards {Peer} refused: {Reason}")]
+    private partial void LogRefused(string nai, string peer, KeyProxyReason reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cannot bind handset address {Address}: {Error}")]
+    private partial void LogBindFailed(string address, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Access datagram failed: {Error}")]
+    private partial void LogAccessError(string error);
+}

@@ -1,0 +1,211 @@
+using System.Net;
+using System.Net.Sockets;
+using KeyProxy.Abstractions;
+using KeyProxy.Edge.Classification;
+using KeyProxy.Edge.Profiles;
+using KeyProxy.Ike.Messages;
+using KeyProxy.Wire.Access;
+using KeyProxy.Wire.Ip;
+using Microsoft.Extensions.Logging;
+
+namespace KeyProxy.Edge;
+
+/// <summary>
+/// The network side: what arrives on a handset's own sockets. S22: IKE for a proxied handset goes
+/// to its proxy session (by initiator SPI, or a new responder session for an IKE_SA_INIT the
+/// profile allows); S24: ESP in UDP and IKE for a handset without the service are routed to the
+/// handset untouched; proxy requests and key transfers from this side are dropped.
+/// </summary>
+public sealed partial class EdgeGateway
+{
+    private async Task NetworkLoopAsync(HandsetLink link, bool natTraversal)
+    {
+        var socket = natTraversal ? link.NatTSocket : link.IkeSocket;
+        // Room in front of the payload for the access header and the IP/UDP headers the handset sees.
+        var buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
+        int headroom = AccessData.HeaderSize + UdpPacketWriter.HeaderSize(link.AddressValue.Family);
+        var from = new SocketAddress(socket.AddressFamily);
+        var token = link.Stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            int received;
+            try { received = await socket.ReceiveFromAsync(buffer.AsMemory(headroom), SocketFlags.None, from, token); }
+            catch (OperationCanceledException) { return; }
+            catch (ObjectDisposedException) { return; }
+            catch (SocketException) { continue; }
+            try
+            {
+                HandleNetworkDatagram(link, natTraversal, buffer, headroom, received, from);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Metrics.Drop(EdgeDropReason.Malformed);
+                LogNetworkError(link.Nai, e.Message);
+            }
+        }
+    }
+
+    private void HandleNetworkDatagram(HandsetLink link, bool natTraversal, byte[] buffer, int headroom, int length, SocketAddress from)
+    {
+        var payload = buffer.AsSpan(headroom, length);
+        var kind = EdgeClassifier.ClassifyNetwork(payload, natTraversal, out int ikeOffset, out ulong initiatorSpi, out _);
+        switch (kind)
+        {
+            case NetworkPacketKind.Esp:
+                RouteToHandset(link, natTraversal, buffer, headroom, length, from);
+                return;
+            case NetworkPacketKind.NatKeepalive:
+                Metrics.Drop(EdgeDropReason.NatKeepalive);
+                return;
+            case NetworkPacketKind.ProxyRequest:
+                Metrics.Drop(EdgeDropReason.ProxyRequestFromNetwork);
+                return;
+            case NetworkPacketKind.KeyTransfer:
+                Metrics.Drop(EdgeDropReason.KeyTransferFromNetwork);
+                return;
+            case NetworkPacketKind.Malformed:
+                Metrics.Drop(EdgeDropReason.Malformed);
+                return;
+        }
+
+        // S22 applies to handsets with the proxy service; for the others IKE is just traffic (S24).
+        if (!link.Profile.ProxyService)
+        {
+            RouteToHandset(link, natTraversal, buffer, headroom, length, from);
+            return;
+        }
+        Metrics.Packet(EdgePacketClass.IkeFromNetwork);
+        var peer = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(from);
+        var datagram = new IkeDatagram(peer.Address.ToString(), peer.Port, natTraversal, payload[ikeOffset..].ToArray());
+        if (_routes.TryGet(link.AddressValue, initiatorSpi, out var session))
+        {
+            var timer = Metrics.GrainCall(nameof(IProxySessionGrain.HandleIke));
+            Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).HandleIke(datagram), timer), "HandleIke");
+            return;
+        }
+        if (kind != NetworkPacketKind.IkeSaInitRequest)
+        {
+            Metrics.Drop(EdgeDropReason.NoRoute);
+            return;
+        }
+        // Flow 2 (claim 3): the peer starts IKE towards the handset; the profile must let the proxy answer.
+        var decision = link.Profile.CheckResponder(IpAddressValue.FromIPAddress(peer.Address));
+        if (decision != ProxyDecision.Allowed)
+        {
+            Metrics.Drop(EdgeDropReason.ProxyRefused);
+            LogRefused(link.Nai, peer.Address.ToString(), decision == ProxyDecision.RoleNotAllowed ? Wire.KeyProxyReason.RoleNotAllowed : Wire.KeyProxyReason.PeerNotAllowed);
+            return;
+        }
+        session = Guid.NewGuid();
+        if (!_routes.TryAdd(link.AddressValue, initiatorSpi, session))
+        {
+            Metrics.Drop(EdgeDropReason.NoRoute);
+            return;
+        }
+        var call = Metrics.GrainCall(nameof(IProxySessionGrain.StartResponder));
+        Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), call), "StartResponder");
+    }
+
+    /// <summary>
+    /// S24 towards the handset: the datagram as an IP/UDP packet from the peer to the handset's
+    /// address, in a Data message, built in place in front of the payload (no copy, no allocation).
+    /// </summary>
+    private void RouteToHandset(HandsetLink link, bool natTraversal, byte[] buffer, int headroom, int length, SocketAddress from)
+    {
+        if (!TryPeer(from, out var peer, out ushort peerPort) || peer.Family != link.AddressValue.Family)
+        {
+            Metrics.Drop(EdgeDropReason.Unroutable);
+            return;
+        }
+        int ipStart = AccessData.HeaderSize + UdpPacketWriter.HeaderSize(link.AddressValue.Family) - UdpPacketWriter.HeaderSize(peer.Family);
+        ushort localPort = (ushort)(natTraversal ? _options.HandsetNatTPort : _options.HandsetIkePort);
+        if (UdpPacketWriter.TryWrite(buffer.AsSpan(ipStart), peer, peerPort, link.AddressValue, localPort,
+                buffer.AsSpan(headroom, length), out int ipLength) != PacketError.None)
+        {
+            Metrics.Drop(EdgeDropReason.Unroutable);
+            return;
+        }
+        AccessData.WriteHeader(buffer.AsSpan(ipStart - AccessData.HeaderSize), link.TunnelId);
+        SendToHandset(link, buffer.AsSpan(ipStart - AccessData.HeaderSize, AccessData.HeaderSize + ipLength));
+        Metrics.Packet(EdgePacketClass.RoutedToHandset);
+    }
+
+    /// <summary>Address and port out of a socket address, without allocating.</summary>
+    private static bool TryPeer(SocketAddress address, out IpAddressValue peer, out ushort port)
+    {
+        var bytes = address.Buffer.Span;
+        port = (ushort)(bytes[2] << 8 | bytes[3]);
+        switch (address.Family)
+        {
+            case AddressFamily.InterNetwork:
+                peer = IpAddressValue.FromBytes(bytes.Slice(4, 4));
+                return true;
+            case AddressFamily.InterNetworkV6:
+                peer = IpAddressValue.FromBytes(bytes.Slice(8, 16));
+                return true;
+            default:
+                peer = default;
+                return false;
+        }
+    }
+
+    /// <summary>Sends a proxy session's IKE message as the handset (RFC 3948: the non-ESP marker on NAT-T, and on the IKE port when neither end uses 500).</summary>
+    internal bool SendIke(string handsetAddress, IkeDatagram datagram)
+    {
+        if (!IPAddress.TryParse(handsetAddress, out var address) || !_byAddress.TryGetValue(address, out var link))
+        {
+            Metrics.Drop(EdgeDropReason.NoRoute);
+            return false;
+        }
+        var socket = datagram.NatTraversal ? link.NatTSocket : link.IkeSocket;
+        var to = new IPEndPoint(IPAddress.Parse(datagram.PeerAddress), datagram.PeerPort);
+        try
+        {
+            // strongSwan's rule, RFC 3948 generalised: on the IKE socket the marker goes on only when neither port is 500.
+            bool marker = datagram.NatTraversal || datagram.PeerPort != 500 && _options.HandsetIkePort != 500;
+            if (marker) socket.SendTo(NonEspMarker.Prepend(datagram.Message), SocketFlags.None, to);
+            else socket.SendTo(datagram.Message, SocketFlags.None, to);
+            Metrics.Packet(EdgePacketClass.IkeToNetwork);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Metrics.Drop(EdgeDropReason.SendFailed);
+            return false;
+        }
+    }
+
+    /// <summary>A sealed key transfer into the tunnel: UDP peer:500 to handset:500 (docs/wire.md).</summary>
+    internal bool DeliverKeyTransfer(uint tunnelId, string peerAddress, byte[] sealedMessage)
+    {
+        if (!_tunnels.TryGetValue(tunnelId, out var link) || !IPAddress.TryParse(peerAddress, out var peer)) return false;
+        var peerValue = IpAddressValue.FromIPAddress(peer);
+        var datagram = new byte[AccessData.HeaderSize + UdpPacketWriter.HeaderSize(peerValue.Family) + sealedMessage.Length];
+        if (UdpPacketWriter.TryWrite(datagram.AsSpan(AccessData.HeaderSize), peerValue, 500, link.AddressValue, 500, sealedMessage, out int n) != PacketError.None)
+            return false;
+        AccessData.WriteHeader(datagram, tunnelId);
+        SendToHandset(link, datagram.AsSpan(0, AccessData.HeaderSize + n));
+        Metrics.Packet(EdgePacketClass.KeyTransferToHandset);
+        return true;
+    }
+
+    internal bool AddRoute(string handsetAddress, ulong initiatorSpi, Guid session) =>
+        IPAddress.TryParse(handsetAddress, out var address) && _routes.TryAdd(IpAddressValue.FromIPAddress(address), initiatorSpi, session);
+
+    internal void RemoveRoutes(Guid session) => _routes.RemoveSession(session);
+
+    internal void Revoke(string nai, uint tunnelId)
+    {
+        if (_byNai.TryGetValue(nai, out var link) && link.TunnelId == tunnelId)
+        {
+            Remove(link);
+            LogRevoked(nai, tunnelId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Network datagram for {Nai} failed: {Error}")]
+    private partial void LogNetworkError(string nai, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Profile copy of {Nai} revoked (tunnel {TunnelId}): the handset attached elsewhere")]
+    private partial void LogRevoked(string nai, uint tunnelId);
+}

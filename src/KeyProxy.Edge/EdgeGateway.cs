@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using KeyProxy.Abstractions;
+using KeyProxy.Edge.Routing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace KeyProxy.Edge;
+
+/// <summary>
+/// The edge gateway of one silo (the seed's service control device 1): the access socket for
+/// handsets, two network-side sockets per attached handset, S21-S24 classification of every packet
+/// from the local profile copy, and the IKE routing table. Only IKE, attach and proxy requests
+/// become grain calls; ESP and everything else is routed here.
+/// </summary>
+public sealed partial class EdgeGateway : IHostedService, IDisposable
+{
+    private readonly EdgeOptions _options;
+    private readonly IGrainFactory _grains;
+    private readonly ILocalSiloDetails _silo;
+    private readonly ILogger<EdgeGateway> _logger;
+    private readonly ConcurrentDictionary<uint, HandsetLink> _tunnels = new();
+    private readonly ConcurrentDictionary<IPAddress, HandsetLink> _byAddress = new();
+    private readonly ConcurrentDictionary<string, HandsetLink> _byNai = new();
+    private readonly ConcurrentDictionary<PendingAttachKey, PendingAttach> _pendingAttaches = new();
+    private readonly IkeRouteTable _routes = new();
+    private readonly HandsetAddressPool _pool;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+    private Socket? _access;
+
+    public EdgeGateway(IOptions<EdgeOptions> options, IGrainFactory grains, ILocalSiloDetails silo, ILogger<EdgeGateway> logger, EdgeMetrics? metrics = null)
+    {
+        _options = options.Value;
+        if (string.IsNullOrWhiteSpace(_options.EdgeId)) throw new ArgumentException("KeyProxy:Edge:EdgeId is not set");
+        _grains = grains;
+        _silo = silo;
+        _logger = logger;
+        _pool = new HandsetAddressPool(_options.AddressPool);
+        Metrics = metrics ?? new EdgeMetrics(_options.EdgeId);
+        EdgeGatewayRegistry.Register(this);
+    }
+
+    public string EdgeId => _options.EdgeId;
+
+    public EdgeMetrics Metrics { get; }
+
+    /// <summary>Where handsets send their datagrams (the bound access endpoint).</summary>
+    public IPEndPoint AccessEndPoint => (IPEndPoint)(_access?.LocalEndPoint ?? throw new InvalidOperationException("the edge is not started"));
+
+    public int Routes => _routes.Count;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var endpoint = _options.ParsedAccessEndpoint;
+        _access = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _access.Bind(endpoint);
+        _loops.Add(Task.Run(AccessLoopAsync));
+        LogStarted(EdgeId, AccessEndPoint, _options.AddressPool);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stop.Cancel();
+        _access?.Dispose();
+        foreach (var link in _tunnels.Values)
+        {
+            Remove(link);
+            try { await _grains.GetGrain<ISubscriberSessionGrain>(link.Nai).Detached(EdgeId, link.TunnelId).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken); }
+            catch (Exception e) when (e is not OperationCanceledException) { /* stopping: the subscriber learns at the next attach */ }
+        }
+        try { await Task.WhenAll(_loops).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken); }
+        catch (Exception) { /* loops end on cancellation */ }
+    }
+
+    public void Dispose()
+    {
+        EdgeGatewayRegistry.Unregister(this);
+        foreach (var link in _tunnels.Values) link.Dispose();
+        _access?.Dispose();
+        _stop.Dispose();
+        Metrics.Dispose();
+    }
+
+    /// <summary>Attachments here (for the admin API and tests).</summary>
+    public IReadOnlyList<HandsetBinding> Attachments()
+    {
+        var list = new List<HandsetBinding>();
+        foreach (var link in _tunnels.Values) list.Add(Binding(link));
+        return list;
+    }
+
+    private HandsetBinding Binding(HandsetLink link) => new(link.Nai, EdgeId, link.Address.ToString(), link.TunnelId);
+
+    private void Remove(HandsetLink link)
+    {
+        _tunnels.TryRemove(new KeyValuePair<uint, HandsetLink>(link.TunnelId, link));
+        _byAddress.TryRemove(new KeyValuePair<IPAddress, HandsetLink>(link.Address, link));
+        _byNai.TryRemove(new KeyValuePair<string, HandsetLink>(link.Nai, link));
+        _routes.RemoveHandset(link.AddressValue);
+        link.Dispose();
+        _pool.Release(link.Address);
+    }
+
+    private static uint NewTunnelId()
+    {
+        Span<byte> b = stackalloc byte[4];
+        uint id;
+        do
+        {
+            RandomNumberGenerator.Fill(b);
+            id = BitConverter.ToUInt32(b);
+        }
+        while (id == 0);
+        return id;
+    }
+
+    private void Observe(Task task, string what) =>
+        task.ContinueWith(t => LogGrainCallFailed(what, t.Exception?.GetBaseException().Message), TaskContinuationOptions.OnlyOnFaulted);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Edge {EdgeId} listening for handsets on {Endpoint}, handset addresses from {Pool}")]
+    private partial void LogStarted(string edgeId, IPEndPoint endpoint, string pool);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Edge grain call {What} failed: {Error}")]
+    private partial void LogGrainCallFailed(string what, string? error);
+}
+
+internal readonly record struct PendingAttachKey(SocketAddress From, UInt128 HandsetNonce);
+
+internal sealed record PendingAttach(string Nai, UInt128 EdgeNonce, DateTimeOffset Expires);

@@ -1,0 +1,49 @@
+using KeyProxy.Abstractions;
+using Orleans.Runtime;
+
+namespace KeyProxy.Edge;
+
+/// <summary>
+/// The grain face of one edge gateway, activated on the edge's own silo (<see cref="EdgePlacementAttribute"/>):
+/// proxy sessions and subscriber grains reach the edge through it.
+/// </summary>
+[EdgePlacement]
+public sealed class EdgeGrain : Grain, IEdgeGrain
+{
+    private EdgeGateway Gateway => EdgeGatewayRegistry.Find(this.GetPrimaryKeyString())
+        ?? throw new InvalidOperationException($"edge {this.GetPrimaryKeyString()} does not run on this silo");
+
+    public Task SendIke(string handsetAddress, IkeDatagram datagram)
+    {
+        Gateway.SendIke(handsetAddress, datagram);
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> DeliverKeyTransfer(uint tunnelId, string peerAddress, byte[] sealedMessage) =>
+        Task.FromResult(Gateway.DeliverKeyTransfer(tunnelId, peerAddress, sealedMessage));
+
+    public Task<bool> AddRoute(string handsetAddress, ulong initiatorSpi, Guid session) =>
+        Task.FromResult(Gateway.AddRoute(handsetAddress, initiatorSpi, session));
+
+    public Task RemoveRoutes(Guid session)
+    {
+        Gateway.RemoveRoutes(session);
+        return Task.CompletedTask;
+    }
+
+    public Task Revoke(string nai, uint tunnelId)
+    {
+        Gateway.Revoke(nai, tunnelId);
+        return Task.CompletedTask;
+    }
+
+    public Task<EdgeStatus> GetStatus()
+    {
+        var g = Gateway;
+        var counters = new Dictionary<string, long>();
+        foreach (var c in Enum.GetValues<EdgePacketClass>()) counters["packets." + c] = g.Metrics.Packets(c);
+        foreach (var r in Enum.GetValues<EdgeDropReason>()) counters["drops." + r] = g.Metrics.Drops(r);
+        counters["grainCalls"] = g.Metrics.GrainCalls;
+        return Task.FromResult(new EdgeStatus(g.EdgeId, g.Attachments(), counters, g.Routes));
+    }
+}
