@@ -9,8 +9,11 @@ namespace KeyProxy.Abstractions;
 /// </summary>
 public interface IEdgeGrain : IGrainWithStringKey
 {
-    /// <summary>Sends an IKE message to the peer from the handset's address (its IKE or NAT-T socket).</summary>
-    [OneWay]
+    /// <summary>
+    /// Sends an IKE message to the peer from the handset's address (its IKE or NAT-T socket). Not
+    /// one-way: a session closing because its handset detaches must know its DELETE left before
+    /// the edge drops the handset's sockets.
+    /// </summary>
     Task SendIke(string handsetAddress, IkeDatagram datagram);
 
     /// <summary>Delivers a sealed key transfer to the handset in the tunnel (as UDP peer:500 to handset:500).</summary>

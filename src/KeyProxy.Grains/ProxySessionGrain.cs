@@ -212,7 +212,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             _childInboundSpis.Clear();
         }
         await CloseQuietlyAsync();
-        await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Unregister(Id.ToString());
+        try { await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Unregister(Id.ToString()); }
+        catch (OrleansException) { /* the cluster is shutting down: the directory goes with it */ }
     }
 
     private async Task CloseQuietlyAsync()

@@ -164,7 +164,8 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
         if (State.State.DeliveryKey is { } key) Array.Clear(key);
         State.State.DeliveryKey = null;
         await State.WriteStateAsync();
-        CloseSessions(reason);
+        // The sessions send their DELETEs through the edge, which keeps the handset's sockets until this returns.
+        await CloseSessionsAsync(reason);
         LogDetached(Nai, reason);
     }
 
@@ -191,6 +192,15 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
         _sessions.Clear();
     }
 
+    private async Task CloseSessionsAsync(string reason)
+    {
+        var closing = new List<Task>();
+        foreach (var session in _sessions) closing.Add(GrainFactory.GetGrain<IProxySessionGrain>(session).Close(reason));
+        _sessions.Clear();
+        try { await Task.WhenAll(closing).WaitAsync(TimeSpan.FromSeconds(5)); }
+        catch (Exception e) when (e is TimeoutException or OrleansException) { LogCloseFailed(Nai, e.Message); }
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai} attached at edge {EdgeId} as {Address} (tunnel {TunnelId})")]
     private partial void LogAttached(string nai, string edgeId, string address, uint tunnelId);
 
@@ -199,6 +209,9 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai} detached: {Reason}")]
     private partial void LogDetached(string nai, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: proxy sessions did not all close: {Error}")]
+    private partial void LogCloseFailed(string nai, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: could not revoke the profile copy at edge {EdgeId}: {Error}")]
     private partial void LogRevokeFailed(string nai, string edgeId, string error);

@@ -117,12 +117,39 @@ public sealed class NetworkNamespace : IDisposable
         return socket ?? throw new InvalidOperationException($"cannot bind {endpoint} in {Name}", error);
     }
 
+    /// <summary>
+    /// A /24 of handset addresses that this host treats as its own (an AnyIP "local" route, so an
+    /// edge can bind any of them) and that the namespace reaches through the veth pair: what a
+    /// charon in the namespace sees as the handsets' addresses. Removed with the namespace.
+    /// </summary>
+    public string AddHandsetPool()
+    {
+        var b = HostAddress.GetAddressBytes();
+        var pool = $"10.214.{b[2] * 4 % 250 + (b[3] >> 2) % 4}.0/24";
+        for (int attempt = 0; attempt < 250; attempt++)
+        {
+            if (!TryIp("-4", "route", "show", "table", "local", pool).Contains(pool.Split('/')[0], StringComparison.Ordinal)
+                && RunIp(["route", "add", "local", pool, "dev", "lo"]).Code == 0)
+            {
+                _hostRoutes.Add(pool);
+                Run("route", "add", pool, "via", HostAddress.ToString());
+                return pool;
+            }
+            var third = (int.Parse(pool.Split('.')[2]) + 1) % 250;
+            pool = $"10.214.{third}.0/24";
+        }
+        throw new InvalidOperationException("no free 10.214.x.0/24 for a handset pool");
+    }
+
+    private readonly List<string> _hostRoutes = [];
+
     /// <summary><c>ip -n &lt;name&gt; args</c>: for routes, rules and links inside the namespace.</summary>
     public string Run(params string[] args) => Ip(["-n", Name, .. args]);
 
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        foreach (var pool in _hostRoutes) TryIp("route", "del", "local", pool, "dev", "lo");
         TryIp("netns", "del", Name);
     }
 

@@ -42,6 +42,7 @@ public static class StrongSwanConfig
                 kernel-libipsec {
                   allow_peer_ts = yes
                 }
+                {{FwmarkConfig(o)}}
               }
               syslog {
                 daemon {
@@ -106,6 +107,14 @@ public static class StrongSwanConfig
         }
         return sb.ToString();
     }
+
+    /// <summary>
+    /// In a namespace the remote selector may contain the IKE peer itself (a proxied handset's
+    /// address is both): charon marks its own UDP (IKE and ESP in UDP) and table 220 skips marked
+    /// packets, or ESP for the peer would be routed back into ipsec0 and loop.
+    /// </summary>
+    private static string FwmarkConfig(StrongSwanPeerOptions o) =>
+        o.Namespace is null ? "" : "socket-default { fwmark = 0x220 }\n    kernel-netlink { fwmark = !0x220 }";
 
     private static string YesNo(bool b) => b ? "yes" : "no";
 
