@@ -56,6 +56,13 @@ public static class EdgeClassifier
     {
         ikeOffset = 0;
         initiatorSpi = responderSpi = 0;
+        // KeyProxy's own messages first: their reserved SPI 100 begins with four zero bytes, which
+        // would otherwise pass for a non-ESP marker.
+        switch (KeyProxyHeader.Classify(payload))
+        {
+            case KeyProxyMessageKind.ProxyRequest: return NetworkPacketKind.ProxyRequest;
+            case KeyProxyMessageKind.KeyTransfer: return NetworkPacketKind.KeyTransfer;
+        }
         if (natTraversalPort)
         {
             switch (UdpEncapsulation.Classify(payload))
