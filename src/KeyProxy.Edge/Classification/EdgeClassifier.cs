@@ -73,10 +73,11 @@ public static class EdgeClassifier
                 default: return NetworkPacketKind.Malformed;
             }
         }
-        else if (payload.Length >= NonEspMarker.Length + IkeHeader.Size && BinaryPrimitives.ReadUInt32BigEndian(payload) == 0)
+        else if (payload.Length >= NonEspMarker.Length + IkeHeader.Size && BinaryPrimitives.ReadUInt32BigEndian(payload) == 0
+                 && payload[17] >> 4 != 2 && payload[NonEspMarker.Length + 17] >> 4 == 2)
         {
-            // A peer off port 500 marks IKE on every port (strongSwan does, RFC 3948 generalised); four zero
-            // bytes cannot start an IKE header, whose initiator SPI is never zero.
+            // A peer off port 500 marks IKE on every port (strongSwan does, RFC 3948 generalised). An initiator
+            // SPI may start with four zero bytes too, so the version field (RFC 7296 3.1) decides where the header is.
             ikeOffset = NonEspMarker.Length;
         }
 

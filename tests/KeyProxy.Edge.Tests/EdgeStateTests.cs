@@ -1,0 +1,69 @@
+using System.Net;
+using KeyProxy.Abstractions;
+using KeyProxy.Edge.Profiles;
+using KeyProxy.Edge.Routing;
+using KeyProxy.Wire.Ip;
+
+namespace KeyProxy.Edge.Tests;
+
+/// <summary>The profile copy's decisions, the IKE route table and the address pool.</summary>
+public sealed class EdgeStateTests
+{
+    private static IpAddressValue A(string s) => IpAddressValue.FromIPAddress(IPAddress.Parse(s));
+
+    [Fact]
+    public void Profile_copy_decides_by_service_peer_traffic_and_role()
+    {
+        var profile = new EdgeProfile("alice@keyproxy.test", true,
+        [
+            new ProxyCondition("198.51.100.0/24", 17, 5000, 5999, ProxyRoles.Initiator),
+            new ProxyCondition("203.0.113.7/32", 0, 0, 65535, ProxyRoles.Responder),
+            new ProxyCondition("2001:db8::/32", 0, 0, 65535, ProxyRoles.Initiator | ProxyRoles.Responder),
+        ], 3);
+        Assert.Equal(ProxyDecision.Allowed, profile.CheckInitiator(A("198.51.100.9"), 17, 5000, 5100));
+        Assert.Equal(ProxyDecision.PeerNotAllowed, profile.CheckInitiator(A("198.51.100.9"), 6, 5000, 5100));
+        Assert.Equal(ProxyDecision.PeerNotAllowed, profile.CheckInitiator(A("198.51.100.9"), 17, 4000, 5100));
+        Assert.Equal(ProxyDecision.PeerNotAllowed, profile.CheckInitiator(A("198.51.101.9"), 17, 5000, 5000));
+        Assert.Equal(ProxyDecision.RoleNotAllowed, profile.CheckResponder(A("198.51.100.9")));
+        Assert.Equal(ProxyDecision.Allowed, profile.CheckResponder(A("203.0.113.7")));
+        Assert.Equal(ProxyDecision.RoleNotAllowed, profile.CheckInitiator(A("203.0.113.7"), 17, 1, 1));
+        Assert.Equal(ProxyDecision.PeerNotAllowed, profile.CheckResponder(A("203.0.113.8")));
+        Assert.Equal(ProxyDecision.Allowed, profile.CheckResponder(A("2001:db8:1::5")));
+        Assert.Equal(ProxyDecision.PeerNotAllowed, profile.CheckResponder(A("2001:db9::5")));
+
+        var none = new EdgeProfile("bob@keyproxy.test", false, [ProxyCondition.AnyTraffic("0.0.0.0/0")], 1);
+        Assert.Equal(ProxyDecision.NotSubscribed, none.CheckInitiator(A("198.51.100.9"), 0, 0, 65535));
+        Assert.Equal(ProxyDecision.Allowed, new EdgeProfile("c", true, [ProxyCondition.AnyTraffic("0.0.0.0/0")], 1).CheckResponder(A("8.8.8.8")));
+    }
+
+    [Fact]
+    public void Routes_belong_to_one_session_and_leave_with_it_or_with_the_handset()
+    {
+        var table = new IkeRouteTable();
+        Guid s1 = Guid.NewGuid(), s2 = Guid.NewGuid();
+        Assert.True(table.TryAdd(A("127.0.1.1"), 10, s1));
+        Assert.True(table.TryAdd(A("127.0.1.1"), 11, s1)); // a rekeyed IKE SA: a second SPI for the same session
+        Assert.True(table.TryAdd(A("127.0.1.1"), 10, s1)); // idempotent
+        Assert.False(table.TryAdd(A("127.0.1.1"), 10, s2)); // nobody takes over a route
+        Assert.True(table.TryAdd(A("127.0.1.2"), 10, s2)); // same SPI, other handset
+        Assert.True(table.TryGet(A("127.0.1.1"), 11, out var found) && found == s1);
+        Assert.Equal(2, table.RemoveSession(s1));
+        Assert.False(table.TryGet(A("127.0.1.1"), 10, out _));
+        Assert.Equal([s2], table.RemoveHandset(A("127.0.1.2")));
+        Assert.Equal(0, table.Count);
+    }
+
+    [Fact]
+    public void Pool_hands_out_each_address_once_and_takes_back_released_ones()
+    {
+        var pool = new HandsetAddressPool("10.9.0.0/30"); // two usable addresses
+        Assert.True(pool.TryAllocate(out var first));
+        Assert.True(pool.TryAllocate(out var second));
+        Assert.Equal(["10.9.0.1", "10.9.0.2"], new[] { first.ToString(), second.ToString() });
+        Assert.False(pool.TryAllocate(out _));
+        pool.Release(first);
+        Assert.True(pool.TryAllocate(out var again));
+        Assert.Equal(first, again);
+        Assert.Throws<ArgumentException>(() => new HandsetAddressPool("not a prefix"));
+    }
+}
