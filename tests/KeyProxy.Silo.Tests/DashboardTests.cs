@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KeyProxy.Silo.Tests;
 
@@ -17,13 +18,18 @@ public sealed partial class DashboardTests(SiloHostFixture host)
         Assert.True((await host.Http.GetAsync("/api/subscribers", TestContext.Current.CancellationToken)).IsSuccessStatusCode);
         Assert.True((await host.Http.GetAsync("/api/subscribers/alice@keyproxy.test", TestContext.Current.CancellationToken)).IsSuccessStatusCode);
         Assert.True((await host.Http.GetAsync("/dashboard/", TestContext.Current.CancellationToken)).IsSuccessStatusCode);
+        var grains = host.Services.GetRequiredService<IGrainFactory>();
+        var edge = host.Services.GetRequiredService<KeyProxy.Edge.EdgeGateway>();
+        Assert.Equal(edge.EdgeId, (await grains.GetGrain<KeyProxy.Abstractions.IEdgeGrain>(edge.EdgeId).GetStatus()).EdgeId);
+        Assert.Null(await grains.GetGrain<KeyProxy.Abstractions.IProxySessionGrain>(Guid.NewGuid()).GetInfo());
 
         // The dashboard samples grain statistics every second; a render right after start may precede the first sample.
         var text = "";
         for (var attempt = 0; attempt < 4; attempt++)
         {
             text = await RenderedText($"{host.BaseUrl}/dashboard/#/grains");
-            if (text.Contains("SubscriberGrain", StringComparison.Ordinal) && text.Contains("SubscriberDirectoryGrain", StringComparison.Ordinal))
+            if (text.Contains("SubscriberDirectoryGrain", StringComparison.Ordinal) && text.Contains("ProxySessionGrain", StringComparison.Ordinal)
+                && text.Contains("EdgeGrain", StringComparison.Ordinal))
             {
                 break;
             }
@@ -35,6 +41,8 @@ public sealed partial class DashboardTests(SiloHostFixture host)
         Assert.Contains("Activations by Type", text);
         Assert.Matches(@"\bSubscriberGrain \d+", text);
         Assert.Matches(@"\bSubscriberDirectoryGrain \d+", text);
+        Assert.Matches(@"\bProxySessionGrain \d+", text);
+        Assert.Matches(@"\bEdgeGrain \d+", text);
     }
 
     /// <summary>The page's text after the single-page app rendered it: tags and scripts removed, whitespace collapsed.</summary>

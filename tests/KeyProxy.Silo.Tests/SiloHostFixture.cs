@@ -11,6 +11,8 @@ public sealed class SiloHostFixture : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = new();
 
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("the host is not started");
+
     public async ValueTask InitializeAsync()
     {
         _app = KeyProxySiloHost.Build(

@@ -86,6 +86,17 @@ public sealed class ProxiedExchangeTests(ITestOutputHelper output)
             var (_, child) = await world.Charon.WaitForChildSaAsync(c => c.SpiIn == installed.OutboundSpi, ct: Ct);
             Assert.Equal(installed.InboundSpi, child.SpiOut);
 
+            // The admin API shows the attachment and the live session.
+            using (var http = new HttpClient { BaseAddress = new Uri(world.Silo.BaseUrl) })
+            {
+                var attachments = await http.GetStringAsync("/api/attachments", Ct);
+                Assert.Contains(Alice, attachments);
+                Assert.Contains(attached.Address.ToString(), attachments);
+                var sessions = await http.GetStringAsync("/api/sessions", Ct);
+                Assert.Contains(Alice, sessions);
+                Assert.Contains(world.Peer.ToString(), sessions);
+            }
+
             // Flow 6: ESP crosses the edge both ways and costs no grain call.
             long grainCalls = world.Silo.Edge.Metrics.GrainCalls;
             long toNetwork = world.Silo.Edge.Metrics.Packets(EdgePacketClass.RoutedToNetwork);
