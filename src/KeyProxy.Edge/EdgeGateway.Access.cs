@@ -280,8 +280,9 @@ public sealed partial class EdgeGateway
             Metrics.Drop(EdgeDropReason.Malformed);
             return;
         }
-        SendToHandset(link, new DetachAck { TunnelId = link.TunnelId }.ToArray());
+        // The tunnel goes before the acknowledgement, so a handset that saw DetachAck is no longer listed.
         Remove(link);
+        SendToHandset(link, new DetachAck { TunnelId = link.TunnelId }.ToArray());
         LogDetached(link.Nai, link.TunnelId);
     }
 
