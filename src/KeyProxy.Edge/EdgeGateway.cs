@@ -17,7 +17,7 @@ namespace KeyProxy.Edge;
 /// from the local profile copy, and the IKE routing table. Only IKE, attach and proxy requests
 /// become grain calls; ESP and everything else is routed here.
 /// </summary>
-public sealed partial class EdgeGateway : IHostedService, IDisposable
+public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
 {
     private readonly EdgeOptions _options;
     private readonly IGrainFactory _grains;
@@ -64,7 +64,15 @@ public sealed partial class EdgeGateway : IHostedService, IDisposable
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Runs before any hosted service stops (Orleans stops its silo in this phase too, after us: we are
+    /// registered later), so the subscriber grains still answer when told their handsets are gone.
+    /// </summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         _stop.Cancel();
         _access?.Dispose();
@@ -77,6 +85,10 @@ public sealed partial class EdgeGateway : IHostedService, IDisposable
         try { await Task.WhenAll(_loops).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken); }
         catch (Exception) { /* loops end on cancellation */ }
     }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public void Dispose()
     {

@@ -78,16 +78,19 @@ public static class KeyProxySiloHost
             silo.Services.AddSingleton(Options.Create(options.Network));
             silo.Services.AddPlacementDirector<ProxySessionPlacementStrategy, ProxySessionPlacementDirector>();
             silo.Services.AddPlacementDirector<EdgePlacementStrategy, EdgePlacementDirector>();
-            if (options.EdgeEnabled)
-            {
-                options.Edge.EdgeId = options.EffectiveEdgeId;
-                silo.Services.AddSingleton(Options.Create(options.Edge));
-                silo.Services.AddSingleton<EdgeGateway>();
-                silo.Services.AddHostedService(sp => sp.GetRequiredService<EdgeGateway>());
-            }
 
             silo.AddDashboard();
         });
+
+        if (options.EdgeEnabled)
+        {
+            // Registered after the silo: the edge starts once the silo is up and stops while it still runs,
+            // so it can tell subscriber grains that their handsets are gone.
+            options.Edge.EdgeId = options.EffectiveEdgeId;
+            builder.Services.AddSingleton(Options.Create(options.Edge));
+            builder.Services.AddSingleton<EdgeGateway>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<EdgeGateway>());
+        }
 
         if (options.EffectiveDemoSubscribers)
         {
