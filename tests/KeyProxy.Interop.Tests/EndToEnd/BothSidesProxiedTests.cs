@@ -28,10 +28,8 @@ public sealed class BothSidesProxiedTests(ITestOutputHelper output)
     [Fact]
     public async Task Two_proxy_sessions_negotiate_through_two_edges_and_both_handsets_get_mirrored_sas_then_esp_both_ways_without_grain_calls()
     {
-        // Edge ids unique per run: the edge gateways of every cluster in this process share one registry by edge id.
-        string run = Guid.NewGuid().ToString("N")[..6];
-        await using var edgeA = await EdgeSilo.StartAsync($"both-a-{run}", PoolA, ct: Ct);
-        await using var edgeB = await EdgeSilo.StartAsync($"both-b-{run}", PoolB, primary: edgeA, ct: Ct);
+        await using var edgeA = await EdgeSilo.StartAsync("edge-a", PoolA, ct: Ct);
+        await using var edgeB = await EdgeSilo.StartAsync("edge-b", PoolB, primary: edgeA, ct: Ct);
         await edgeA.ProvisionAsync(Proxied.Subscriber(Alice, PoolB));
         await edgeA.ProvisionAsync(Proxied.Subscriber(Bob, PoolA));
         await using var alice = Proxied.Handset(Alice, edgeA.AccessEndPoint, PoolB);

@@ -41,8 +41,7 @@ public sealed class RoamingTests(ITestOutputHelper output)
 
     /// <summary>
     /// charon in its namespace on 500/4500 with both pools as its remote selectors; edge A and edge B
-    /// (one cluster) each with one pool. Edge ids are unique per test: edge gateways of every
-    /// cluster in this process share one registry by edge id.
+    /// (one cluster) each with one pool.
     /// </summary>
     private static async Task<World> StartWorldAsync()
     {
@@ -61,9 +60,8 @@ public sealed class RoamingTests(ITestOutputHelper output)
                 RemoteId = "alice.keyproxy.test",
                 RemoteTs = $"{poolA},{poolB}",
             }, Ct);
-            string run = Guid.NewGuid().ToString("N")[..6];
-            edgeA = await EdgeSilo.StartAsync($"roam-a-{run}", poolA, ct: Ct);
-            var edgeB = await EdgeSilo.StartAsync($"roam-b-{run}", poolB, primary: edgeA, ct: Ct);
+            edgeA = await EdgeSilo.StartAsync("edge-a", poolA, ct: Ct);
+            var edgeB = await EdgeSilo.StartAsync("edge-b", poolB, primary: edgeA, ct: Ct);
             await edgeA.ProvisionAsync(Proxied.Subscriber(Alice, ns.NamespaceAddress + "/32"));
             Proxied.Echo(ns.BindUdp(new IPEndPoint(ns.NamespaceAddress, 7)), Ct);
             return new World(ns, poolA, poolB, charon, edgeA, edgeB);
