@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace KeyProxy.Abstractions;
 
 /// <summary>
@@ -29,7 +31,14 @@ public interface ISubscriberSessionGrain : IGrainWithStringKey
     Task<ProxyCredentials?> GetProxyCredentials(string peerAddress);
 
     /// <summary>A proxy session of this subscriber started or ended (so detach can close them).</summary>
+    /// <remarks>
+    /// Interleaved: detach awaits the sessions' Close, and a closing session reports back here
+    /// from inside that call; without interleaving every detach waited out its 5 s close timeout.
+    /// Safe because the grain only touches its session set between awaits.
+    /// </remarks>
+    [AlwaysInterleave]
     Task SessionStarted(Guid session);
 
+    [AlwaysInterleave]
     Task SessionEnded(Guid session);
 }

@@ -42,7 +42,6 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         _logger = logger;
         _pool = new HandsetAddressPool(_options.AddressPool);
         Metrics = metrics ?? new EdgeMetrics(_options.EdgeId);
-        EdgeGatewayRegistry.Register(this);
     }
 
     public string EdgeId => _options.EdgeId;
@@ -92,7 +91,6 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
 
     public void Dispose()
     {
-        EdgeGatewayRegistry.Unregister(this);
         foreach (var link in _tunnels.Values) link.Dispose();
         _access?.Dispose();
         _stop.Dispose();

@@ -1,4 +1,5 @@
 using KeyProxy.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
 
 namespace KeyProxy.Edge;
@@ -10,8 +11,11 @@ namespace KeyProxy.Edge;
 [EdgePlacement]
 public sealed class EdgeGrain : Grain, IEdgeGrain
 {
-    private EdgeGateway Gateway => EdgeGatewayRegistry.Find(this.GetPrimaryKeyString())
-        ?? throw new InvalidOperationException($"edge {this.GetPrimaryKeyString()} does not run on this silo");
+    // The gateway from this silo's own services, not a process-wide table by edge id: several
+    // clusters in one process (the end-to-end tests) may each have an edge of the same name.
+    private EdgeGateway Gateway => ServiceProvider.GetService<EdgeGateway>() is { } gateway && gateway.EdgeId == this.GetPrimaryKeyString()
+        ? gateway
+        : throw new InvalidOperationException($"edge {this.GetPrimaryKeyString()} does not run on this silo");
 
     public Task SendIke(string handsetAddress, IkeDatagram datagram)
     {

@@ -99,6 +99,10 @@ internal static class ProxySessionConfig
             RemoteEndpoint = peer,
             LocalNatTraversalPort = options.HandsetNatTPort,
             RemoteNatTraversalPort = options.PeerNatTPort,
+            // Handsets run tunnel-mode ESP in UDP only and the edge has no raw socket for plain ESP
+            // (DESIGN, Network side): fake a NAT (RFC 7296 2.23) so every CHILD_SA is UDP-encapsulated
+            // (RFC 3948) even when the peer sees none, as between two proxies (flow 3).
+            ForceUdpEncapsulation = true,
             IkeRekeyAfter = options.IkeRekeyAfter,
             LivenessInterval = options.LivenessInterval,
         };

@@ -172,7 +172,9 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
     /// <summary>Flow 4 and 5: the old edge drops its profile copy and tunnel; the old sessions end (their SAs belonged to the old attachment).</summary>
     private async Task EndPreviousAttachmentAsync(Attachment? previous, string edgeId, uint tunnelId)
     {
-        CloseSessions("the handset attached again");
+        // Awaited, not fired: the sessions send their DELETEs through the old edge, and revoking
+        // first dropped the handset's sockets there, so the peer kept the old IKE SA open.
+        await CloseSessionsAsync("the handset attached again");
         if (previous is null || previous.EdgeId == edgeId && previous.TunnelId == tunnelId) return;
         try
         {
@@ -183,13 +185,6 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
             // The old edge's silo is gone: its profile copy went with it.
             LogRevokeFailed(Nai, previous.EdgeId, e.Message);
         }
-    }
-
-    private void CloseSessions(string reason)
-    {
-        foreach (var session in _sessions)
-            _ = GrainFactory.GetGrain<IProxySessionGrain>(session).Close(reason);
-        _sessions.Clear();
     }
 
     private async Task CloseSessionsAsync(string reason)
