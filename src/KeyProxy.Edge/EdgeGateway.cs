@@ -42,7 +42,7 @@ public sealed partial class EdgeGateway : IHostedService, IDisposable
         _logger = logger;
         _pool = new HandsetAddressPool(_options.AddressPool);
         Metrics = metrics ?? new EdgeMetrics(_options.EdgeId);
-        EdgeGatewayRegistry.Register(this);
+        EdgeGatewayRegistry.Register(_silo.SiloAddress, this);
     }
 
     public string EdgeId => _options.EdgeId;
@@ -80,7 +80,7 @@ public sealed partial class EdgeGateway : IHostedService, IDisposable
 
     public void Dispose()
     {
-        EdgeGatewayRegistry.Unregister(this);
+        EdgeGatewayRegistry.Unregister(_silo.SiloAddress, this);
         foreach (var link in _tunnels.Values) link.Dispose();
         _access?.Dispose();
         _stop.Dispose();

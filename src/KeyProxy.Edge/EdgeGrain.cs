@@ -8,9 +8,9 @@ namespace KeyProxy.Edge;
 /// proxy sessions and subscriber grains reach the edge through it.
 /// </summary>
 [EdgePlacement]
-public sealed class EdgeGrain : Grain, IEdgeGrain
+public sealed class EdgeGrain(ILocalSiloDetails silo) : Grain, IEdgeGrain
 {
-    private EdgeGateway Gateway => EdgeGatewayRegistry.Find(this.GetPrimaryKeyString())
+    private EdgeGateway Gateway => EdgeGatewayRegistry.Find(silo.SiloAddress, this.GetPrimaryKeyString())
         ?? throw new InvalidOperationException($"edge {this.GetPrimaryKeyString()} does not run on this silo");
 
     public Task SendIke(string handsetAddress, IkeDatagram datagram)
