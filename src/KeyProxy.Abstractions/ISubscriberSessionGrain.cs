@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace KeyProxy.Abstractions;
 
 /// <summary>
@@ -31,5 +33,11 @@ public interface ISubscriberSessionGrain : IGrainWithStringKey
     /// <summary>A proxy session of this subscriber started or ended (so detach can close them).</summary>
     Task SessionStarted(Guid session);
 
+    /// <remarks>
+    /// Interleaves: a session ends inside its <see cref="IProxySessionGrain.Close"/>, which detach
+    /// awaits from this very grain; without interleaving, every detach with a live session waited
+    /// for the subscriber's give-up timeout (5 s) while the session waited for this call.
+    /// </remarks>
+    [AlwaysInterleave]
     Task SessionEnded(Guid session);
 }
