@@ -56,6 +56,40 @@ public sealed class PeerInitiatedTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Detaching_the_handset_closes_the_ike_sa_charon_started_and_ends_the_session()
+    {
+        await using var world = await ProxiedWorld.StartAsync(ct: Ct);
+        var (handset, events, attached) = await world.AttachAsync(Ct);
+        var charon = await world.StartCharonAsync(o => o with { RemoteAddress = attached.Address.ToString(), RemotePort = 500 }, Ct);
+        try
+        {
+            await charon.InitiateAsync(timeout: TimeSpan.FromSeconds(15), ct: Ct);
+            var installed = await events.WaitAsync<SaInstalled>(null, TimeSpan.FromSeconds(10), Ct);
+            await world.EchoAsync(handset, "before the detach", Ct);
+            var directory = world.Silo.Grains.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key);
+            var session = Assert.Single(await directory.List(0, 10));
+            Assert.Equal(ProxyRoles.Responder, session.Role);
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            handset.Detach();
+            // Well inside the 5 s after which the subscriber gives up waiting for its sessions to close.
+            var detached = await events.WaitAsync<Detached>(null, TimeSpan.FromSeconds(3), Ct);
+            output.WriteLine($"detach acknowledged after {clock.Elapsed.TotalMilliseconds:F0} ms");
+            Assert.True(detached.Acknowledged);
+            // The proxy deletes the IKE SA charon started (flow 5: IKE SA closed when the handset detaches) ...
+            await charon.WaitForNoIkeSaAsync(sa => sa.RemoteHost == attached.Address.ToString(), ct: Ct);
+            // ... and the session ends: out of the directory, no routes left at the edge.
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while ((await directory.List(0, 10)).Count > 0 && DateTime.UtcNow < until) await Task.Delay(50, Ct);
+            output.WriteLine($"session gone from the directory after {clock.Elapsed.TotalMilliseconds:F0} ms");
+            Assert.Empty(await directory.List(0, 10));
+            Assert.Equal(0, world.Silo.Edge.Routes);
+            Assert.Empty(world.Silo.Edge.Attachments());
+        }
+        catch (Exception) { output.WriteLine(world.Describe()); output.WriteLine("handset events:\n" + events); throw; }
+    }
+
+    [Fact]
     public async Task Charon_initiating_towards_a_handset_whose_profile_allows_only_the_initiator_role_is_not_proxied()
     {
         await using var world = await ProxiedWorld.StartAsync(roles: ProxyRoles.Initiator, ct: Ct);
