@@ -55,8 +55,9 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
             var (_, child) = await charon.WaitForChildSaAsync(c => c.SpiIn == second.OutboundSpi, ct: Ct);
             Assert.Equal(second.InboundSpi, child.SpiOut);
             await charon.WaitForNoChildSaAsync(c => c.SpiIn == first.OutboundSpi && c.IsInstalled, ct: Ct);
-            // The handset drops the old pair (the proxy deleted it with charon and said so).
+            // The handset drops the old pair (the proxy deleted it with charon and said so), after the new one is in.
             await events.WaitAsync<SaRemoved>(r => r.InboundSpi == first.InboundSpi, Wait, Ct);
+            AssertMakeBeforeBreak(events, second, first);
 
             // ESP goes on with the new keys: charon counts packets on the new CHILD_SA.
             await world.EchoAsync(handset, "after the proxy's CHILD_SA rekey", Ct);
@@ -196,6 +197,7 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
             Assert.Equal(0u, second.RequestId);
             // charon deletes the old CHILD_SA after its rekey; the handset drops the old pair.
             await events.WaitAsync<SaRemoved>(r => r.InboundSpi == first.InboundSpi, Wait, Ct);
+            AssertMakeBeforeBreak(events, second, first);
             await world.EchoAsync(handset, "after charon's CHILD_SA rekey", Ct);
 
             // charon deletes the CHILD_SA (INFORMATIONAL DELETE): the handset removes it, the IKE SA stays.
@@ -243,6 +245,15 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
             await world.EchoAsync(handset, "through the new IKE SA", Ct);
         }
         catch (Exception) { output.WriteLine(world.Describe()); output.WriteLine("handset events:\n" + events); throw; }
+    }
+
+    /// <summary>The replacement was installed before the pair it replaces was removed: no moment without an SA.</summary>
+    private static void AssertMakeBeforeBreak(HandsetEventLog events, SaInstalled replacement, SaInstalled replaced)
+    {
+        var all = events.Snapshot();
+        int installed = all.ToList().FindIndex(e => e is SaInstalled i && i.InboundSpi == replacement.InboundSpi);
+        int removed = all.ToList().FindIndex(e => e is SaRemoved r && r.InboundSpi == replaced.InboundSpi);
+        Assert.True(installed >= 0 && removed > installed, $"the new SA is installed before the old one is removed:\n{events}");
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)
