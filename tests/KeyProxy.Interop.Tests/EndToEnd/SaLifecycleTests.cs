@@ -146,6 +146,36 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// charon's CHILD_SA rekey queued behind its IKE SA rekey goes out on the new IKE SA as soon as
+    /// that is in: the edge must route the new initiator SPI to the session by then, or it drops
+    /// the request (and charon only gets through with a retransmission).
+    /// </summary>
+    [Fact]
+    public async Task Charon_rekeys_the_child_sa_right_behind_its_ike_sa_rekey_without_a_drop_at_the_edge()
+    {
+        await using var world = await ProxiedWorld.StartAsync(ct: Ct);
+        HandsetEventLog? events = null;
+        try
+        {
+            (var handset, events, var first) = await EstablishAsync(world, peerInitiated: true);
+            var charon = world.Charon!;
+            var (original, _) = await charon.WaitForChildSaAsync(c => c.SpiIn == first.OutboundSpi, ct: Ct);
+
+            var ikeRekey = charon.RekeyIkeAsync(timeout: Wait, ct: Ct);
+            var childRekey = RekeyChildWhileIkeRekeysAsync(charon);
+            var rekeyed = await ikeRekey;
+            var fresh = await childRekey;
+            var second = await events.WaitAsync<SaInstalled>(s => s.Replaces == first.InboundSpi, Wait, Ct);
+            Assert.Equal(fresh.SpiIn, second.OutboundSpi);
+            var (carrier, _) = await charon.WaitForChildSaAsync(c => c.SpiIn == second.OutboundSpi, ct: Ct);
+            output.WriteLine($"IKE SA {original.UniqueId} -> {rekeyed.UniqueId}; the new CHILD_SA is on IKE SA {carrier.UniqueId}");
+            await world.EchoAsync(handset, "after both rekeys", Ct);
+            Assert.Equal(0, world.Silo.Edge.Metrics.Drops(EdgeDropReason.NoRoute));
+        }
+        catch (Exception) { output.WriteLine(world.Describe()); output.WriteLine("handset events:\n" + events); throw; }
+    }
+
+    /// <summary>
     /// Liveness (RFC 7296 2.4), one side at a time (each side's check counts as traffic for the
     /// other, so with both on only the quicker one ever fires): the proxy's empty INFORMATIONAL
     /// reaches charon from the handset's address; charon's reaches the session through the edge
@@ -245,6 +275,19 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
             await world.EchoAsync(handset, "through the new IKE SA", Ct);
         }
         catch (Exception) { output.WriteLine(world.Describe()); output.WriteLine("handset events:\n" + events); throw; }
+    }
+
+    /// <summary>charon's CHILD_SA rekey while its IKE SA rekeys: in the moment the CHILD_SA moves to the new IKE SA charon finds none to rekey, and is asked again.</summary>
+    private static async Task<ChildSa> RekeyChildWhileIkeRekeysAsync(StrongSwanPeer charon)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try { return await charon.RekeyChildAsync(timeout: Wait, ct: Ct); }
+            catch (StrongSwanException e) when (attempt < 20 && e.Message.Contains("no matching SAs to rekey", StringComparison.Ordinal))
+            {
+                await Task.Delay(20, Ct);
+            }
+        }
     }
 
     /// <summary>The replacement was installed before the pair it replaces was removed: no moment without an SA.</summary>
