@@ -121,7 +121,13 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     /// <summary>Sends what the engine produced and acts on its events; then re-arms the timer.</summary>
     private async Task FlushAsync()
     {
-        foreach (var output in _ike!.TakeOutputs())
+        var outputs = _ike!.TakeOutputs();
+        // RFC 7296 2.18: the response that completes a peer's IKE SA rekey comes before the engine's
+        // IkeSaRekeyed, and the peer may use the new IKE SA as soon as it has it (e.g. a CHILD_SA
+        // rekey it queued): the edge must route the new initiator SPI here before the response leaves.
+        foreach (var output in outputs)
+            if (output is IkeSaRekeyed rekeyed) await Edge.AddRoute(_handset!.HandsetAddress, rekeyed.InitiatorSpi, Id);
+        foreach (var output in outputs)
         {
             switch (output)
             {
@@ -134,9 +140,6 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 case IkeSaEstablished e:
                     LogEstablished(Id, e.InitiatorSpi, e.ResponderSpi, e.PeerIdentity);
                     await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Register(Info());
-                    break;
-                case IkeSaRekeyed r:
-                    await Edge.AddRoute(_handset!.HandsetAddress, r.InitiatorSpi, Id);
                     break;
                 case ChildSaEstablished c:
                     await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, Bundle(c.ChildSa)));
