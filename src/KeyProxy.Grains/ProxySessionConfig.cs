@@ -101,6 +101,10 @@ internal static class ProxySessionConfig
             RemoteNatTraversalPort = options.PeerNatTPort,
             IkeRekeyAfter = options.IkeRekeyAfter,
             LivenessInterval = options.LivenessInterval,
+            // The handset runs tunnel-mode ESP in UDP only and the edge routes UDP only (no raw ESP socket), so the
+            // CHILD_SA must be UDP-encapsulated even when no NAT is in the path, e.g. two proxies talking to each
+            // other in flow 3 (RFC 7296 2.23 allows faking NAT detection for this; strongSwan's encap=yes).
+            ForceUdpEncapsulation = true,
         };
     }
 
