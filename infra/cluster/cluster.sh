@@ -104,6 +104,8 @@ start_silo() { # name silo gateway http access pool connection-string
     "KeyProxy__HttpUrl=http://127.0.0.1:$http"
     "KeyProxy__Network__PeerIkePort=$IKE_PORT"
     "KeyProxy__Network__PeerNatTPort=$NATT_PORT"
+    "KeyProxy__Network__HandsetIkePort=$IKE_PORT"
+    "KeyProxy__Network__HandsetNatTPort=$NATT_PORT"
   )
   if [ "$pool" = "-" ]; then
     env+=("KeyProxy__EdgeEnabled=false")
