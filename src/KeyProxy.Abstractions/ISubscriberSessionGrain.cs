@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace KeyProxy.Abstractions;
 
 /// <summary>
@@ -31,5 +33,10 @@ public interface ISubscriberSessionGrain : IGrainWithStringKey
     /// <summary>A proxy session of this subscriber started or ended (so detach can close them).</summary>
     Task SessionStarted(Guid session);
 
+    /// <remarks>
+    /// Interleaves: a session closed by this grain's detach (which awaits the sessions' Close) reports its end from
+    /// inside that Close; without interleaving the two waited on each other until the detach's 5 s timeout.
+    /// </remarks>
+    [AlwaysInterleave]
     Task SessionEnded(Guid session);
 }
