@@ -21,7 +21,8 @@ public sealed class ClusterTests(AzuriteFixture azurite, ITestOutputHelper outpu
         const string poolA = "127.0.81.0/24", poolB = "127.0.82.0/24";
         await using var cluster = new LocalCluster(azurite.ConnectionString, NewClusterId("three"), poolA, poolB);
         var startTime = await cluster.StartAsync();
-        Report($"cluster start (first process start to all three ready lines): {startTime.TotalMilliseconds:F0} ms");
+        Report($"cluster start (first process start to all three ready lines): {startTime.TotalMilliseconds:F0} ms; " +
+            $"until every silo's dashboard shows all three Active: {cluster.Converged.TotalMilliseconds:F0} ms");
 
         // The dashboard of every silo lists every silo, through Orleans membership.
         foreach (var silo in cluster.Running)

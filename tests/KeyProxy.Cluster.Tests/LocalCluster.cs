@@ -56,7 +56,49 @@ internal sealed class LocalCluster : IAsyncDisposable
         _all.AddRange(silos);
         (EdgeA, EdgeB, Core) = (silos[0], silos[1], silos[2]);
         await Task.WhenAll(silos.Select(s => s.WaitReadyAsync(ReadyTimeout)));
-        return clock.Elapsed;
+        var ready = clock.Elapsed;
+        await WaitForMembershipAsync(TimeSpan.FromSeconds(20));
+        Converged = clock.Elapsed;
+        return ready;
+    }
+
+    /// <summary>After the last <see cref="StartAsync"/>: from the first process start until every silo saw all three Active.</summary>
+    public TimeSpan Converged { get; private set; }
+
+    /// <summary>
+    /// A silo prints its ready line once it joined; the others learn of it at their next membership read. Until every
+    /// silo sees every other as Active, a grain call may be placed by a silo that does not know the edge's silo yet.
+    /// </summary>
+    public async Task WaitForMembershipAsync(TimeSpan timeout)
+    {
+        var expected = Specs.Select(s => s.Name).Order().ToArray();
+        var deadline = DateTime.UtcNow + timeout;
+        var seen = new Dictionary<string, string>();
+        while (true)
+        {
+            bool all = true;
+            foreach (var silo in Running)
+            {
+                using var http = Http(silo);
+                var counters = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("/dashboard/DashboardCounters"))!;
+                var active = counters["hosts"]!.AsArray().Where(h => (string?)h!["status"] == "Active").Select(h => (string)h!["siloName"]!).Order().ToArray();
+                seen[silo.Name] = string.Join(", ", active);
+                all &= active.SequenceEqual(expected);
+            }
+
+            if (all)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the silos did not all see each other as Active within {timeout}: " +
+                    string.Join("; ", seen.Select(p => $"{p.Key} sees {p.Value}")) + "\n" + Logs());
+            }
+
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>SIGTERM to every running silo at once (as cluster.sh stop does); their exit codes by name.</summary>
