@@ -148,9 +148,13 @@ public sealed partial class EdgeGateway
         Guid session;
         lock (link.Requests)
         {
-            if (link.Requests.ContainsKey(request.RequestId)) return; // a retransmitted request: the session is on it
-            session = Guid.NewGuid();
-            link.Requests[request.RequestId] = session;
+            // A retransmitted request goes to the same session again: StartInitiator is idempotent while that session
+            // lives, and re-creates it on a live silo when its activation died with a silo (issue 6, cluster tests).
+            if (!link.Requests.TryGetValue(request.RequestId, out session))
+            {
+                session = Guid.NewGuid();
+                link.Requests[request.RequestId] = session;
+            }
         }
         var grain = _grains.GetGrain<IProxySessionGrain>(session);
         var timer = Metrics.GrainCall(nameof(IProxySessionGrain.StartInitiator));

@@ -31,6 +31,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private bool _closed;
     private DateTimeOffset _since;
     private IGrainTimer? _timer;
+    private DateTimeOffset _attemptStarted;
 
     private Guid Id => this.GetPrimaryKey();
 
@@ -40,7 +41,17 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     public async Task StartInitiator(HandsetBinding handset, string peerAddress, byte[] proxyRequest)
     {
-        if (_ike is not null) return; // a retried call: the exchange is under way
+        if (_ike is not null)
+        {
+            // A retried call: the handset is still waiting. While our IKE SA is not established after a while, the
+            // other side may have lost its state (its proxy session died with a silo): start over with a fresh IKE SA.
+            if (!_closed && !_childDelivered && _ike.State != IkeSessionState.Established
+                && DateTimeOffset.UtcNow - _attemptStarted >= RestartAfter)
+            {
+                await RestartInitiatorAsync();
+            }
+            return;
+        }
         (_handset, _role, _peer, _since) = (handset, ProxyRoles.Initiator, IPAddress.Parse(peerAddress), DateTimeOffset.UtcNow);
         if (ProxyRequest.TryParse(proxyRequest, out var request) != WireError.None)
         {
@@ -60,10 +71,25 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             await FailAsync(KeyProxyReason.BadRequest, error!);
             return;
         }
+        _attemptStarted = DateTimeOffset.UtcNow;
         _ike = IkeSession.CreateInitiator(config);
         await Edge.AddRoute(handset.HandsetAddress, _ike.InitiatorSpi, Id);
         await Subscriber.SessionStarted(Id);
         LogStarted(Id, handset.Nai, "initiator", peerAddress);
+        _ike.Start();
+        await FlushAsync();
+    }
+
+    /// <summary>A retried request finds the exchange stuck at least this long: the session starts a new IKE SA.</summary>
+    private static readonly TimeSpan RestartAfter = TimeSpan.FromSeconds(1);
+
+    private async Task RestartInitiatorAsync()
+    {
+        LogRestarting(Id, _ike!.InitiatorSpi);
+        await Edge.RemoveRoutes(Id);
+        (_peerIkePath, _peerNatTPath, _attemptStarted) = (null, null, DateTimeOffset.UtcNow);
+        _ike = IkeSession.CreateInitiator(_ike.Config);
+        await Edge.AddRoute(_handset!.HandsetAddress, _ike.InitiatorSpi, Id);
         _ike.Start();
         await FlushAsync();
     }
@@ -121,6 +147,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     /// <summary>Sends what the engine produced and acts on its events; then re-arms the timer.</summary>
     private async Task FlushAsync()
     {
+        bool established = false;
         var outputs = _ike!.TakeOutputs();
         // RFC 7296 2.18: the response that completes a peer's IKE SA rekey comes before the engine's
         // IkeSaRekeyed, and the peer may use the new IKE SA as soon as it has it (e.g. a CHILD_SA
@@ -139,7 +166,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     break;
                 case IkeSaEstablished e:
                     LogEstablished(Id, e.InitiatorSpi, e.ResponderSpi, e.PeerIdentity);
-                    await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Register(Info());
+                    established = true; // registered below, after the key transfer of the same message
                     break;
                 case ChildSaEstablished c:
                     await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, Bundle(c.ChildSa)));
@@ -166,6 +193,17 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             }
         }
         ArmTimer();
+        if (established) await RegisterAsync();
+    }
+
+    /// <summary>
+    /// Lists the session in the directory (the admin API's /api/sessions). Best effort: the directory's silo may be
+    /// dying, and that must not cost the handset its key transfer or the session its timer.
+    /// </summary>
+    private async Task RegisterAsync()
+    {
+        try { await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Register(Info()); }
+        catch (Exception e) when (e is OrleansException or TimeoutException) { LogDirectoryFailed(Id, e.Message); }
     }
 
     private static SaBundle Bundle(ChildSa sa) => SaBundle.FromChildSa(sa);
@@ -268,6 +306,12 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session} refused: {Reason} {Text}")]
     private partial void LogRefused(Guid session, KeyProxyReason reason, string text);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session}: IKE SA {Spii:x16} got nowhere and the handset asked again; starting a new IKE SA")]
+    private partial void LogRestarting(Guid session, ulong spii);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: not listed in the session directory: {Error}")]
+    private partial void LogDirectoryFailed(Guid session, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: key transfer ({Kind}) not delivered: {Why}")]
     private partial void LogUndeliverable(Guid session, string kind, string why);

@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using KeyProxy.Storage.AzureTable;
+using Orleans.Runtime;
+
+namespace KeyProxy.Cluster.Tests;
+
+/// <summary>
+/// The cluster of infra/cluster/cluster.sh as test processes: two edge silos (edge-a, edge-b, each with its own
+/// handset address pool) and one core silo without an edge, on Azure Table clustering and storage in Azurite.
+/// </summary>
+internal sealed class LocalCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
+    private readonly List<SiloProcess> _all = [];
+    private AzureTableMembershipTable? _membership;
+
+    public LocalCluster(string connectionString, string clusterId, string poolA, string poolB)
+    {
+        ConnectionString = connectionString;
+        ClusterId = clusterId;
+        (IkePort, NatTPort) = (FreeUdpPort(), FreeUdpPort());
+        Specs =
+        [
+            new SiloSpec("edge-a", FreeTcpPort(), FreeTcpPort(), poolA),
+            new SiloSpec("edge-b", FreeTcpPort(), FreeTcpPort(), poolB),
+            new SiloSpec("core", FreeTcpPort(), FreeTcpPort(), null),
+        ];
+    }
+
+    public string ConnectionString { get; }
+
+    public string ClusterId { get; }
+
+    /// <summary>Ports bound on every handset address (and where the proxy sends IKE); not 500/4500, which a charon of another test may hold.</summary>
+    public int IkePort { get; }
+
+    public int NatTPort { get; }
+
+    public IReadOnlyList<SiloSpec> Specs { get; }
+
+    public SiloProcess EdgeA { get; private set; } = null!;
+
+    public SiloProcess EdgeB { get; private set; } = null!;
+
+    public SiloProcess Core { get; private set; } = null!;
+
+    public IEnumerable<SiloProcess> Running => new[] { EdgeA, EdgeB, Core }.Where(s => s is not null && !s.HasExited);
+
+    /// <summary>Starts the three processes at once; returns the time from the first start to the last ready line.</summary>
+    public async Task<TimeSpan> StartAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        var silos = Specs.Select(s => SiloProcess.Start(s, ConnectionString, ClusterId, IkePort, NatTPort)).ToArray();
+        _all.AddRange(silos);
+        (EdgeA, EdgeB, Core) = (silos[0], silos[1], silos[2]);
+        await Task.WhenAll(silos.Select(s => s.WaitReadyAsync(ReadyTimeout)));
+        var ready = clock.Elapsed;
+        await WaitForMembershipAsync(TimeSpan.FromSeconds(20));
+        Converged = clock.Elapsed;
+        return ready;
+    }
+
+    /// <summary>After the last <see cref="StartAsync"/>: from the first process start until every silo saw all three Active.</summary>
+    public TimeSpan Converged { get; private set; }
+
+    /// <summary>
+    /// A silo prints its ready line once it joined; the others learn of it at their next membership read. Until every
+    /// silo sees every other as Active, a grain call may be placed by a silo that does not know the edge's silo yet.
+    /// </summary>
+    public async Task WaitForMembershipAsync(TimeSpan timeout)
+    {
+        var expected = Specs.Select(s => s.Name).Order().ToArray();
+        var deadline = DateTime.UtcNow + timeout;
+        var seen = new Dictionary<string, string>();
+        while (true)
+        {
+            bool all = true;
+            foreach (var silo in Running)
+            {
+                using var http = Http(silo);
+                var counters = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("/dashboard/DashboardCounters"))!;
+                var active = counters["hosts"]!.AsArray().Where(h => (string?)h!["status"] == "Active").Select(h => (string)h!["siloName"]!).Order().ToArray();
+                seen[silo.Name] = string.Join(", ", active);
+                all &= active.SequenceEqual(expected);
+            }
+
+            if (all)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the silos did not all see each other as Active within {timeout}: " +
+                    string.Join("; ", seen.Select(p => $"{p.Key} sees {p.Value}")) + "\n" + Logs());
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>SIGTERM to every running silo at once (as cluster.sh stop does); their exit codes by name.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> StopAsync()
+    {
+        var running = Running.ToArray();
+        var codes = await Task.WhenAll(running.Select(s => s.TerminateAsync(TimeSpan.FromSeconds(30))));
+        return running.Select((s, i) => (s.Name, codes[i])).ToDictionary(p => p.Name, p => p.Item2);
+    }
+
+    public HttpClient Http(SiloProcess silo) => new() { BaseAddress = silo.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>The membership rows of this cluster, read straight from the table through the provider.</summary>
+    public async Task<IReadOnlyList<MembershipEntry>> ReadMembershipAsync()
+    {
+        if (_membership is null)
+        {
+            var table = new AzureTableMembershipTable(new AzureTableClusteringOptions { ConnectionString = ConnectionString }, ClusterId);
+            await table.InitializeMembershipTableAsync(tryInitTableVersion: false);
+            _membership = table;
+        }
+
+        var data = await _membership.ReadAllAsync();
+        return data.Members.Select(m => m.Item1).ToList();
+    }
+
+    /// <summary>Every silo's output, for failure messages.</summary>
+    public string Logs(int lines = 30) =>
+        string.Join("\n", _all.Select(s => $"----- {s.Name} (pid {s.Pid}{(s.HasExited ? ", exited" : "")}) -----\n{s.Tail(lines)}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in _all.Where(s => !s.HasExited))
+        {
+            try
+            {
+                await silo.TerminateAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
+        // Every silo's output stays for a look after the run: bin/<config>/net10.0/cluster-logs/<cluster id>/.
+        var logs = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "cluster-logs", ClusterId)).FullName;
+        foreach (var silo in _all)
+        {
+            await File.WriteAllTextAsync(Path.Combine(logs, $"{silo.Name}-{silo.Pid}.log"), silo.Output);
+            silo.Dispose();
+        }
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
