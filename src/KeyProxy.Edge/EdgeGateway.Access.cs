@@ -152,6 +152,8 @@ public sealed partial class EdgeGateway
             // lives, and re-creates it on a live silo when its activation died with a silo (issue 6, cluster tests).
             if (!link.Requests.TryGetValue(request.RequestId, out session))
             {
+                // Request ids only matter while the handset may still retry them: keep the table small.
+                if (link.Requests.Count >= 256) link.Requests.Clear();
                 session = Guid.NewGuid();
                 link.Requests[request.RequestId] = session;
             }
