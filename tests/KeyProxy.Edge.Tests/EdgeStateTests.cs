@@ -67,3 +67,38 @@ public sealed class EdgeStateTests
         Assert.Throws<ArgumentException>(() => new HandsetAddressPool("not a prefix"));
     }
 }
+
+/// <summary>The edge's instruments reach a System.Diagnostics.Metrics listener with their tags.</summary>
+public sealed class EdgeMetricsTests
+{
+    [Fact]
+    public void Packets_drops_and_grain_calls_are_published_on_the_KeyProxy_Edge_meter()
+    {
+        using var metrics = new EdgeMetrics("edge-metrics-test");
+        var seen = new List<(string Instrument, double Value, string Tags)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == EdgeMetrics.MeterName && instrument.Meter.Tags?.Any(t => t.Value as string == "edge-metrics-test") == true)
+                l.EnableMeasurementEvents(instrument);
+        };
+        void Record(System.Diagnostics.Metrics.Instrument i, double v, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var text = string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}"));
+            lock (seen) seen.Add((i.Name, v, text));
+        }
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
+        listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Record(i, v, tags));
+        listener.Start();
+
+        metrics.Packet(EdgePacketClass.RoutedToNetwork);
+        metrics.Drop(EdgeDropReason.Spoofed);
+        using (metrics.GrainCall("StartInitiator")) { }
+
+        Assert.Contains(("keyproxy.edge.packets", 1d, "class=routedtonetwork"), seen);
+        Assert.Contains(("keyproxy.edge.drops", 1d, "reason=spoofed"), seen);
+        Assert.Contains(("keyproxy.edge.grain_calls", 1d, "method=StartInitiator"), seen);
+        Assert.Contains(seen, s => s.Instrument == "keyproxy.edge.grain_call.duration" && s.Tags == "method=StartInitiator" && s.Value >= 0);
+        Assert.Equal((1, 1, 1), (metrics.Packets(EdgePacketClass.RoutedToNetwork), metrics.Drops(EdgeDropReason.Spoofed), metrics.GrainCalls));
+    }
+}
