@@ -270,8 +270,9 @@ public sealed partial class EdgeGateway
         _tunnels[tunnelId] = link;
         _byAddress[address] = link;
         _byNai[link.Nai] = link;
-        _loops.Add(Task.Run(() => NetworkLoopAsync(link, natTraversal: false)));
-        _loops.Add(Task.Run(() => NetworkLoopAsync(link, natTraversal: true)));
+        // The handset's two loops end with its link (its Stop token and sockets), not with the gateway's list.
+        _ = Task.Run(() => NetworkLoopAsync(link, natTraversal: false));
+        _ = Task.Run(() => NetworkLoopAsync(link, natTraversal: true));
         SendToHandset(link, new AttachAccept(address, outcome.NetworkProof) { TunnelId = tunnelId }.ToArray());
         LogAttached(link.Nai, address.ToString(), tunnelId);
     }
