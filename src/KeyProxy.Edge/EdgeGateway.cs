@@ -109,7 +109,8 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
 
     private void Remove(HandsetLink link)
     {
-        _tunnels.TryRemove(new KeyValuePair<uint, HandsetLink>(link.TunnelId, link));
+        // Detach, revoke and re-attach may race: the one that takes the tunnel out does the rest, once.
+        if (!_tunnels.TryRemove(new KeyValuePair<uint, HandsetLink>(link.TunnelId, link))) return;
         _byAddress.TryRemove(new KeyValuePair<IPAddress, HandsetLink>(link.Address, link));
         _byNai.TryRemove(new KeyValuePair<string, HandsetLink>(link.Nai, link));
         _routes.RemoveHandset(link.AddressValue);
