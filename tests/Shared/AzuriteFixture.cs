@@ -2,9 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-[assembly: AssemblyFixture(typeof(KeyProxy.Cluster.Tests.AzuriteFixture))]
-
-namespace KeyProxy.Cluster.Tests;
+namespace KeyProxy.Testing;
 
 /// <summary>
 /// One Azurite for the whole test assembly, started through infra/azurite/azurite.sh (installing it first when
