@@ -119,12 +119,10 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     public async Task HandleIke(IkeDatagram datagram)
     {
         if (_ike is null || _closed) return;
-        var from = new IPEndPoint(IPAddress.Parse(datagram.PeerAddress), datagram.PeerPort);
-        // RFC 7296 2.11: answer on the path the peer uses.
-        if (datagram.NatTraversal) _peerNatTPath = from;
-        else _peerIkePath = from;
         _ike.HandleDatagram(datagram.Message, datagram.NatTraversal);
-        await FlushAsync();
+        // RFC 7296 2.11: answer on the path the peer uses, but only a message the engine accepted moves
+        // the path; a forged datagram with a known SPI must not redirect the SA's traffic.
+        await FlushAsync(new IPEndPoint(IPAddress.Parse(datagram.PeerAddress), datagram.PeerPort), datagram.NatTraversal);
     }
 
     public async Task Close(string reason)
@@ -145,10 +143,15 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         $"{_ike!.InitiatorSpi:x16}/{_ike.ResponderSpi:x16}", _since);
 
     /// <summary>Sends what the engine produced and acts on its events; then re-arms the timer.</summary>
-    private async Task FlushAsync()
+    private async Task FlushAsync(IPEndPoint? from = null, bool viaNatTraversal = false)
     {
         bool established = false;
         var outputs = _ike!.TakeOutputs();
+        if (from is not null && !outputs.Exists(o => o is IkeMessageDropped))
+        {
+            if (viaNatTraversal) _peerNatTPath = from;
+            else _peerIkePath = from;
+        }
         // RFC 7296 2.18: the response that completes a peer's IKE SA rekey comes before the engine's
         // IkeSaRekeyed, and the peer may use the new IKE SA as soon as it has it (e.g. a CHILD_SA
         // rekey it queued): the edge must route the new initiator SPI here before the response leaves.
