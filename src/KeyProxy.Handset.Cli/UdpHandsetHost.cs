@@ -22,6 +22,7 @@ public sealed class UdpHandsetHost : IAsyncDisposable
     private readonly Channel<byte[]> _delivered = Channel.CreateUnbounded<byte[]>();
     private readonly List<Task> _loops = [];
     private readonly IClock _clock;
+    private int _disposed;
 
     public UdpHandsetHost(HandsetConfig config, IPEndPoint edge, IPEndPoint? local = null, IClock? clock = null)
     {
@@ -153,6 +154,7 @@ public sealed class UdpHandsetHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Cancel();
         _socket.Dispose();
         try { await Task.WhenAll(_loops); } catch (Exception) { /* loops end on cancellation */ }
