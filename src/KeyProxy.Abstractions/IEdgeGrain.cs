@@ -25,6 +25,10 @@ public interface IEdgeGrain : IGrainWithStringKey
     /// <summary>Removes every route of the session (its IKE SA ended).</summary>
     Task RemoveRoutes(Guid session);
 
+    /// <summary>The session's IKE SA is established: it no longer counts as half-open at the edge (RFC 7296 2.6).</summary>
+    [OneWay]
+    Task SessionEstablished(Guid session);
+
     /// <summary>The subscriber attached elsewhere (or was deleted): drop the tunnel and the profile copy.</summary>
     Task Revoke(string nai, uint tunnelId);
 

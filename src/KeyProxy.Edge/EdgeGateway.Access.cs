@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using KeyProxy.Abstractions;
+using KeyProxy.Edge.Admission;
 using KeyProxy.Edge.Classification;
 using KeyProxy.Edge.Profiles;
 using KeyProxy.Ike.Protocol;
@@ -125,6 +127,14 @@ public sealed partial class EdgeGateway
         if (ProxyRequest.TryParse(payload, out var request) != WireError.None)
         {
             Metrics.Drop(EdgeDropReason.Malformed);
+            return;
+        }
+        // Every request costs a grain activation and an IKE exchange: a handset gets a bounded rate of them.
+        if (!link.ProxyRequestBucket.TryTake(Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency))
+        {
+            Metrics.Drop(EdgeDropReason.ProxyRequestRateLimited);
+            SendToHandset(link, new ProxyRefusal(request!.RequestId, peer.ToIPAddress(), KeyProxyReason.Overloaded,
+                "too many key exchange proxy requests; try again later") { TunnelId = link.TunnelId }.ToArray());
             return;
         }
         byte protocol = 0;
@@ -257,7 +267,11 @@ public sealed partial class EdgeGateway
         try
         {
             link = new HandsetLink(response.Identity.Value, tunnelId, address, from, EdgeProfile.From(outcome.Profile!),
-                _options.HandsetIkePort, _options.HandsetNatTPort);
+                _options.HandsetIkePort, _options.HandsetNatTPort)
+            {
+                ProxyRequestBucket = new TokenBucket(_options.ProxyRequestsPerSecond, _options.ProxyRequestBurst,
+                    Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency),
+            };
         }
         catch (SocketException e)
         {

@@ -1,9 +1,12 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using KeyProxy.Abstractions;
+using KeyProxy.Edge.Admission;
 using KeyProxy.Edge.Classification;
 using KeyProxy.Edge.Profiles;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Ike.Protocol;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Ip;
 using Microsoft.Extensions.Logging;
@@ -96,9 +99,42 @@ public sealed partial class EdgeGateway
             LogRefused(link.Nai, peer.Address.ToString(), decision == ProxyDecision.RoleNotAllowed ? Wire.KeyProxyReason.RoleNotAllowed : Wire.KeyProxyReason.PeerNotAllowed);
             return;
         }
+        // RFC 7296 2.6 and DESIGN "Security": half-open SAs are bounded, and above a threshold only an
+        // initiator that returns our cookie (so owns its address) gets a session and its DH work.
+        var peerValue = IpAddressValue.FromIPAddress(peer.Address);
+        var now = DateTimeOffset.UtcNow;
+        bool validCookie = false;
+        IkeMessage? request = null;
+        if (_halfOpen.CookiesRequired(now))
+        {
+            RotateCookieSecret();
+            if (!IkeCodec.TryDecode(datagram.Message, out request, out _))
+            {
+                Metrics.Drop(EdgeDropReason.Malformed);
+                return;
+            }
+            validCookie = CookieChallenge.HasValidCookie(request, peer.Address, _cookies);
+        }
         session = Guid.NewGuid();
+        switch (_halfOpen.TryStart(session, peerValue, validCookie, now))
+        {
+            case HalfOpenDecision.DemandCookie:
+                Metrics.Drop(EdgeDropReason.CookieDemanded);
+                // (decoded above unless another handset's loop raised the count between the two checks)
+                if ((request is not null || IkeCodec.TryDecode(datagram.Message, out request, out _))
+                    && CookieChallenge.BuildResponse(request, peer.Address, _cookies) is { } response)
+                    SendIke(link, new IkeDatagram(datagram.PeerAddress, datagram.PeerPort, natTraversal, response));
+                return;
+            case HalfOpenDecision.OverEdgeLimit:
+                Metrics.Drop(EdgeDropReason.HalfOpenLimit);
+                return;
+            case HalfOpenDecision.OverPeerLimit:
+                Metrics.Drop(EdgeDropReason.HalfOpenPeerLimit);
+                return;
+        }
         if (!_routes.TryAdd(link.AddressValue, initiatorSpi, session))
         {
+            _halfOpen.Forget(session);
             Metrics.Drop(EdgeDropReason.NoRoute);
             return;
         }
@@ -157,6 +193,11 @@ public sealed partial class EdgeGateway
             Metrics.Drop(EdgeDropReason.NoRoute);
             return false;
         }
+        return SendIke(link, datagram);
+    }
+
+    private bool SendIke(HandsetLink link, IkeDatagram datagram)
+    {
         var socket = datagram.NatTraversal ? link.NatTSocket : link.IkeSocket;
         var to = new IPEndPoint(IPAddress.Parse(datagram.PeerAddress), datagram.PeerPort);
         try
@@ -192,7 +233,22 @@ public sealed partial class EdgeGateway
     internal bool AddRoute(string handsetAddress, ulong initiatorSpi, Guid session) =>
         IPAddress.TryParse(handsetAddress, out var address) && _routes.TryAdd(IpAddressValue.FromIPAddress(address), initiatorSpi, session);
 
-    internal void RemoveRoutes(Guid session) => _routes.RemoveSession(session);
+    internal void RemoveRoutes(Guid session)
+    {
+        _routes.RemoveSession(session);
+        _halfOpen.Forget(session);
+    }
+
+    /// <summary>The session's IKE SA is established: it no longer counts as half-open.</summary>
+    internal void SessionEstablished(Guid session) => _halfOpen.Forget(session);
+
+    /// <summary>RFC 7296 2.6: the cookie secret changes now and then; the previous one stays valid for one more period.</summary>
+    private void RotateCookieSecret()
+    {
+        long started = Interlocked.Read(ref _cookieRotatedAt);
+        if (Stopwatch.GetElapsedTime(started) < _options.CookieSecretLifetime) return;
+        if (Interlocked.CompareExchange(ref _cookieRotatedAt, Stopwatch.GetTimestamp(), started) == started) _cookies.Rotate();
+    }
 
     internal void Revoke(string nai, uint tunnelId)
     {

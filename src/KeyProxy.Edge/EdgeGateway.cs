@@ -2,8 +2,11 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Diagnostics;
 using KeyProxy.Abstractions;
+using KeyProxy.Edge.Admission;
 using KeyProxy.Edge.Routing;
+using KeyProxy.Ike.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -28,6 +31,9 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     private readonly ConcurrentDictionary<string, HandsetLink> _byNai = new();
     private readonly ConcurrentDictionary<PendingAttachKey, PendingAttach> _pendingAttaches = new();
     private readonly IkeRouteTable _routes = new();
+    private readonly HalfOpenTable _halfOpen;
+    private readonly CookieGenerator _cookies = new(SecureRandomSource.Instance);
+    private long _cookieRotatedAt = Stopwatch.GetTimestamp();
     private readonly HandsetAddressPool _pool;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
@@ -41,6 +47,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         _silo = silo;
         _logger = logger;
         _pool = new HandsetAddressPool(_options.AddressPool);
+        _halfOpen = new HalfOpenTable(_options.CookieThreshold, _options.MaxHalfOpen, _options.MaxHalfOpenPerPeer, _options.HalfOpenTimeout);
         Metrics = metrics ?? new EdgeMetrics(_options.EdgeId);
     }
 
@@ -52,6 +59,9 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     public IPEndPoint AccessEndPoint => (IPEndPoint)(_access?.LocalEndPoint ?? throw new InvalidOperationException("the edge is not started"));
 
     public int Routes => _routes.Count;
+
+    /// <summary>Responder sessions started here whose IKE SA is not established yet (RFC 7296 2.6 half-open).</summary>
+    public int HalfOpen => _halfOpen.Count;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -113,7 +123,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         if (!_tunnels.TryRemove(new KeyValuePair<uint, HandsetLink>(link.TunnelId, link))) return;
         _byAddress.TryRemove(new KeyValuePair<IPAddress, HandsetLink>(link.Address, link));
         _byNai.TryRemove(new KeyValuePair<string, HandsetLink>(link.Nai, link));
-        _routes.RemoveHandset(link.AddressValue);
+        foreach (var session in _routes.RemoveHandset(link.AddressValue)) _halfOpen.Forget(session);
         link.Dispose();
         _pool.Release(link.Address);
     }

@@ -35,6 +35,12 @@ public sealed class EdgeGrain : Grain, IEdgeGrain
         return Task.CompletedTask;
     }
 
+    public Task SessionEstablished(Guid session)
+    {
+        Gateway.SessionEstablished(session);
+        return Task.CompletedTask;
+    }
+
     public Task Revoke(string nai, uint tunnelId)
     {
         Gateway.Revoke(nai, tunnelId);
@@ -48,6 +54,7 @@ public sealed class EdgeGrain : Grain, IEdgeGrain
         foreach (var c in Enum.GetValues<EdgePacketClass>()) counters["packets." + c] = g.Metrics.Packets(c);
         foreach (var r in Enum.GetValues<EdgeDropReason>()) counters["drops." + r] = g.Metrics.Drops(r);
         counters["grainCalls"] = g.Metrics.GrainCalls;
+        counters["halfOpen"] = g.HalfOpen;
         return Task.FromResult(new EdgeStatus(g.EdgeId, g.Attachments(), counters, g.Routes));
     }
 }

@@ -102,4 +102,16 @@ public enum EdgeDropReason
     Unroutable,
     Overloaded,
     SendFailed,
+
+    /// <summary>An IKE_SA_INIT without a valid cookie while too many SAs are half-open: answered with COOKIE (RFC 7296 2.6), no session.</summary>
+    CookieDemanded,
+
+    /// <summary>An IKE_SA_INIT above the edge's half-open cap (<see cref="EdgeOptions.MaxHalfOpen"/>).</summary>
+    HalfOpenLimit,
+
+    /// <summary>An IKE_SA_INIT above the per-peer half-open cap (<see cref="EdgeOptions.MaxHalfOpenPerPeer"/>).</summary>
+    HalfOpenPeerLimit,
+
+    /// <summary>A proxy request above the handset's rate (<see cref="EdgeOptions.ProxyRequestsPerSecond"/>); the handset gets ProxyRefusal Overloaded.</summary>
+    ProxyRequestRateLimited,
 }

@@ -33,5 +33,29 @@ public sealed class EdgeOptions
     /// <summary>How long a challenge stays valid.</summary>
     public TimeSpan AttachTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Half-open responder sessions (started for a peer's IKE_SA_INIT, IKE SA not yet established) from
+    /// which on a new IKE_SA_INIT must return a cookie (RFC 7296 2.6) before the edge starts a session.
+    /// </summary>
+    public int CookieThreshold { get; set; } = 32;
+
+    /// <summary>Half-open responder sessions at this edge, at most; further IKE_SA_INITs are dropped.</summary>
+    public int MaxHalfOpen { get; set; } = 1024;
+
+    /// <summary>Half-open responder sessions for one peer address, at most; further IKE_SA_INITs from it are dropped.</summary>
+    public int MaxHalfOpenPerPeer { get; set; } = 64;
+
+    /// <summary>A responder session that has not reported its IKE SA established after this long no longer counts as half-open.</summary>
+    public TimeSpan HalfOpenTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long one cookie secret is used before it rotates (cookies of the previous secret stay valid).</summary>
+    public TimeSpan CookieSecretLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Proxy requests one handset may make per second, on average (token bucket).</summary>
+    public double ProxyRequestsPerSecond { get; set; } = 10;
+
+    /// <summary>Proxy requests one handset may make at once (the bucket's size).</summary>
+    public int ProxyRequestBurst { get; set; } = 20;
+
     public IPEndPoint ParsedAccessEndpoint => IPEndPoint.Parse(AccessEndpoint);
 }

@@ -53,6 +53,9 @@ internal sealed class HandsetLink : IDisposable
 
     public CancellationTokenSource Stop { get; } = new();
 
+    /// <summary>Limits this handset's proxy requests (set by the gateway from its options).</summary>
+    public required Admission.TokenBucket ProxyRequestBucket { get; init; }
+
     /// <summary>Proxy requests already handed to a session, by request id (the handset retries with the same id).</summary>
     public Dictionary<uint, Guid> Requests { get; } = [];
 

@@ -170,6 +170,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 case IkeSaEstablished e:
                     LogEstablished(Id, e.InitiatorSpi, e.ResponderSpi, e.PeerIdentity);
                     established = true; // registered below, after the key transfer of the same message
+                    // The edge counts responder sessions as half-open (RFC 7296 2.6) until this.
+                    if (_role == ProxyRoles.Responder) await Edge.SessionEstablished(Id);
                     break;
                 case ChildSaEstablished c:
                     await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, Bundle(c.ChildSa)));
