@@ -67,6 +67,8 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     {
         var endpoint = _options.ParsedAccessEndpoint;
         _access = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        // Bursts of handsets (attach storms, load) must queue in the kernel rather than be dropped uncounted.
+        _access.ReceiveBufferSize = 4 * 1024 * 1024;
         _access.Bind(endpoint);
         _loops.Add(Task.Run(AccessLoopAsync));
         LogStarted(EdgeId, AccessEndPoint, _options.AddressPool);

@@ -84,6 +84,7 @@ internal sealed class HandsetLink : IDisposable
                 if (address.AddressFamily == AddressFamily.InterNetwork) socket.SetRawSocketOption(0, IpFreebind, BitConverter.GetBytes(1));
                 else socket.SetRawSocketOption(41, Ipv6Freebind, BitConverter.GetBytes(1));
             }
+            socket.ReceiveBufferSize = 256 * 1024;
             socket.Bind(new IPEndPoint(address, port));
             return socket;
         }
