@@ -59,6 +59,7 @@ internal sealed class HandsetLink : IDisposable
     /// <summary>Proxy requests already handed to a session, by request id (the handset retries with the same id).</summary>
     public Dictionary<uint, Guid> Requests { get; } = [];
 
+    private int _disposed;
     private IpAddressValue _lastDestination;
     private ushort _lastPort;
     private SocketAddress? _lastAddress;
@@ -97,6 +98,7 @@ internal sealed class HandsetLink : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return; // stop, detach and host disposal may all get here
         Stop.Cancel();
         IkeSocket.Dispose();
         NatTSocket.Dispose();
