@@ -1,0 +1,25 @@
+using System.Text;
+using KeyProxy.Load.Framework;
+
+namespace KeyProxy.Load.Reports;
+
+/// <summary>The run as CSV (RFC 4180): one row per step, latencies in ms.</summary>
+public static class CsvReport
+{
+    public const string Header = "scenario,step,simulation,duration_s,ok,failed,fail_percent,rps,min_ms,mean_ms,p50_ms,p75_ms,p95_ms,p99_ms,max_ms,bytes";
+
+    public static string Render(RunResult run)
+    {
+        var sb = new StringBuilder().AppendLine(Header);
+        foreach (var s in run.Scenarios)
+            foreach (var st in s.Steps)
+                sb.AppendJoin(',', Quote(s.Name), Quote(st.Name), Quote(s.Simulation), ReportFormat.Seconds(s.Duration), st.Ok, st.Failed,
+                    ReportFormat.Percent(st.FailPercent), ReportFormat.Rate(st.Rps), ReportFormat.Ms(st.MinMs), ReportFormat.Ms(st.MeanMs),
+                    ReportFormat.Ms(st.P50Ms), ReportFormat.Ms(st.P75Ms), ReportFormat.Ms(st.P95Ms), ReportFormat.Ms(st.P99Ms),
+                    ReportFormat.Ms(st.MaxMs), st.Bytes).AppendLine();
+        return sb.ToString();
+    }
+
+    private static string Quote(string field) =>
+        field.AsSpan().IndexOfAny(",\"\r\n") < 0 ? field : "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+}

@@ -1,0 +1,42 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace KeyProxy.Load.Scenarios;
+
+/// <summary>Provisions load subscribers through the silo's admin API (README, "Admin API": <c>PUT /api/subscribers/{nai}</c>).</summary>
+public sealed class AdminClient(HttpClient http) : IDisposable
+{
+    public static AdminClient Create(Uri api) => new(new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(30) });
+
+    /// <summary>
+    /// Creates or replaces the subscriber: its secret, the proxy service for peers in 127.0.0.0/8 in both roles with
+    /// a pre-shared key (what the later proxied-SA scenarios use). Throws <see cref="InvalidOperationException"/>
+    /// with the API's answer when it refuses.
+    /// </summary>
+    public async Task ProvisionAsync(string nai, string secret, CancellationToken ct)
+    {
+        var body = new JsonObject
+        {
+            ["msisdn"] = null,
+            ["secret"] = "text:" + secret,
+            ["proxyService"] = true,
+            ["conditions"] = new JsonArray(new JsonObject
+            {
+                ["peerPrefix"] = "127.0.0.0/8", ["protocol"] = 0, ["startPort"] = 0, ["endPort"] = 65535,
+                ["roles"] = new JsonArray("initiator", "responder"), ["peerIdentity"] = null,
+            }),
+            ["ikeIdentity"] = "fqdn:" + nai.Replace('@', '.'),
+            ["preSharedKeys"] = new JsonArray(new JsonObject { ["peerPrefix"] = "127.0.0.0/8", ["peerIdentity"] = null, ["key"] = "text:keyproxy-load-psk" }),
+        };
+        using var response = await http.PutAsJsonAsync("api/subscribers/" + Uri.EscapeDataString(nai), body, ct);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"provisioning {nai}: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+    }
+
+    /// <summary>Provisions handsets 0..count-1 of a fleet with <paramref name="parallel"/> requests in flight.</summary>
+    public Task ProvisionFleetAsync(string naiPrefix, int count, int parallel, CancellationToken ct) =>
+        Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct },
+            async (i, c) => await ProvisionAsync(HandsetFleet.Nai(naiPrefix, i), HandsetFleet.Secret(naiPrefix, i), c));
+
+    public void Dispose() => http.Dispose();
+}

@@ -1,0 +1,70 @@
+using KeyProxy.Handset;
+
+namespace KeyProxy.Load.Scenarios;
+
+/// <summary>
+/// One sans-IO <see cref="Handset"/> of many, sharing an <see cref="AccessSocket"/>. Calls into the
+/// handset happen under <see cref="Gate"/>; <see cref="AttachAsync"/> completes on the handset's
+/// Attached or AttachFailed event.
+/// </summary>
+public sealed class SimulatedHandset
+{
+    internal readonly Lock Gate = new();
+    private TaskCompletionSource<HandsetEvent>? _attach;
+    private long _bytes;
+
+    internal SimulatedHandset(int index, Handset.Handset handset, AccessSocket socket)
+    {
+        Index = index;
+        Handset = handset;
+        Socket = socket;
+    }
+
+    public int Index { get; }
+
+    internal Handset.Handset Handset { get; }
+
+    /// <summary>The nonce of the attach in progress (the demultiplexing key until the tunnel id is known); under the gate.</summary>
+    internal UInt128? AttachNonce { get; set; }
+
+    internal AccessSocket Socket { get; }
+
+    public HandsetState State { get { lock (Gate) return Handset.State; } }
+
+    public uint TunnelId { get { lock (Gate) return Handset.TunnelId; } }
+
+    /// <summary>Access-link bytes sent and received by this handset.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    internal void CountBytes(int n) => Interlocked.Add(ref _bytes, n);
+
+    /// <summary>Starts an attach and waits for its outcome: <see cref="Attached"/>, <see cref="AttachFailed"/>, or a timeout (<see cref="TimeoutException"/>).</summary>
+    public async Task<HandsetEvent> AttachAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        var done = new TaskCompletionSource<HandsetEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (Gate)
+        {
+            _attach = done;
+            Handset.Attach();
+            Socket.Flush(this);
+        }
+        return await done.Task.WaitAsync(timeout, ct);
+    }
+
+    /// <summary>Detaches (best effort: the edge's DetachAck is not awaited).</summary>
+    public void Detach()
+    {
+        lock (Gate)
+        {
+            if (Handset.State != HandsetState.Attached) return;
+            Handset.Detach();
+            Socket.Flush(this);
+        }
+    }
+
+    /// <summary>Called under <see cref="Gate"/> for each event the handset emits.</summary>
+    internal void OnEvent(HandsetEvent e)
+    {
+        if (e is Attached or AttachFailed) Interlocked.Exchange(ref _attach, null)?.TrySetResult(e);
+    }
+}

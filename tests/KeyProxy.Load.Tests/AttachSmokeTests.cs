@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Sockets;
+using KeyProxy.Edge;
+using KeyProxy.Handset;
+using KeyProxy.Load.Framework;
+using KeyProxy.Load.Scenarios;
+using KeyProxy.Silo;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KeyProxy.Load.Tests;
+
+/// <summary>The <c>attach</c> scenario against a real silo with its edge in this process (the embedded default's host).</summary>
+public class AttachSmokeTests
+{
+    [Fact]
+    public async Task Fifty_handsets_on_two_sockets_all_attach_and_the_reports_are_written()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var silo = await StartSiloAsync(ct);
+        try
+        {
+            await RunAttachAsync(silo, ct);
+        }
+        finally
+        {
+            await silo.StopAsync(CancellationToken.None);
+            await silo.DisposeAsync();
+        }
+    }
+
+    private static async Task RunAttachAsync(WebApplication silo, CancellationToken ct)
+    {
+        var edge = silo.Services.GetRequiredService<EdgeGateway>().AccessEndPoint;
+        var api = new Uri(KeyProxySiloHost.BaseUrl(silo) + "/");
+        var dir = Path.Combine(Path.GetTempPath(), "keyproxy-load-smoke-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var attach = new AttachScenario(new AttachOptions(edge, api, Handsets: 50, Sockets: 2, NaiPrefix: "smoke") { DetachAtEnd = false });
+            var (run, violations) = await LoadSession.RunAsync(attach.Build(), new InjectRate(50 / 3.0, TimeSpan.FromSeconds(3)), dir,
+                [Parse("attach:fail<=0"), Parse("attach:ok>=50")], TextWriter.Null, live: false, ct);
+
+            var step = Assert.Single(Assert.Single(run.Scenarios).Steps);
+            Assert.True(step.Failed == 0, string.Join("; ", step.Failures.Select(f => $"{f.Value} × {f.Key}")));
+            Assert.Equal(50, step.Ok);
+            Assert.Empty(violations);
+            Assert.Equal(50, attach.AttachedAtEnd);
+            Assert.All(attach.Fleet!.Handsets, h => Assert.Equal(HandsetState.Attached, h.State));
+            Assert.Equal(50, attach.Fleet.Handsets.Select(h => h.TunnelId).Distinct().Count());
+            Assert.True(step.Bytes > 0);
+            Assert.True(step.P99Ms > 0);
+            Assert.Equal(50, silo.Services.GetRequiredService<EdgeGateway>().Attachments().Count());
+            foreach (var file in new[] { "report.md", "report.csv", "report.html" })
+                Assert.Contains("attach", File.ReadAllText(Path.Combine(dir, file)));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static Threshold Parse(string text) => Threshold.TryParse(text, out var t, out var e) ? t! : throw new ArgumentException(e);
+
+    private static async Task<WebApplication> StartSiloAsync(CancellationToken ct)
+    {
+        int siloPort = FreeTcpPort(), gatewayPort = FreeTcpPort();
+        var app = KeyProxySiloHost.Build(
+        [
+            "--KeyProxy:HttpUrl=http://127.0.0.1:0",
+            $"--KeyProxy:SiloPort={siloPort}",
+            $"--KeyProxy:GatewayPort={gatewayPort}",
+            $"--KeyProxy:ClusterId=load-{Environment.ProcessId}-{siloPort}",
+            "--KeyProxy:EdgeId=load-edge",
+            "--KeyProxy:DemoSubscribers=false",
+            "--KeyProxy:Edge:AccessEndpoint=127.0.0.1:0",
+            "--KeyProxy:Edge:AddressPool=127.0.111.0/24",
+            "--Logging:LogLevel:Default=Warning",
+        ]);
+        await app.StartAsync(ct);
+        return app;
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
