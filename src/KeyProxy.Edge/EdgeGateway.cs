@@ -87,12 +87,15 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     {
         _stop.Cancel();
         _access?.Dispose();
+        // All subscribers are told at once, within one bound: a stop must not take seconds per handset.
+        var told = new List<Task>();
         foreach (var link in _tunnels.Values)
         {
             Remove(link);
-            try { await _grains.GetGrain<ISubscriberSessionGrain>(link.Nai).Detached(EdgeId, link.TunnelId).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { /* stopping: the subscriber learns at the next attach */ }
+            told.Add(_grains.GetGrain<ISubscriberSessionGrain>(link.Nai).Detached(EdgeId, link.TunnelId));
         }
+        try { await Task.WhenAll(told).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken); }
+        catch (Exception e) when (e is not OperationCanceledException) { /* stopping: a subscriber not told learns at the next attach */ }
         try { await Task.WhenAll(_loops).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken); }
         catch (Exception) { /* loops end on cancellation */ }
     }
