@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. Installs what the tests need when it is missing:
 # strongSwan's charon and swanctl (interop peer), tshark (capture check), iproute2 (network
-# namespaces), Node.js and Azurite (Azure Table storage tests).
+# namespaces), Node.js and Azurite (Azure Table storage tests), Chromium (dashboard test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
