@@ -132,6 +132,9 @@ public sealed class NetworkNamespace : IDisposable
                 && RunIp(["route", "add", "local", pool, "dev", "lo"]).Code == 0)
             {
                 _hostRoutes.Add(pool);
+                // Remembered under the namespace's name, so a run that dies leaves the route to the next run's reaper.
+                Directory.CreateDirectory(PoolDirectory);
+                File.AppendAllText(Path.Combine(PoolDirectory, Name), pool + "\n");
                 Run("route", "add", pool, "via", HostAddress.ToString());
                 return pool;
             }
@@ -143,13 +146,25 @@ public sealed class NetworkNamespace : IDisposable
 
     private readonly List<string> _hostRoutes = [];
 
+    private static readonly string PoolDirectory = Path.Combine(Path.GetTempPath(), "keyproxy-netns-pools");
+
+    /// <summary>Removes the AnyIP routes of the handset pools a namespace's owner added.</summary>
+    private static void DeleteHostRoutes(string name)
+    {
+        var file = Path.Combine(PoolDirectory, name);
+        if (!File.Exists(file)) return;
+        foreach (var pool in File.ReadAllLines(file))
+            if (pool.Length > 0) TryIp("route", "del", "local", pool, "dev", "lo");
+        File.Delete(file);
+    }
+
     /// <summary><c>ip -n &lt;name&gt; args</c>: for routes, rules and links inside the namespace.</summary>
     public string Run(params string[] args) => Ip(["-n", Name, .. args]);
 
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        foreach (var pool in _hostRoutes) TryIp("route", "del", "local", pool, "dev", "lo");
+        DeleteHostRoutes(Name);
         TryIp("netns", "del", Name);
     }
 
@@ -173,6 +188,20 @@ public sealed class NetworkNamespace : IDisposable
 
     private static void ReapStale()
     {
+        if (Directory.Exists(PoolDirectory))
+        {
+            foreach (var file in Directory.GetFiles(PoolDirectory))
+            {
+                var name = Path.GetFileName(file);
+                var dash = name.IndexOf('-', Prefix.Length);
+                if (name.StartsWith(Prefix, StringComparison.Ordinal) && dash > 0
+                    && int.TryParse(name.AsSpan(Prefix.Length, dash - Prefix.Length), out int owner)
+                    && owner != Environment.ProcessId && !Directory.Exists($"/proc/{owner}"))
+                {
+                    DeleteHostRoutes(name);
+                }
+            }
+        }
         foreach (var line in TryIp("netns", "list").Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var name = line.Split(' ')[0];
@@ -182,6 +211,7 @@ public sealed class NetworkNamespace : IDisposable
             if (dash > 0 && int.TryParse(rest.AsSpan(0, dash), out int owner)
                 && owner != Environment.ProcessId && !Directory.Exists($"/proc/{owner}"))
             {
+                DeleteHostRoutes(name);
                 TryIp("netns", "del", name);
             }
         }
