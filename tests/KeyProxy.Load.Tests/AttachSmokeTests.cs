@@ -61,8 +61,11 @@ public class AttachSmokeTests
 
     internal static Threshold Parse(string text) => Threshold.TryParse(text, out var t, out var e) ? t! : throw new ArgumentException(e);
 
-    /// <summary>An in-process silo with its edge on a loopback pool; <paramref name="extra"/> adds settings.</summary>
-    internal static async Task<WebApplication> StartSiloAsync(CancellationToken ct, params string[] extra)
+    /// <summary>
+    /// An in-process silo with its edge on a loopback pool (distinct per test class: the edge binds each
+    /// handset's address, so two silos in one process must not share a pool); <paramref name="extra"/> adds settings.
+    /// </summary>
+    internal static async Task<WebApplication> StartSiloAsync(CancellationToken ct, string pool = "127.0.111.0/24", params string[] extra)
     {
         int siloPort = FreeTcpPort(), gatewayPort = FreeTcpPort();
         var app = KeyProxySiloHost.Build(
@@ -74,7 +77,7 @@ public class AttachSmokeTests
             "--KeyProxy:EdgeId=load-edge",
             "--KeyProxy:DemoSubscribers=false",
             "--KeyProxy:Edge:AccessEndpoint=127.0.0.1:0",
-            "--KeyProxy:Edge:AddressPool=127.0.111.0/24",
+            "--KeyProxy:Edge:AddressPool=" + pool,
             "--Logging:LogLevel:Default=Warning",
             .. extra,
         ]);

@@ -16,7 +16,7 @@ public class ProxiedSaSmokeTests
     {
         var ct = TestContext.Current.CancellationToken;
         int ikePort = FreeUdpPort(), natTPort = FreeUdpPort();
-        var silo = await AttachSmokeTests.StartSiloAsync(ct, $"--KeyProxy:Network:PeerIkePort={ikePort}", $"--KeyProxy:Network:PeerNatTPort={natTPort}");
+        var silo = await AttachSmokeTests.StartSiloAsync(ct, "127.0.112.0/24", $"--KeyProxy:Network:PeerIkePort={ikePort}", $"--KeyProxy:Network:PeerNatTPort={natTPort}");
         var dir = Path.Combine(Path.GetTempPath(), "keyproxy-load-proxied-" + Guid.NewGuid().ToString("N"));
         try
         {
