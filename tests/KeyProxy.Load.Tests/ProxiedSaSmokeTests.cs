@@ -41,6 +41,7 @@ public class ProxiedSaSmokeTests
             Assert.True(step.P99Ms > 0);
             foreach (var file in new[] { "report.md", "report.csv", "report.html" })
                 Assert.Contains("proxied-sa", File.ReadAllText(Path.Combine(dir, file)));
+            Assert.Contains("SAs/s (the step's RPS)", File.ReadAllText(Path.Combine(dir, "report.md")));
         }
         finally
         {

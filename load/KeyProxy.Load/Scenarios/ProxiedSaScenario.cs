@@ -53,7 +53,7 @@ public sealed class ProxiedSaScenario : IAsyncDisposable
     /// <summary>SAs installed in the handsets when the load ended.</summary>
     public int InstalledAtEnd { get; private set; }
 
-    public Scenario Build() => new("proxied-sa", [new Step("proxied-sa", ProxyOne)])
+    public Scenario Build() => new("proxied-sa", [new Step("proxied-sa", ProxyOne) { Unit = "SAs" }])
     {
         Init = InitAsync,
         Clean = CleanAsync,
