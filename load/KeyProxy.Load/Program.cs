@@ -50,7 +50,47 @@ attach.SetAction(async (parse, ct) =>
     return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
 });
 
-var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach };
+var peers = new Option<int>("--peers") { Description = "IKE responder peers of our own engine on 127.0.120.1..N", DefaultValueFactory = _ => 8 };
+var peerPort = new Option<int>("--peer-port") { Description = "the peers' IKE port (the silo's KeyProxy:Network:PeerIkePort)", DefaultValueFactory = _ => 10500 };
+var peerNatTPort = new Option<int>("--peer-natt-port") { Description = "the peers' NAT-T port (the silo's KeyProxy:Network:PeerNatTPort)", DefaultValueFactory = _ => 14500 };
+var proxiedSa = new Command("proxied-sa", "N attached handsets each send one packet their SPD protects to a peer; the step measures the proxy request to the SA installed in the handset")
+{
+    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort,
+};
+proxiedSa.SetAction(async (parse, ct) =>
+{
+    var errors = new List<string>();
+    if (!IPEndPoint.TryParse(parse.GetValue(edge)!, out var edgeEndpoint)) errors.Add($"--edge '{parse.GetValue(edge)}' is not an address:port");
+    if (!Uri.TryCreate(parse.GetValue(api), UriKind.Absolute, out var apiUri)) errors.Add($"--api '{parse.GetValue(api)}' is not an absolute URL");
+    if (!CommandLineValues.TryParseDuration(parse.GetValue(duration)!, out var during)) errors.Add($"--duration '{parse.GetValue(duration)}' is not a duration like 10s");
+    int n = parse.GetValue(handsets);
+    if (n < 1) errors.Add("--handsets must be at least 1");
+    if (parse.GetValue(peers) is < 1 or > 254) errors.Add("--peers must be 1 to 254");
+    foreach (var port in new[] { parse.GetValue(peerPort), parse.GetValue(peerNatTPort) })
+        if (port is < 1 or > 65535) errors.Add($"port {port} is out of range");
+    var parsedThresholds = new List<Threshold>();
+    foreach (var text in parse.GetValue(thresholds) ?? [])
+        if (Threshold.TryParse(text, out var t, out var error)) parsedThresholds.Add(t!);
+        else errors.Add(error!);
+    var simulation = errors.Count == 0
+        ? CommandLineValues.Simulation(parse.GetValue(rate), parse.GetValue(ramp), parse.GetValue(copies), n, during, errors)
+        : null;
+    if (errors.Count > 0 || simulation is null)
+    {
+        foreach (var e in errors) Console.Error.WriteLine(e);
+        return 1;
+    }
+    int socketCount = parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
+    await using var scenario = new ProxiedSaScenario(new ProxiedSaOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!,
+        parse.GetValue(peers), parse.GetValue(peerPort), parse.GetValue(peerNatTPort)));
+    bool live = !parse.GetValue(noLive) && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
+    var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, live, ct);
+    Console.WriteLine($"attach failures: {scenario.AttachFailures}; SAs installed at the end: {scenario.InstalledAtEnd} of {n}; "
+        + $"peers: {scenario.Peers?.Established} IKE SAs, {scenario.Peers?.ChildSas} CHILD_SAs, {scenario.Peers?.EspPackets} ESP packets");
+    return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+});
+
+var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa };
 return await root.Parse(args).InvokeAsync();
 
 namespace KeyProxy.Load

@@ -59,9 +59,13 @@ public class AttachSmokeTests
         }
     }
 
-    private static Threshold Parse(string text) => Threshold.TryParse(text, out var t, out var e) ? t! : throw new ArgumentException(e);
+    internal static Threshold Parse(string text) => Threshold.TryParse(text, out var t, out var e) ? t! : throw new ArgumentException(e);
 
-    private static async Task<WebApplication> StartSiloAsync(CancellationToken ct)
+    /// <summary>
+    /// An in-process silo with its edge on a loopback pool (distinct per test class: the edge binds each
+    /// handset's address, so two silos in one process must not share a pool); <paramref name="extra"/> adds settings.
+    /// </summary>
+    internal static async Task<WebApplication> StartSiloAsync(CancellationToken ct, string pool = "127.0.111.0/24", params string[] extra)
     {
         int siloPort = FreeTcpPort(), gatewayPort = FreeTcpPort();
         var app = KeyProxySiloHost.Build(
@@ -73,14 +77,15 @@ public class AttachSmokeTests
             "--KeyProxy:EdgeId=load-edge",
             "--KeyProxy:DemoSubscribers=false",
             "--KeyProxy:Edge:AccessEndpoint=127.0.0.1:0",
-            "--KeyProxy:Edge:AddressPool=127.0.111.0/24",
+            "--KeyProxy:Edge:AddressPool=" + pool,
             "--Logging:LogLevel:Default=Warning",
+            .. extra,
         ]);
         await app.StartAsync(ct);
         return app;
     }
 
-    private static int FreeTcpPort()
+    internal static int FreeTcpPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -45,7 +45,7 @@ public sealed class ScenarioRunner(ILoadClock? clock = null)
         _loadStart = null;
         if (scenario.Clean is { } clean) await clean(ct);
         var stats = new StepStats[steps.Length];
-        for (int i = 0; i < steps.Length; i++) stats[i] = steps[i].Snapshot(duration);
+        for (int i = 0; i < steps.Length; i++) stats[i] = steps[i].Snapshot(duration) with { Unit = scenario.Steps[i].Unit };
         return new ScenarioStats(scenario.Name, simulation.Describe(), duration, Invocations, stats);
     }
 

@@ -12,6 +12,9 @@ public sealed record StepStats(
 {
     public long Total => Ok + Failed;
 
+    /// <summary>The step's <see cref="Step.Unit"/> (null: plain RPS).</summary>
+    public string? Unit { get; init; }
+
     /// <summary>Failed share in percent (0 with no invocation).</summary>
     public double FailPercent => Total == 0 ? 0 : 100.0 * Failed / Total;
 }

@@ -42,6 +42,10 @@ public static class HtmlReport
             }
             sb.AppendLine("</table>");
             foreach (var st in s.Steps)
+                if (st.Unit is { } unit)
+                    sb.Append("<p><b>").Append(E(st.Name)).Append("</b>: ").Append(ReportFormat.Rate(st.Rps)).Append(' ').Append(E(unit))
+                        .Append("/s (the step's RPS), p50 ").Append(ReportFormat.Ms(st.P50Ms)).Append(" ms, p99 ").Append(ReportFormat.Ms(st.P99Ms)).AppendLine(" ms.</p>");
+            foreach (var st in s.Steps)
                 foreach (var (status, count) in st.Failures)
                     sb.Append("<p>").Append(E(st.Name)).Append(" failed ").Append(count).Append(" × ").Append(E(status)).AppendLine("</p>");
             sb.Append("<h3>Latency distribution</h3>").AppendLine(Chart(s.Steps));

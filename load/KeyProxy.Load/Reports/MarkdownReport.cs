@@ -27,6 +27,10 @@ public static class MarkdownReport
                     .Append(ReportFormat.Ms(st.MaxMs)).Append(" | ").Append(st.Bytes).AppendLine(" |");
             sb.AppendLine();
             foreach (var st in s.Steps)
+                if (st.Unit is { } unit)
+                    sb.Append("`").Append(st.Name).Append("`: ").Append(ReportFormat.Rate(st.Rps)).Append(' ').Append(unit)
+                        .Append("/s (the step's RPS), p50 ").Append(ReportFormat.Ms(st.P50Ms)).Append(" ms, p99 ").Append(ReportFormat.Ms(st.P99Ms)).AppendLine(" ms.").AppendLine();
+            foreach (var st in s.Steps)
             {
                 if (st.Failures.Count == 0) continue;
                 sb.Append("Failures of `").Append(st.Name).AppendLine("`:").AppendLine();

@@ -68,6 +68,14 @@ public sealed class AccessSocket : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends a datagram the handset's data path produced (ESP or bypassed traffic); under the handset's gate.</summary>
+    internal void SendData(SimulatedHandset h, ReadOnlySpan<byte> datagram)
+    {
+        h.CountBytes(datagram.Length);
+        try { _socket.SendTo(datagram, SocketFlags.None, _edge); }
+        catch (SocketException) { /* lost like any datagram */ }
+    }
+
     /// <summary>Learns the demultiplexing keys from what the handset sends: its attach nonce, and that it awaits an accept.</summary>
     private void Track(SimulatedHandset h, byte[] datagram)
     {

@@ -1,7 +1,9 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using KeyProxy.Handset;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Ipsec.Policy;
 using KeyProxy.Wire.Access;
 
 namespace KeyProxy.Load.Scenarios;
@@ -18,7 +20,11 @@ public sealed class HandsetFleet : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _timers;
 
-    public HandsetFleet(IPEndPoint edge, int handsets, int sockets, string naiPrefix)
+    /// <param name="protect">
+    /// A prefix the handsets protect (SPD: protect to it, bypass the rest; RFC 4301 4.4.1), or null for
+    /// handsets without policies (attach only).
+    /// </param>
+    public HandsetFleet(IPEndPoint edge, int handsets, int sockets, string naiPrefix, string? protect = null)
     {
         NaiPrefix = naiPrefix;
         _sockets = new AccessSocket[Math.Clamp(sockets, 1, Math.Max(1, handsets))];
@@ -30,7 +36,11 @@ public sealed class HandsetFleet : IAsyncDisposable
             {
                 Identity = new SubscriberIdentity(IdentityType.Nai, Nai(naiPrefix, i)),
                 Secret = Encoding.UTF8.GetBytes(Secret(naiPrefix, i)),
-                Policies = [],
+                Policies = protect is null ? [] :
+                [
+                    new SecurityPolicy(PolicyAction.Protect, Selectors.Any(AddressFamily.InterNetwork), Selectors.Prefix(protect), "protect " + protect),
+                    new SecurityPolicy(PolicyAction.Bypass, Selectors.Any(AddressFamily.InterNetwork), Selectors.Any(AddressFamily.InterNetwork), "clear"),
+                ],
             };
             _handsets[i] = new SimulatedHandset(i, new Handset.Handset(config), _sockets[i % _sockets.Length]);
         }
@@ -49,6 +59,17 @@ public sealed class HandsetFleet : IAsyncDisposable
         {
             int n = 0;
             foreach (var h in _handsets) if (h.State == HandsetState.Attached) n++;
+            return n;
+        }
+    }
+
+    /// <summary>SA pairs installed over all handsets.</summary>
+    public int InstalledSas
+    {
+        get
+        {
+            int n = 0;
+            foreach (var h in _handsets) n += h.InstalledSas;
             return n;
         }
     }

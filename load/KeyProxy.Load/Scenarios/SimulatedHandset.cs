@@ -11,6 +11,7 @@ public sealed class SimulatedHandset
 {
     internal readonly Lock Gate = new();
     private TaskCompletionSource<HandsetEvent>? _attach;
+    private TaskCompletionSource<HandsetEvent>? _proxied;
     private long _bytes;
 
     internal SimulatedHandset(int index, Handset.Handset handset, AccessSocket socket)
@@ -33,6 +34,12 @@ public sealed class SimulatedHandset
 
     public uint TunnelId { get { lock (Gate) return Handset.TunnelId; } }
 
+    /// <summary>The address the edge gave at attach (null while detached).</summary>
+    public System.Net.IPAddress? Address { get { lock (Gate) return Handset.Address; } }
+
+    /// <summary>SA pairs installed now.</summary>
+    public int InstalledSas { get { lock (Gate) return Handset.InstalledInboundSpis.Count; } }
+
     /// <summary>Access-link bytes sent and received by this handset.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
@@ -46,6 +53,31 @@ public sealed class SimulatedHandset
         {
             _attach = done;
             Handset.Attach();
+            Socket.Flush(this);
+        }
+        return await done.Task.WaitAsync(timeout, ct);
+    }
+
+    /// <summary>
+    /// Sends one IP packet the handset's SPD protects towards a peer it has no SA with (the packet is
+    /// held and a key exchange proxy request goes out) and waits for the outcome: <see cref="SaInstalled"/>
+    /// (the held packet then leaves as ESP), <see cref="ProxyRefused"/>, <see cref="ProxyRequestTimedOut"/>,
+    /// or a timeout (<see cref="TimeoutException"/>). Any other result of the send is returned as is.
+    /// </summary>
+    public async Task<object> SendProtectedAsync(ReadOnlyMemory<byte> packet, TimeSpan timeout, CancellationToken ct)
+    {
+        var done = new TaskCompletionSource<HandsetEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var datagram = new byte[KeyProxy.Handset.Handset.MaxDatagramLength(packet.Length)];
+        lock (Gate)
+        {
+            _proxied = done;
+            var result = Handset.Send(packet.Span, datagram);
+            if (result.Status != HandsetPacketStatus.Held)
+            {
+                _proxied = null;
+                if (result.Status == HandsetPacketStatus.Ok) Socket.SendData(this, datagram.AsSpan(0, result.Length));
+                return result;
+            }
             Socket.Flush(this);
         }
         return await done.Task.WaitAsync(timeout, ct);
@@ -66,5 +98,6 @@ public sealed class SimulatedHandset
     internal void OnEvent(HandsetEvent e)
     {
         if (e is Attached or AttachFailed) Interlocked.Exchange(ref _attach, null)?.TrySetResult(e);
+        else if (e is SaInstalled or ProxyRefused or ProxyRequestTimedOut) Interlocked.Exchange(ref _proxied, null)?.TrySetResult(e);
     }
 }

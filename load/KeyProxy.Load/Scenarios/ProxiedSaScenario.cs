@@ -1,0 +1,136 @@
+using System.Net;
+using System.Text;
+using KeyProxy.Handset;
+using KeyProxy.Load.Framework;
+using KeyProxy.Load.Peers;
+using KeyProxy.Wire.Ip;
+
+namespace KeyProxy.Load.Scenarios;
+
+/// <summary>
+/// What the <c>proxied-sa</c> scenario needs: the edge, the admin API, the fleet's shape, and the peers
+/// (responders of our own engine on <see cref="PeerNetwork"/>.1 .. .<see cref="Peers"/>, on the ports the
+/// silo was told as <c>KeyProxy:Network:PeerIkePort</c> / <c>PeerNatTPort</c>).
+/// </summary>
+public sealed record ProxiedSaOptions(IPEndPoint Edge, Uri Api, int Handsets, int Sockets, string NaiPrefix, int Peers, int PeerIkePort, int PeerNatTPort)
+{
+    /// <summary>A /24 in 127.0.0.0/8 for the peers; the handsets protect it.</summary>
+    public IPAddress PeerNetwork { get; init; } = IPAddress.Parse("127.0.120.0");
+
+    public TimeSpan AttachTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>From the proxy request to the SA installed; beyond it the step fails with "timeout".</summary>
+    public TimeSpan SaTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Attaches in flight while the scenario's init attaches the fleet.</summary>
+    public int AttachParallelism { get; init; } = 32;
+
+    public bool DetachAtEnd { get; init; } = true;
+}
+
+/// <summary>
+/// <c>proxied-sa</c> (DESIGN, flow 1: handset-initiated): init provisions N subscribers through the admin
+/// API, starts the responder peers and attaches the fleet; invocation i makes handset i send one UDP packet
+/// to peer (i mod peers), which its SPD protects: the packet is held, a key exchange proxy request goes out,
+/// the proxy runs IKE with the peer and transfers the keys. The step <c>proxied-sa</c> measures the proxy
+/// request to the handset's SaInstalled (the held packet then leaves as ESP and the peer counts it).
+/// </summary>
+public sealed class ProxiedSaScenario : IAsyncDisposable
+{
+    private readonly ProxiedSaOptions _options;
+    private HandsetFleet? _fleet;
+    private ResponderPeers? _peers;
+
+    public ProxiedSaScenario(ProxiedSaOptions options) => _options = options;
+
+    public HandsetFleet? Fleet => _fleet;
+
+    public ResponderPeers? Peers => _peers;
+
+    /// <summary>Handsets the init could not attach (they fail their step).</summary>
+    public int AttachFailures { get; private set; }
+
+    /// <summary>SAs installed in the handsets when the load ended.</summary>
+    public int InstalledAtEnd { get; private set; }
+
+    public Scenario Build() => new("proxied-sa", [new Step("proxied-sa", ProxyOne) { Unit = "SAs" }])
+    {
+        Init = InitAsync,
+        Clean = CleanAsync,
+        MaxInvocations = _options.Handsets,
+    };
+
+    private string PeerPrefix => _options.PeerNetwork + "/24";
+
+    private IPAddress Peer(int index)
+    {
+        var b = _options.PeerNetwork.GetAddressBytes();
+        return new IPAddress([b[0], b[1], b[2], (byte)(index % _options.Peers + 1)]);
+    }
+
+    private async Task InitAsync(ScenarioInitContext context)
+    {
+        var ct = context.CancellationToken;
+        _peers = new ResponderPeers(_options.Peers, _options.PeerNetwork, _options.PeerIkePort, _options.PeerNatTPort);
+        using (var admin = AdminClient.Create(_options.Api))
+            await admin.ProvisionFleetAsync(_options.NaiPrefix, _options.Handsets, parallel: 16, ct);
+        _fleet = new HandsetFleet(_options.Edge, _options.Handsets, _options.Sockets, _options.NaiPrefix, PeerPrefix);
+        int failures = 0;
+        await Parallel.ForEachAsync(_fleet.Handsets, new ParallelOptions { MaxDegreeOfParallelism = _options.AttachParallelism, CancellationToken = ct },
+            async (h, c) =>
+            {
+                HandsetEvent outcome;
+                try { outcome = await h.AttachAsync(_options.AttachTimeout, c); }
+                catch (TimeoutException) { outcome = new AttachFailed(null, "timeout"); }
+                if (outcome is not Attached) Interlocked.Increment(ref failures);
+            });
+        AttachFailures = failures;
+    }
+
+    private async Task<StepResult> ProxyOne(StepContext context)
+    {
+        int index = (int)context.InvocationNumber;
+        var handset = _fleet!.Handsets[index];
+        long before = handset.Bytes;
+        var source = handset.Address;
+        if (source is null) return StepResult.Fail("not attached", 0);
+        var packet = Udp(source, (ushort)(20000 + index % 40000), Peer(index), 7, $"proxied-sa {index}");
+        object outcome;
+        try { outcome = await handset.SendProtectedAsync(packet, _options.SaTimeout, context.CancellationToken); }
+        catch (TimeoutException) { return StepResult.Fail("timeout", handset.Bytes - before); }
+        long bytes = handset.Bytes - before;
+        return outcome switch
+        {
+            SaInstalled => StepResult.Ok(bytes),
+            ProxyRefused r => StepResult.Fail($"refused: {r.Reason}", bytes),
+            ProxyRequestTimedOut => StepResult.Fail("request timed out", bytes),
+            HandsetPacketResult p => StepResult.Fail($"send: {p.Status} {p.Reason}", bytes),
+            _ => StepResult.Fail("unexpected " + outcome.GetType().Name, bytes),
+        };
+    }
+
+    /// <summary>An IPv4 UDP packet (the application's packet the handset protects).</summary>
+    internal static byte[] Udp(IPAddress source, ushort sourcePort, IPAddress destination, ushort destinationPort, string text)
+    {
+        var payload = Encoding.ASCII.GetBytes(text);
+        var packet = new byte[UdpPacketWriter.HeaderSize(IpFamily.V6) + payload.Length];
+        if (UdpPacketWriter.TryWrite(packet, IpAddressValue.FromIPAddress(source), sourcePort, IpAddressValue.FromIPAddress(destination),
+                destinationPort, payload, out int n) != PacketError.None)
+            throw new InvalidOperationException("cannot build the packet");
+        return packet[..n];
+    }
+
+    private async Task CleanAsync(CancellationToken ct)
+    {
+        InstalledAtEnd = _fleet?.InstalledSas ?? 0;
+        // The held packets leave as ESP right after SaInstalled: give them a moment to reach the peers.
+        await Task.Delay(200, CancellationToken.None);
+        if (_options.DetachAtEnd && _fleet is not null) await _fleet.DetachAllAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_fleet is not null) await _fleet.DisposeAsync();
+        if (_peers is not null) await _peers.DisposeAsync();
+    }
+}
