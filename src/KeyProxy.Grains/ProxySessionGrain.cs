@@ -45,7 +45,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         {
             // A retried call: the handset is still waiting. While our IKE SA is not established after a while, the
             // other side may have lost its state (its proxy session died with a silo): start over with a fresh IKE SA.
-            if (!_closed && !_childDelivered && _ike.State != IkeSessionState.Established
+            // So too when the IKE SA is up but the key transfer of its child SA never reached the handset (the
+            // subscriber's storage was down when it was sealed): the handset has no SA and asks again.
+            if (!_closed && !_childDelivered && (_ike.State != IkeSessionState.Established || _childInboundSpis.Count > 0)
                 && DateTimeOffset.UtcNow - _attemptStarted >= RestartAfter)
             {
                 await RestartInitiatorAsync();
@@ -86,6 +88,15 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private async Task RestartInitiatorAsync()
     {
         LogRestarting(Id, _ike!.InitiatorSpi);
+        if (_ike.State == IkeSessionState.Established)
+        {
+            // RFC 7296 1.4.1: delete the old IKE SA (and with it its child SA) at the peer, so that the peer's side
+            // keeps no SA the handset never got. Only the request is sent; its answer finds no route any more.
+            _ike.Delete();
+            foreach (var output in _ike.TakeOutputs())
+                if (output is SendDatagram d) await Edge.SendIke(_handset!.HandsetAddress, PeerDatagram(d));
+            _childInboundSpis.Clear();
+        }
         await Edge.RemoveRoutes(Id);
         (_peerIkePath, _peerNatTPath, _attemptStarted) = (null, null, DateTimeOffset.UtcNow);
         _ike = IkeSession.CreateInitiator(_ike.Config);
@@ -162,10 +173,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             switch (output)
             {
                 case SendDatagram d:
-                    var to = d.NatTraversal
-                        ? _peerNatTPath ?? new IPEndPoint(_peer!, _options.PeerNatTPort)
-                        : _peerIkePath ?? new IPEndPoint(_peer!, _options.PeerIkePort);
-                    await Edge.SendIke(_handset!.HandsetAddress, new IkeDatagram(to.Address.ToString(), to.Port, d.NatTraversal, d.Data.ToArray()));
+                    await Edge.SendIke(_handset!.HandsetAddress, PeerDatagram(d));
                     break;
                 case IkeSaEstablished e:
                     LogEstablished(Id, e.InitiatorSpi, e.ResponderSpi, e.PeerIdentity);
@@ -174,9 +182,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     if (_role == ProxyRoles.Responder) await Edge.SessionEstablished(Id);
                     break;
                 case ChildSaEstablished c:
-                    await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, Bundle(c.ChildSa)));
                     _childInboundSpis.Add(c.ChildSa.InboundSpi);
-                    _childDelivered = true;
+                    // Not delivered (storage down): the handset retries its request and the initiator starts over.
+                    _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, Bundle(c.ChildSa)));
                     break;
                 case ChildSaRekeyed r:
                     await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, Bundle(r.Replacement)));
@@ -213,8 +221,21 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     private static SaBundle Bundle(ChildSa sa) => SaBundle.FromChildSa(sa);
 
-    /// <summary>Seals with the subscriber's delivery key and hands the key transfer to the edge.</summary>
-    private async Task DeliverAsync(KeyTransferContent content)
+    /// <summary>Where an engine datagram goes: the peer's path as last seen, else its configured ports.</summary>
+    private IkeDatagram PeerDatagram(SendDatagram d)
+    {
+        var to = d.NatTraversal
+            ? _peerNatTPath ?? new IPEndPoint(_peer!, _options.PeerNatTPort)
+            : _peerIkePath ?? new IPEndPoint(_peer!, _options.PeerIkePort);
+        return new IkeDatagram(to.Address.ToString(), to.Port, d.NatTraversal, d.Data.ToArray());
+    }
+
+    /// <summary>
+    /// Seals with the subscriber's delivery key and hands the key transfer to the edge; whether the edge took it.
+    /// A failure of the subscriber grain (its storage down while it reserves key transfer counters) is logged and
+    /// reported as not delivered instead of failing the engine's flush half-way.
+    /// </summary>
+    private async Task<bool> DeliverAsync(KeyTransferContent content)
     {
         var plaintext = new byte[content.GetEncodedLength()];
         try
@@ -222,9 +243,15 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             if (content.TryWrite(plaintext, out _) != WireError.None)
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "cannot encode");
-                return;
+                return false;
             }
-            var sealedMessage = await Subscriber.SealKeyTransfer(_handset!.TunnelId, plaintext);
+            byte[]? sealedMessage;
+            try { sealedMessage = await Subscriber.SealKeyTransfer(_handset!.TunnelId, plaintext); }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                LogUndeliverable(Id, content.Kind.ToString(), "sealing failed: " + e.GetType().Name);
+                return false;
+            }
             if (sealedMessage is null || !await Edge.DeliverKeyTransfer(_handset.TunnelId, _peer!.ToString(), sealedMessage))
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "the handset is no longer attached there");
@@ -232,7 +259,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 {
                     _ike.Delete(); // nobody to use the SA: do not keep it open at the peer
                 }
+                return false;
             }
+            return true;
         }
         finally
         {

@@ -120,6 +120,23 @@ public sealed class ClusterTests(AzuriteFixture azurite, ITestOutputHelper outpu
             // Every handset ends with an SA, and the SAs carry data both ways.
             await CompleteOrExplain(cluster, Task.WhenAll(handsets.Select((p, i) => p.CompleteAsync($"pair {i} through a dying silo", TimeSpan.FromSeconds(75)))));
             var allDone = killedAt.Elapsed;
+
+            // After the retries settle, no SA on one side only: each handset's inbound SPIs are its peer's outbound ones.
+            var settled = TimeSpan.Zero;
+            foreach (var p in handsets)
+            {
+                try
+                {
+                    var took = await p.WaitSasMatchAsync(TimeSpan.FromSeconds(20));
+                    settled = took > settled ? took : settled;
+                }
+                catch (TimeoutException e)
+                {
+                    throw new TimeoutException($"{e.Message}\n{cluster.Logs(60)}", e);
+                }
+            }
+
+            Report($"SA halves matched on both handsets of all {pairs} pairs (longest wait after the exchanges: {settled.TotalMilliseconds:F0} ms)");
             var retried = handsets.Count(p => p.Alice.EventsOf<ProxyRequested>().Any(e => e.Attempt > 1));
             var attempts = handsets.Sum(p => p.Alice.EventsOf<ProxyRequested>().Count());
             Report($"exchanges: {pairs} pairs; {completedBefore} already had their SA before the kill; proxy sessions started on the core silo before the kill: {sessionsOnCore}; " +

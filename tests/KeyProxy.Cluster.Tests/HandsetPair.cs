@@ -73,6 +73,35 @@ internal sealed class HandsetPair : IAsyncDisposable
         Assert.Equal(answer, Text(await Alice.NextDeliveredAsync(TimeSpan.FromSeconds(10))));
     }
 
+    /// <summary>
+    /// No SA on one side only: alice's inbound SPIs are bob's outbound ones and the other way round, from the SA events
+    /// both handsets reported. Waits up to <paramref name="timeout"/> for that (a replaced or deleted SA is removed on
+    /// each side by its own message); returns how long it took, or throws with both sides' SAs.
+    /// </summary>
+    public async Task<TimeSpan> WaitSasMatchAsync(TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var alice = Alice.LiveSas();
+            var bob = Bob.LiveSas();
+            bool match = alice.Select(e => e.InboundSpi).Order().SequenceEqual(bob.Select(e => e.OutboundSpi).Order())
+                && alice.Select(e => e.OutboundSpi).Order().SequenceEqual(bob.Select(e => e.InboundSpi).Order());
+            if (match)
+            {
+                return clock.Elapsed;
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                static string Show(IEnumerable<SaInstalled> sas) => string.Join(", ", sas.Select(e => $"in {e.InboundSpi:x8} out {e.OutboundSpi:x8} peer {e.Peer}"));
+                throw new TimeoutException($"{AliceNai} and {BobNai}: SAs on one side only after {timeout}: alice has [{Show(alice)}], bob has [{Show(bob)}]");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Detaches both handsets (best effort, so that the edges have nothing left to clean up at stop), then closes them.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -112,7 +141,7 @@ internal sealed class HandsetPair : IAsyncDisposable
         RequestRetry = retry ?? RequestRetryPolicy.Default,
     };
 
-    private static byte[] Udp(IPAddress source, ushort sourcePort, IPAddress destination, ushort destinationPort, string text)
+    internal static byte[] Udp(IPAddress source, ushort sourcePort, IPAddress destination, ushort destinationPort, string text)
     {
         var payload = Encoding.ASCII.GetBytes(text);
         var packet = new byte[UdpPacketWriter.HeaderSize(IpFamily.V6) + payload.Length];
@@ -125,7 +154,7 @@ internal sealed class HandsetPair : IAsyncDisposable
         return packet[..n];
     }
 
-    private static string Text(byte[] packet) =>
+    internal static string Text(byte[] packet) =>
         IpPacket.TryRead(packet, out var ip) != PacketError.None || UdpDatagram.TryRead(ip, out var udp) != PacketError.None
             ? "(not UDP)"
             : Encoding.ASCII.GetString(udp.Payload);

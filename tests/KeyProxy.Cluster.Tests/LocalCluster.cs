@@ -38,7 +38,7 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public int NatTPort { get; }
 
-    public IReadOnlyList<SiloSpec> Specs { get; }
+    public IReadOnlyList<SiloSpec> Specs { get; private set; }
 
     public SiloProcess EdgeA { get; private set; } = null!;
 
@@ -99,6 +99,45 @@ internal sealed class LocalCluster : IAsyncDisposable
 
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>
+    /// Stops one silo (kill -9 when <paramref name="hard"/>, else SIGTERM) and starts it again with the same settings
+    /// and ports, the access port included; returns the time from the start to its ready line. Does not wait for
+    /// membership: the caller measures that with <see cref="WaitForMembershipAsync"/>.
+    /// </summary>
+    public async Task<TimeSpan> RestartAsync(SiloProcess silo, bool hard)
+    {
+        if (hard)
+        {
+            silo.KillHard();
+            await silo.WaitForExitAsync(TimeSpan.FromSeconds(5));
+        }
+        else
+        {
+            await silo.TerminateAsync(TimeSpan.FromSeconds(30));
+        }
+
+        var spec = silo.AccessEndPoint is { } access ? silo.Spec with { AccessPort = access.Port } : silo.Spec;
+        Specs = Specs.Select(s => s.Name == spec.Name ? spec : s).ToArray();
+        var clock = Stopwatch.StartNew();
+        var again = SiloProcess.Start(spec, ConnectionString, ClusterId, IkePort, NatTPort);
+        _all.Add(again);
+        if (ReferenceEquals(silo, EdgeA))
+        {
+            EdgeA = again;
+        }
+        else if (ReferenceEquals(silo, EdgeB))
+        {
+            EdgeB = again;
+        }
+        else
+        {
+            Core = again;
+        }
+
+        await again.WaitReadyAsync(ReadyTimeout);
+        return clock.Elapsed;
     }
 
     /// <summary>SIGTERM to every running silo at once (as cluster.sh stop does); their exit codes by name.</summary>

@@ -33,6 +33,13 @@ internal sealed class RecordedHandset : IAsyncDisposable
 
     public IEnumerable<T> EventsOf<T>() where T : HandsetEvent => Events.OfType<T>();
 
+    /// <summary>The SAs installed and not removed since, by their events (what the handset's SAD holds).</summary>
+    public IReadOnlyList<SaInstalled> LiveSas()
+    {
+        var removed = EventsOf<SaRemoved>().Select(e => e.InboundSpi).ToHashSet();
+        return EventsOf<SaInstalled>().Where(e => !removed.Contains(e.InboundSpi)).ToList();
+    }
+
     /// <summary>The first recorded event of type <typeparamref name="T"/> matching <paramref name="match"/>, waiting up to <paramref name="timeout"/>.</summary>
     public async Task<T> WaitAsync<T>(Func<T, bool> match, TimeSpan timeout, string what) where T : HandsetEvent
     {

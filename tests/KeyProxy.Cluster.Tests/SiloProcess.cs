@@ -6,8 +6,11 @@ using System.Text.RegularExpressions;
 
 namespace KeyProxy.Cluster.Tests;
 
-/// <summary>Where one silo of a test cluster listens, and whether it runs an edge (pool null: a core silo).</summary>
-internal sealed record SiloSpec(string Name, int SiloPort, int GatewayPort, string? AddressPool);
+/// <summary>
+/// Where one silo of a test cluster listens, and whether it runs an edge (pool null: a core silo). AccessPort 0 lets
+/// the edge pick its access port; a restart passes the port of the first run, so that handsets find it again.
+/// </summary>
+internal sealed record SiloSpec(string Name, int SiloPort, int GatewayPort, string? AddressPool, int AccessPort = 0);
 
 /// <summary>
 /// One KeyProxy silo as a real process (<c>dotnet KeyProxy.Silo.dll</c>), so that a kill -9 is a real crash:
@@ -74,7 +77,7 @@ internal sealed partial class SiloProcess : IDisposable
         env["KeyProxy__EdgeEnabled"] = spec.AddressPool is null ? "false" : "true";
         if (spec.AddressPool is not null)
         {
-            env["KeyProxy__Edge__AccessEndpoint"] = "127.0.0.1:0";
+            env["KeyProxy__Edge__AccessEndpoint"] = $"127.0.0.1:{spec.AccessPort}";
             env["KeyProxy__Edge__AddressPool"] = spec.AddressPool;
             env["KeyProxy__Edge__HandsetIkePort"] = ikePort.ToString();
             env["KeyProxy__Edge__HandsetNatTPort"] = natTPort.ToString();

@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using KeyProxy.Handset;
+using Orleans.Runtime;
+
+namespace KeyProxy.Cluster.Tests;
+
+/// <summary>
+/// Issue 8, faults: an edge silo killed and started again (its handsets re-attach and proxy again), and the storage
+/// (Azurite, on disk) stopped and started again under a running cluster. After each, no SA is left installed on one
+/// side of a pair only. Recovery times are printed.
+/// </summary>
+public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
+{
+    private static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task An_edge_silo_killed_and_started_again_takes_its_handsets_back_after_they_re_attach_and_loses_no_profile()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const string poolA = "127.0.87.0/24", poolB = "127.0.88.0/24";
+        await using var cluster = new LocalCluster(azurite.ConnectionString, NewClusterId("edge"), poolA, poolB);
+        Report($"cluster start: {(await cluster.StartAsync()).TotalMilliseconds:F0} ms");
+        var nais = new List<string>();
+        using (var http = cluster.Http(cluster.Core))
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                await Subscribers.ProvisionAsync(http, HandsetPair.AliceName("e", i), poolB, ct);
+                await Subscribers.ProvisionAsync(http, HandsetPair.BobName("e", i), poolA, ct);
+                nais.AddRange([HandsetPair.AliceName("e", i), HandsetPair.BobName("e", i)]);
+            }
+        }
+
+        await using var before = HandsetPair.Create("e", 0, cluster, poolA, poolB);
+        await before.AttachAsync(AttachTimeout);
+        before.SendFirst("before the edge restart");
+        await CompleteOrExplain(cluster, before.CompleteAsync("before the edge restart", TimeSpan.FromSeconds(30)));
+        var accessBefore = cluster.EdgeA.AccessEndPoint;
+
+        // kill -9 of edge-a and the same settings again: the same access port, pool and silo ports.
+        var clock = Stopwatch.StartNew();
+        var ready = await cluster.RestartAsync(cluster.EdgeA, hard: true);
+        var readyAt = clock.Elapsed;
+        Assert.Equal(accessBefore, cluster.EdgeA.AccessEndPoint);
+
+        // Alice's access link no longer answers: the new edge has no tunnel for her, her ESP towards bob goes nowhere.
+        Assert.Equal(HandsetPacketStatus.Ok, before.Alice.Host.Send(HandsetPair.Udp(before.Alice.Host.Address!, 40000, before.Bob.Host.Address!, 7, "lost")).Status);
+        await Assert.ThrowsAsync<TimeoutException>(() => before.Bob.NextDeliveredAsync(TimeSpan.FromSeconds(1)));
+
+        // The handset has no re-attach logic of its own (no liveness probe towards the edge): attach again, as a user would.
+        var attachedBefore = before.Alice.EventsOf<Attached>().Count();
+        var reattach = Stopwatch.StartNew();
+        before.Alice.Host.Attach();
+        await before.Alice.WaitAsync<Attached>(_ => before.Alice.EventsOf<Attached>().Count() > attachedBefore, AttachTimeout, "re-attached at the new edge-a");
+        var reattached = reattach.Elapsed;
+        Assert.Contains(before.Alice.EventsOf<SaRemoved>(), e => e.Reason == SaRemovalReason.Detached);
+
+        await cluster.WaitForMembershipAsync(TimeSpan.FromSeconds(30));
+        var converged = clock.Elapsed;
+
+        // A new proxied exchange of the re-attached alice with bob, who stayed attached at edge-b throughout.
+        var (aliceSas, bobSas) = (before.Alice.EventsOf<SaInstalled>().Count(), before.Bob.EventsOf<SaInstalled>().Count());
+        var exchange = Stopwatch.StartNew();
+        before.SendFirst("after the edge restart");
+        await CompleteOrExplain(cluster, Task.WhenAll(
+            before.Alice.WaitAsync<SaInstalled>(_ => before.Alice.EventsOf<SaInstalled>().Count() > aliceSas, TimeSpan.FromSeconds(45), "new SA at alice"),
+            before.Bob.WaitAsync<SaInstalled>(_ => before.Bob.EventsOf<SaInstalled>().Count() > bobSas, TimeSpan.FromSeconds(45), "new SA at bob")));
+        Assert.Equal("after the edge restart", HandsetPair.Text(await before.Bob.NextDeliveredAsync(TimeSpan.FromSeconds(10))));
+        var exchanged = exchange.Elapsed;
+        // Every SA the re-attached alice holds has its other half at bob. Bob may still hold the SA of the old
+        // exchange when the proxy session that gave it to him died with edge-a: nobody is left to delete it, and it
+        // stays until its lifetime ends (docs/SECURITY.md, "Not done yet"). Counted, not required.
+        var settle = Stopwatch.StartNew();
+        while (true)
+        {
+            var aliceIn = before.Alice.LiveSas().Select(e => e.InboundSpi).ToHashSet();
+            var bobOut = before.Bob.LiveSas().Select(e => e.OutboundSpi).ToHashSet();
+            if (aliceIn.Count > 0 && aliceIn.IsSubsetOf(bobOut))
+            {
+                break;
+            }
+
+            Assert.True(settle.Elapsed < TimeSpan.FromSeconds(20), $"alice's SAs [{string.Join(", ", aliceIn.Select(s => s.ToString("x8")))}] have no other half at bob [{string.Join(", ", bobOut.Select(s => s.ToString("x8")))}]");
+            await Task.Delay(50, ct);
+        }
+
+        var settled = settle.Elapsed;
+        var aliceInbound = before.Alice.LiveSas().Select(e => e.InboundSpi).ToHashSet();
+        var orphans = before.Bob.LiveSas().Count(e => !aliceInbound.Contains(e.OutboundSpi));
+
+        // A handset attaching for the first time at the restarted edge.
+        await using var after = HandsetPair.Create("e", 1, cluster, poolA, poolB);
+        await after.AttachAsync(AttachTimeout);
+        after.SendFirst("new handset after the edge restart");
+        await CompleteOrExplain(cluster, after.CompleteAsync("new handset after the edge restart", TimeSpan.FromSeconds(30)));
+        await SettleOrExplain(cluster, after);
+
+        Report($"edge-a kill -9 and restart: ready line {ready.TotalMilliseconds:F0} ms after the new start ({readyAt.TotalMilliseconds:F0} ms after the kill); " +
+            $"every silo sees all three Active {converged.TotalMilliseconds:F0} ms after the kill; re-attach {reattached.TotalMilliseconds:F0} ms; " +
+            $"new proxied exchange of the re-attached handset {exchanged.TotalMilliseconds:F0} ms; alice's SAs all matched at bob {settled.TotalMilliseconds:F0} ms after it; SAs bob still held from the exchange before the kill: {orphans}");
+
+        foreach (var silo in cluster.Running)
+        {
+            using var http = cluster.Http(silo);
+            foreach (var nai in nais)
+            {
+                Assert.True(await Subscribers.GetAsync(http, nai, ct) is not null, $"{nai} is missing at {silo.Name} after the edge restart");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Storage_stopped_under_a_running_cluster_keeps_attached_handsets_served_and_after_it_returns_provisioning_attach_and_membership_recover()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const string poolA = "127.0.89.0/24", poolB = "127.0.90.0/24";
+        await using var storage = new DiskAzurite();
+        await storage.StartAsync();
+        await using var cluster = new LocalCluster(storage.ConnectionString, NewClusterId("storage"), poolA, poolB);
+        Report($"cluster start: {(await cluster.StartAsync()).TotalMilliseconds:F0} ms");
+        using (var http = cluster.Http(cluster.Core))
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                await Subscribers.ProvisionAsync(http, HandsetPair.AliceName("s", i), poolB, ct);
+                await Subscribers.ProvisionAsync(http, HandsetPair.BobName("s", i), poolA, ct);
+            }
+        }
+
+        var retry = new RequestRetryPolicy(TimeSpan.FromSeconds(2), 1.5, 8);
+        await using var established = HandsetPair.Create("s", 0, cluster, poolA, poolB);
+        await established.AttachAsync(AttachTimeout);
+        established.SendFirst("before the outage");
+        await CompleteOrExplain(cluster, established.CompleteAsync("before the outage", TimeSpan.FromSeconds(30)));
+        await using var waiting = HandsetPair.Create("s", 1, cluster, poolA, poolB, retry);
+        await waiting.AttachAsync(AttachTimeout);
+
+        var outage = Stopwatch.StartNew();
+        await storage.StopAsync();
+
+        // The data plane needs no storage: the established pair's SAs carry traffic both ways.
+        for (int i = 0; i < 3; i++)
+        {
+            var text = $"during the outage {i}";
+            Assert.Equal(HandsetPacketStatus.Ok, established.Alice.Host.Send(HandsetPair.Udp(established.Alice.Host.Address!, 40000, established.Bob.Host.Address!, 7, text)).Status);
+            Assert.Equal(text, HandsetPair.Text(await established.Bob.NextDeliveredAsync(TimeSpan.FromSeconds(5))));
+            Assert.Equal(HandsetPacketStatus.Ok, established.Bob.Host.Send(HandsetPair.Udp(established.Bob.Host.Address!, 7, established.Alice.Host.Address!, 40000, "re: " + text)).Status);
+            Assert.Equal("re: " + text, HandsetPair.Text(await established.Alice.NextDeliveredAsync(TimeSpan.FromSeconds(5))));
+        }
+
+        // An exchange of two handsets attached before the outage; whether it completes during it is reported, not required.
+        waiting.SendFirst("across the outage");
+        var duringOutage = Task.WhenAll(
+            waiting.Alice.WaitAsync<SaInstalled>(_ => true, TimeSpan.FromSeconds(8), "SA at alice during the outage"),
+            waiting.Bob.WaitAsync<SaInstalled>(_ => true, TimeSpan.FromSeconds(8), "SA at bob during the outage"));
+        bool exchangedDuringOutage = await Task.WhenAny(duringOutage, Task.Delay(TimeSpan.FromSeconds(8), ct)) == duringOutage && duringOutage.IsCompletedSuccessfully;
+
+        // Provisioning needs the table: it fails (or does not answer) during the outage.
+        string provisionDuringOutage;
+        using (var http = new HttpClient { BaseAddress = cluster.EdgeB.BaseUrl, Timeout = TimeSpan.FromSeconds(3) })
+        {
+            try
+            {
+                using var response = await http.GetAsync("/api/subscribers/" + Uri.EscapeDataString(HandsetPair.AliceName("s", 2)), ct);
+                provisionDuringOutage = $"GET answered {(int)response.StatusCode}";
+            }
+            catch (TaskCanceledException)
+            {
+                provisionDuringOutage = "GET did not answer within 3 s";
+            }
+        }
+
+        var outageLength = outage.Elapsed;
+        await storage.StartAsync();
+        var restored = Stopwatch.StartNew();
+        Assert.True(cluster.Running.Count() == 3, $"a silo exited during the storage outage\n{cluster.Logs()}");
+
+        // Provisioning works again (retried until the table answers through the silo).
+        TimeSpan? provisioned = null;
+        while (restored.Elapsed < TimeSpan.FromSeconds(45) && provisioned is null)
+        {
+            using var http = new HttpClient { BaseAddress = cluster.Core.BaseUrl, Timeout = TimeSpan.FromSeconds(5) };
+            try
+            {
+                using var response = await http.PutAsync("/api/subscribers/" + Uri.EscapeDataString("carol-s@cluster.keyproxy.test"),
+                    System.Net.Http.Json.JsonContent.Create(Subscribers.Profile("carol-s@cluster.keyproxy.test", poolA)), ct);
+                if (response.IsSuccessStatusCode)
+                {
+                    provisioned = restored.Elapsed;
+                    break;
+                }
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(250, ct);
+        }
+
+        Assert.True(provisioned is not null, $"provisioning did not work again within 45 s of storage returning\n{cluster.Logs()}");
+
+        // Membership: every silo sees all three Active, and the table's rows say so too.
+        await cluster.WaitForMembershipAsync(TimeSpan.FromSeconds(45));
+        var membership = restored.Elapsed;
+        var rows = await cluster.ReadMembershipAsync();
+        Assert.Equal(["core", "edge-a", "edge-b"], rows.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloName).Order().ToArray());
+
+        // The exchange started during the outage completes (handset retries), and a new pair attaches and exchanges.
+        await CompleteOrExplain(cluster, waiting.CompleteAsync("across the outage", TimeSpan.FromSeconds(60)));
+        var waitingDone = restored.Elapsed;
+        await using var fresh = HandsetPair.Create("s", 2, cluster, poolA, poolB);
+        var attach = Stopwatch.StartNew();
+        await fresh.AttachAsync(AttachTimeout);
+        var attached = attach.Elapsed;
+        fresh.SendFirst("after the outage");
+        await CompleteOrExplain(cluster, fresh.CompleteAsync("after the outage", TimeSpan.FromSeconds(30)));
+        foreach (var pair in new[] { established, waiting, fresh })
+        {
+            await SettleOrExplain(cluster, pair);
+        }
+
+        Report($"storage outage of {outageLength.TotalMilliseconds:F0} ms (SIGTERM of Azurite, started again on the same ports and directory): " +
+            $"established SAs carried 6 datagrams during it; an exchange started during it completed during it: {exchangedDuringOutage}; {provisionDuringOutage} during it; " +
+            $"after storage returned: provisioning works after {provisioned!.Value.TotalMilliseconds:F0} ms, all silos Active on every dashboard after {membership.TotalMilliseconds:F0} ms, " +
+            $"the exchange started during the outage done after {waitingDone.TotalMilliseconds:F0} ms, a new attach took {attached.TotalMilliseconds:F0} ms");
+
+        using (var http = cluster.Http(cluster.EdgeA))
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.True(await Subscribers.GetAsync(http, HandsetPair.AliceName("s", i), ct) is not null, "a profile was lost with the storage restart");
+                Assert.True(await Subscribers.GetAsync(http, HandsetPair.BobName("s", i), ct) is not null, "a profile was lost with the storage restart");
+            }
+        }
+    }
+
+    private static string NewClusterId(string what) => $"cluster-{what}-{Guid.NewGuid():N}"[..32];
+
+    private static async Task<TimeSpan> SettleOrExplain(LocalCluster cluster, HandsetPair pair)
+    {
+        try
+        {
+            return await pair.WaitSasMatchAsync(TimeSpan.FromSeconds(20));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{cluster.Logs(60)}", e);
+        }
+    }
+
+    private static async Task CompleteOrExplain(LocalCluster cluster, Task exchange)
+    {
+        try
+        {
+            await exchange;
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{cluster.Logs(60)}", e);
+        }
+    }
+
+    private void Report(string line)
+    {
+        output.WriteLine(line);
+        Console.WriteLine("[faults] " + line);
+    }
+}
