@@ -78,6 +78,7 @@ public sealed partial class Handset
                 State = HandsetState.Attached;
                 _attachRetryAt = null;
                 _lastAttachMessage = null;
+                HeardFromEdge();
                 Emit(new Attached(TunnelId, a.HandsetAddress));
                 break;
 
@@ -92,7 +93,12 @@ public sealed partial class Handset
                 break;
 
             case EchoRequest e when State == HandsetState.Attached && e.TunnelId == TunnelId:
+                HeardFromEdge();
                 EmitDatagram(new EchoReply(e.Opaque) { TunnelId = TunnelId }.ToArray());
+                break;
+
+            case EchoReply r when State == HandsetState.Attached && r.TunnelId == TunnelId:
+                HeardFromEdge();
                 break;
 
             case ProxyRefusal p when State == HandsetState.Attached && p.TunnelId == TunnelId:
@@ -120,6 +126,30 @@ public sealed partial class Handset
         SendAttachMessage(_lastAttachMessage);
     }
 
+    /// <summary>Anything from the edge for this tunnel shows the access link is alive.</summary>
+    private void HeardFromEdge()
+    {
+        _unansweredEchoes = 0;
+        _nextEcho = Config.KeepaliveInterval is { } interval ? _clock.UtcNow + interval : null;
+    }
+
+    /// <summary>Access-link liveness: an echo request when the edge was quiet; after too many unanswered, the attachment is lost.</summary>
+    private void CheckEdge(DateTimeOffset now)
+    {
+        if (State != HandsetState.Attached || _nextEcho is not { } due || now < due || Config.KeepaliveInterval is not { } interval) return;
+        if (_unansweredEchoes >= Config.KeepaliveMisses)
+        {
+            var lost = new AttachmentLost(TunnelId, _unansweredEchoes);
+            ResetAttachment(SaRemovalReason.Detached);
+            Emit(lost);
+            if (Config.Reattach) Attach();
+            return;
+        }
+        _unansweredEchoes++;
+        _nextEcho = now + interval;
+        EmitDatagram(new EchoRequest(++_echoCounter) { TunnelId = TunnelId }.ToArray());
+    }
+
     private void ResetAttachment(SaRemovalReason reason)
     {
         RemoveAllSas(reason, report: State == HandsetState.Attached);
@@ -132,6 +162,8 @@ public sealed partial class Handset
         TunnelId = 0;
         _attachRetryAt = null;
         _lastAttachMessage = null;
+        _nextEcho = null;
+        _unansweredEchoes = 0;
         State = HandsetState.Detached;
     }
 }

@@ -195,6 +195,7 @@ public sealed partial class Handset
     {
         var now = _clock.UtcNow;
         RetryAttach(now);
+        CheckEdge(now);
         RetryRequests(now);
         List<(InstalledSa Sa, SaRemovalReason Reason)>? remove = null;
         bool checkLifetimes = _nextLifetimeCheck is { } check && now >= check;

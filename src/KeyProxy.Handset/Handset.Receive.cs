@@ -33,6 +33,7 @@ public sealed partial class Handset
             return Drop(ref Counters.droppedMalformed, HandsetDropReason.Malformed);
         if (State != HandsetState.Attached || tunnelId != TunnelId)
             return Drop(ref Counters.droppedNotAttached, HandsetDropReason.NotAttached);
+        _unansweredEchoes = 0; // the edge is there (no allocation: the echo timer keeps its schedule)
         if (IpPacket.TryRead(packet, out var ip) != PacketError.None)
             return Drop(ref Counters.droppedMalformed, HandsetDropReason.Malformed);
         if (ip.Destination != _address)

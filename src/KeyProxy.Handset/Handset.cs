@@ -47,6 +47,9 @@ public sealed partial class Handset : IDisposable
     private int _attachAttempts;
     private DateTimeOffset? _attachRetryAt;
     private DateTimeOffset? _nextLifetimeCheck;
+    private DateTimeOffset? _nextEcho;
+    private int _unansweredEchoes;
+    private uint _echoCounter;
 
     public Handset(HandsetConfig config, IClock? clock = null, IRandomSource? random = null)
     {
@@ -90,6 +93,7 @@ public sealed partial class Handset : IDisposable
             foreach (var p in _pending.Values) next = Min(next, p.RetryAt);
             foreach (var sa in _byInbound.Values) next = Min(next, sa.RemoveAt);
             if (_byInbound.Count > 0) next = Min(next, _nextLifetimeCheck);
+            if (State == HandsetState.Attached) next = Min(next, _nextEcho);
             return next;
         }
     }

@@ -58,6 +58,18 @@ public sealed record HandsetConfig
     /// <summary>How often SA lifetimes are checked while SAs with time limits exist.</summary>
     public TimeSpan LifetimeCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often an attached handset checks its edge with an echo request (access link liveness); null:
+    /// never. When <see cref="KeepaliveMisses"/> requests in a row went unanswered and nothing else came
+    /// from the edge either, the attachment is taken as lost.
+    /// </summary>
+    public TimeSpan? KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    public int KeepaliveMisses { get; init; } = 3;
+
+    /// <summary>Attach again by itself when the attachment is lost (the edge restarted, or forgot the tunnel).</summary>
+    public bool Reattach { get; init; } = true;
+
     /// <summary>Anti-replay window of every inbound SA (RFC 4303 3.4.3).</summary>
     public int ReplayWindowSize { get; init; } = 1024;
 

@@ -21,6 +21,9 @@ public sealed record AttachFailed(KeyProxyReason? Reason, string Text) : Handset
 
 public sealed record Detached(bool Acknowledged) : HandsetEvent;
 
+/// <summary>The edge stopped answering (echo requests unanswered): the attachment and its SAs are gone.</summary>
+public sealed record AttachmentLost(uint TunnelId, int UnansweredEchoes) : HandsetEvent;
+
 /// <summary>A key exchange proxy request went to the network (attempt 1 is the first).</summary>
 public sealed record ProxyRequested(uint RequestId, IPAddress Peer, int Attempt) : HandsetEvent;
 

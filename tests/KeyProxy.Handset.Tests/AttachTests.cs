@@ -14,7 +14,8 @@ public sealed class AttachTests
         Assert.Equal(FakeEdge.Tunnel, attached.TunnelId);
         Assert.Equal(HandsetRig.HandsetAddress, attached.Address);
         Assert.Equal(HandsetRig.HandsetAddress, rig.Handset.Address);
-        Assert.Null(rig.Handset.NextDeadline); // nothing left to retransmit
+        // Nothing left to retransmit: the next thing due is the first access-link echo check.
+        Assert.Equal(rig.Clock.UtcNow + TimeSpan.FromSeconds(15), rig.Handset.NextDeadline);
     }
 
     [Fact]
@@ -72,5 +73,49 @@ public sealed class AttachTests
         Assert.Equal(HandsetState.Detached, rig.Handset.State);
         Assert.Equal(HandsetPacketStatus.Dropped, rig.Send(rig.ToPeer("after detach")).Status);
         Assert.Equal(1, rig.Handset.Counters.DroppedNotAttached);
+    }
+
+    [Fact]
+    public void An_answering_edge_keeps_the_attachment_through_the_echo_checks()
+    {
+        using var rig = new HandsetRig();
+        rig.Attach();
+        rig.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(8, rig.Edge.EchoRequests); // every 15 s
+        Assert.Equal(HandsetState.Attached, rig.Handset.State);
+        Assert.Empty(rig.Events.OfType<AttachmentLost>());
+    }
+
+    [Fact]
+    public void A_silent_edge_loses_the_attachment_and_the_handset_attaches_again_when_it_answers()
+    {
+        using var rig = new HandsetRig();
+        rig.Attach();
+        rig.Send(rig.ToPeer("opens an SA"));
+        var firstTunnel = rig.Handset.TunnelId;
+        rig.Edge.AnswerAttach = false; // the edge restarted and forgot the tunnel: no echo replies, no attach answers
+
+        rig.Advance(TimeSpan.FromSeconds(15 * 4 + 1)); // three unanswered echoes, then lost
+        var lost = rig.Single<AttachmentLost>();
+        Assert.Equal((firstTunnel, 3), (lost.TunnelId, lost.UnansweredEchoes));
+        Assert.Equal(SaRemovalReason.Detached, rig.Single<SaRemoved>().Reason);
+        Assert.Equal(HandsetState.AwaitingChallenge, rig.Handset.State); // attaching again by itself
+
+        rig.Edge.AnswerAttach = true;
+        rig.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(HandsetState.Attached, rig.Handset.State);
+        Assert.Equal(2, rig.Events.OfType<Attached>().Count());
+        Assert.Equal(HandsetPacketStatus.Held, rig.Send(rig.ToPeer("needs a new SA after re-attach")).Status);
+    }
+
+    [Fact]
+    public void Without_reattach_a_lost_attachment_stays_detached()
+    {
+        using var rig = new HandsetRig(c => c with { Reattach = false });
+        rig.Attach();
+        rig.Edge.AnswerAttach = false;
+        rig.Advance(TimeSpan.FromMinutes(2));
+        Assert.Single(rig.Events.OfType<AttachmentLost>());
+        Assert.Equal(HandsetState.Detached, rig.Handset.State);
     }
 }

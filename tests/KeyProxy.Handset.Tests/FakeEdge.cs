@@ -41,7 +41,10 @@ internal sealed class FakeEdge : IDisposable
     /// <summary>Answer ESP with an encrypted echo of the inner packet.</summary>
     public bool Echo { get; set; } = true;
 
+    /// <summary>Answer attach and echo requests (false: an edge that went away).</summary>
     public bool AnswerAttach { get; set; } = true;
+
+    public int EchoRequests { get; private set; }
 
     /// <summary>Flip a bit in the network proof of AttachAccept (a fake network).</summary>
     public bool ForgeAccept { get; set; }
@@ -92,6 +95,10 @@ internal sealed class FakeEdge : IDisposable
                 _sealer?.Dispose();
                 _sealer = new KeyTransferSealer(SubscriberKeys.DeriveDeliveryKey(_secret, _handsetNonce, _edgeNonce, _identity));
                 replies.Add(new AttachAccept(HandsetAddress, proof) { TunnelId = Tunnel }.ToArray());
+                break;
+            case EchoRequest e when AnswerAttach:
+                EchoRequests++;
+                replies.Add(new EchoReply(e.Opaque) { TunnelId = e.TunnelId }.ToArray());
                 break;
             case Detach d:
                 replies.Add(new DetachAck { TunnelId = d.TunnelId }.ToArray());
