@@ -238,28 +238,25 @@ public sealed record AttachReject(Nonce16 HandsetNonce, KeyProxyReason Reason, s
 {
     public override AccessMessageType Type => AccessMessageType.AttachReject;
 
-    private protected override int BodyLength => Nonce16.Size + 2 + TextField.Length(Text);
+    private protected override int BodyLength => Nonce16.Size + ReasonField.Length(Text);
 
-    private protected override WireError ValidateBody() => Enum.IsDefined(Reason) ? TextField.Validate(Text) : WireError.BadValue;
+    private protected override WireError ValidateBody() => ReasonField.Validate(Reason, Text);
 
     private protected override void WriteBody(ref WireWriter w)
     {
         w.Nonce(HandsetNonce);
-        w.U16((ushort)Reason);
-        TextField.Write(ref w, Text);
+        ReasonField.Write(ref w, Reason, Text);
     }
 
     internal static WireError TryReadBody(ref WireReader r, out AccessMessage? message)
     {
         message = null;
-        if (!r.TryNonce(out var nonce) || !r.TryU16(out ushort reason))
+        if (!r.TryNonce(out var nonce))
             return WireError.Truncated;
-        if (!Enum.IsDefined((KeyProxyReason)reason))
-            return WireError.BadValue;
-        var error = TextField.TryRead(ref r, out var text);
+        var error = ReasonField.TryRead(ref r, out var reason, out var text);
         if (error != WireError.None)
             return error;
-        message = new AttachReject(nonce, (KeyProxyReason)reason, text);
+        message = new AttachReject(nonce, reason, text);
         return WireError.None;
     }
 }
@@ -378,22 +375,21 @@ public sealed record ProxyRefusal(uint RequestId, IPAddress PeerAddress, KeyProx
 {
     public override AccessMessageType Type => AccessMessageType.ProxyRefusal;
 
-    private protected override int BodyLength => 4 + AddressField.Length(PeerAddress) + 2 + TextField.Length(Text);
+    private protected override int BodyLength => 4 + AddressField.Length(PeerAddress) + ReasonField.Length(Text);
 
     private protected override WireError ValidateBody()
     {
         var error = AddressField.Validate(PeerAddress);
         if (error != WireError.None)
             return error;
-        return Enum.IsDefined(Reason) ? TextField.Validate(Text) : WireError.BadValue;
+        return ReasonField.Validate(Reason, Text);
     }
 
     private protected override void WriteBody(ref WireWriter w)
     {
         w.U32(RequestId);
         AddressField.Write(ref w, PeerAddress);
-        w.U16((ushort)Reason);
-        TextField.Write(ref w, Text);
+        ReasonField.Write(ref w, Reason, Text);
     }
 
     internal static WireError TryReadBody(ref WireReader r, out AccessMessage? message)
@@ -404,13 +400,9 @@ public sealed record ProxyRefusal(uint RequestId, IPAddress PeerAddress, KeyProx
         var error = AddressField.TryRead(ref r, out var peer);
         if (error != WireError.None)
             return error;
-        if (!r.TryU16(out ushort reason))
-            return WireError.Truncated;
-        if (!Enum.IsDefined((KeyProxyReason)reason))
-            return WireError.BadValue;
-        if ((error = TextField.TryRead(ref r, out var text)) != WireError.None)
+        if ((error = ReasonField.TryRead(ref r, out var reason, out var text)) != WireError.None)
             return error;
-        message = new ProxyRefusal(requestId, peer, (KeyProxyReason)reason, text);
+        message = new ProxyRefusal(requestId, peer, reason, text);
         return WireError.None;
     }
 }

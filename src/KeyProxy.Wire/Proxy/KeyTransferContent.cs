@@ -250,28 +250,25 @@ public sealed record ProxyFailure(uint RequestId, KeyProxyReason Reason, string 
 {
     public override KeyTransferKind Kind => KeyTransferKind.ProxyFailure;
 
-    public override int GetEncodedLength() => 1 + 4 + 2 + TextField.Length(Text);
+    public override int GetEncodedLength() => 1 + 4 + ReasonField.Length(Text);
 
-    public override WireError Validate() => !Enum.IsDefined(Reason) ? WireError.BadValue : TextField.Validate(Text);
+    public override WireError Validate() => ReasonField.Validate(Reason, Text);
 
     private protected override void WriteFields(ref WireWriter w)
     {
         w.U32(RequestId);
-        w.U16((ushort)Reason);
-        TextField.Write(ref w, Text);
+        ReasonField.Write(ref w, Reason, Text);
     }
 
     internal static WireError TryReadFields(ref WireReader r, out KeyTransferContent? content)
     {
         content = null;
-        if (!r.TryU32(out uint requestId) || !r.TryU16(out ushort reason))
+        if (!r.TryU32(out uint requestId))
             return WireError.Truncated;
-        if (!Enum.IsDefined((KeyProxyReason)reason))
-            return WireError.BadValue;
-        var error = TextField.TryRead(ref r, out string text);
+        var error = ReasonField.TryRead(ref r, out var reason, out var text);
         if (error != WireError.None)
             return error;
-        content = new ProxyFailure(requestId, (KeyProxyReason)reason, text);
+        content = new ProxyFailure(requestId, reason, text);
         return WireError.None;
     }
 }
