@@ -25,19 +25,9 @@ var attach = new Command("attach", "N simulated handsets, provisioned through th
 attach.SetAction(async (parse, ct) =>
 {
     var errors = new List<string>();
-    if (!IPEndPoint.TryParse(parse.GetValue(edge)!, out var edgeEndpoint)) errors.Add($"--edge '{parse.GetValue(edge)}' is not an address:port");
-    if (!Uri.TryCreate(parse.GetValue(api), UriKind.Absolute, out var apiUri)) errors.Add($"--api '{parse.GetValue(api)}' is not an absolute URL");
-    if (!CommandLineValues.TryParseDuration(parse.GetValue(duration)!, out var during)) errors.Add($"--duration '{parse.GetValue(duration)}' is not a duration like 10s");
-    int n = parse.GetValue(handsets);
-    if (n < 1) errors.Add("--handsets must be at least 1");
-    var parsedThresholds = new List<Threshold>();
-    foreach (var text in parse.GetValue(thresholds) ?? [])
-        if (Threshold.TryParse(text, out var t, out var error)) parsedThresholds.Add(t!);
-        else errors.Add(error!);
-    var simulation = errors.Count == 0
-        ? CommandLineValues.Simulation(parse.GetValue(rate), parse.GetValue(ramp), parse.GetValue(copies), n, during, errors)
-        : null;
-    if (errors.Count > 0 || simulation is null)
+    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
+    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
+    if (simulation is null)
     {
         foreach (var e in errors) Console.Error.WriteLine(e);
         return 1;
@@ -60,22 +50,12 @@ var proxiedSa = new Command("proxied-sa", "N attached handsets each send one pac
 proxiedSa.SetAction(async (parse, ct) =>
 {
     var errors = new List<string>();
-    if (!IPEndPoint.TryParse(parse.GetValue(edge)!, out var edgeEndpoint)) errors.Add($"--edge '{parse.GetValue(edge)}' is not an address:port");
-    if (!Uri.TryCreate(parse.GetValue(api), UriKind.Absolute, out var apiUri)) errors.Add($"--api '{parse.GetValue(api)}' is not an absolute URL");
-    if (!CommandLineValues.TryParseDuration(parse.GetValue(duration)!, out var during)) errors.Add($"--duration '{parse.GetValue(duration)}' is not a duration like 10s");
-    int n = parse.GetValue(handsets);
-    if (n < 1) errors.Add("--handsets must be at least 1");
+    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
     if (parse.GetValue(peers) is < 1 or > 254) errors.Add("--peers must be 1 to 254");
     foreach (var port in new[] { parse.GetValue(peerPort), parse.GetValue(peerNatTPort) })
         if (port is < 1 or > 65535) errors.Add($"port {port} is out of range");
-    var parsedThresholds = new List<Threshold>();
-    foreach (var text in parse.GetValue(thresholds) ?? [])
-        if (Threshold.TryParse(text, out var t, out var error)) parsedThresholds.Add(t!);
-        else errors.Add(error!);
-    var simulation = errors.Count == 0
-        ? CommandLineValues.Simulation(parse.GetValue(rate), parse.GetValue(ramp), parse.GetValue(copies), n, during, errors)
-        : null;
-    if (errors.Count > 0 || simulation is null)
+    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
+    if (simulation is null)
     {
         foreach (var e in errors) Console.Error.WriteLine(e);
         return 1;
@@ -89,6 +69,30 @@ proxiedSa.SetAction(async (parse, ct) =>
         + $"peers: {scenario.Peers?.Established} IKE SAs, {scenario.Peers?.ChildSas} CHILD_SAs, {scenario.Peers?.EspPackets} ESP packets");
     return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
 });
+
+// What every scenario is pointed at: edge, API, duration and handsets; problems go to errors.
+(IPEndPoint? Edge, Uri? Api, TimeSpan During, int Handsets) ParseTarget(ParseResult parse, List<string> errors)
+{
+    if (!IPEndPoint.TryParse(parse.GetValue(edge)!, out var edgeEndpoint)) errors.Add($"--edge '{parse.GetValue(edge)}' is not an address:port");
+    if (!Uri.TryCreate(parse.GetValue(api), UriKind.Absolute, out var apiUri)) errors.Add($"--api '{parse.GetValue(api)}' is not an absolute URL");
+    if (!CommandLineValues.TryParseDuration(parse.GetValue(duration)!, out var during)) errors.Add($"--duration '{parse.GetValue(duration)}' is not a duration like 10s");
+    int n = parse.GetValue(handsets);
+    if (n < 1) errors.Add("--handsets must be at least 1");
+    return (edgeEndpoint, apiUri, during, n);
+}
+
+// The thresholds and the load simulation; the simulation is null when any error was found (then errors says why).
+(List<Threshold> Thresholds, LoadSimulation? Simulation) ParseLoad(ParseResult parse, int n, TimeSpan during, List<string> errors)
+{
+    var parsedThresholds = new List<Threshold>();
+    foreach (var text in parse.GetValue(thresholds) ?? [])
+        if (Threshold.TryParse(text, out var t, out var error)) parsedThresholds.Add(t!);
+        else errors.Add(error!);
+    var simulation = errors.Count == 0
+        ? CommandLineValues.Simulation(parse.GetValue(rate), parse.GetValue(ramp), parse.GetValue(copies), n, during, errors)
+        : null;
+    return (parsedThresholds, errors.Count == 0 ? simulation : null);
+}
 
 var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa };
 return await root.Parse(args).InvokeAsync();
