@@ -66,14 +66,14 @@ public sealed partial class EdgeGateway
             return;
         }
 
-        switch (EdgeClassifier.ClassifyAccess(packet, link.AddressValue, out int payloadOffset))
+        switch (EdgeClassifier.ClassifyAccess(packet, link.AddressValue, out var info))
         {
             case AccessPacketKind.ProxyRequest:
                 Metrics.Packet(EdgePacketClass.ProxyRequest);
-                HandleProxyRequest(link, packet, payloadOffset);
+                HandleProxyRequest(link, packet[info.PayloadOffset..], info.Destination);
                 break;
             case AccessPacketKind.Route:
-                RouteToNetwork(link, packet);
+                RouteToNetwork(link, packet[info.PayloadOffset..], info);
                 break;
             case AccessPacketKind.KeyTransfer:
                 Metrics.Drop(EdgeDropReason.KeyTransferFromHandset);
@@ -92,16 +92,15 @@ public sealed partial class EdgeGateway
     /// source port (IKE or NAT-T: ESP in UDP), untouched. The edge has no raw socket, so other
     /// protocols and ports are counted as unroutable.
     /// </summary>
-    private void RouteToNetwork(HandsetLink link, ReadOnlySpan<byte> packet)
+    private void RouteToNetwork(HandsetLink link, ReadOnlySpan<byte> udpPayload, in AccessPacketInfo info)
     {
-        if (IpPacket.TryRead(packet, out var ip) != PacketError.None || ip.Protocol != IpPacket.Udp
-            || UdpDatagram.TryRead(ip, out var udp) != PacketError.None)
+        if (!info.IsUdp)
         {
             Metrics.Drop(EdgeDropReason.Unroutable);
             return;
         }
-        var socket = udp.SourcePort == _options.HandsetNatTPort ? link.NatTSocket
-            : udp.SourcePort == _options.HandsetIkePort ? link.IkeSocket : null;
+        var socket = info.SourcePort == _options.HandsetNatTPort ? link.NatTSocket
+            : info.SourcePort == _options.HandsetIkePort ? link.IkeSocket : null;
         if (socket is null)
         {
             Metrics.Drop(EdgeDropReason.Unroutable);
@@ -109,7 +108,7 @@ public sealed partial class EdgeGateway
         }
         try
         {
-            socket.SendTo(udp.Payload, SocketFlags.None, link.Destination(ip.Destination, udp.DestinationPort));
+            socket.SendTo(udpPayload, SocketFlags.None, link.Destination(info.Destination, info.DestinationPort));
             Metrics.Packet(EdgePacketClass.RoutedToNetwork);
         }
         catch (SocketException)
@@ -119,11 +118,8 @@ public sealed partial class EdgeGateway
     }
 
     /// <summary>S21: check the profile copy, then hand the request to a new proxy session (or refuse).</summary>
-    private void HandleProxyRequest(HandsetLink link, ReadOnlySpan<byte> packet, int payloadOffset)
+    private void HandleProxyRequest(HandsetLink link, ReadOnlySpan<byte> payload, IpAddressValue peer)
     {
-        IpPacket.TryRead(packet, out var ip);
-        var peer = ip.Destination;
-        var payload = packet[payloadOffset..];
         if (ProxyRequest.TryParse(payload, out var request) != WireError.None)
         {
             Metrics.Drop(EdgeDropReason.Malformed);

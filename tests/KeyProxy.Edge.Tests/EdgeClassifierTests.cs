@@ -49,8 +49,9 @@ public sealed class EdgeClassifierTests
     public void Access_side_kinds_in_the_seeds_order()
     {
         var request = Udp(Handset, 500, Peer, 500, ProxyRequestBytes());
-        Assert.Equal(AccessPacketKind.ProxyRequest, EdgeClassifier.ClassifyAccess(request, HandsetValue, out int offset));
-        Assert.Equal(ProxyRequestBytes(), request[offset..]);
+        Assert.Equal(AccessPacketKind.ProxyRequest, EdgeClassifier.ClassifyAccess(request, HandsetValue, out var info));
+        Assert.Equal(ProxyRequestBytes(), request[info.PayloadOffset..]);
+        Assert.Equal((IpAddressValue.FromIPAddress(Peer), (ushort)500, (ushort)500), (info.Destination, info.SourcePort, info.DestinationPort));
         Assert.Equal(AccessPacketKind.KeyTransfer, EdgeClassifier.ClassifyAccess(Udp(Handset, 500, Peer, 500, KeyTransferBytes()), HandsetValue, out _));
         Assert.Equal(AccessPacketKind.Route, EdgeClassifier.ClassifyAccess(Udp(Handset, 4500, Peer, 4500, [0, 0, 1, 0, 0, 0, 0, 1, 9, 9]), HandsetValue, out _));
         Assert.Equal(AccessPacketKind.Route, EdgeClassifier.ClassifyAccess(Udp(Handset, 500, Peer, 500, Ike(7, 0)), HandsetValue, out _));

@@ -18,12 +18,12 @@ public static class EdgeClassifier
     private const byte IkeSaInit = 34;
 
     /// <summary>
-    /// An inner packet a handset sent through its tunnel. <paramref name="udpPayloadOffset"/> is
-    /// where the UDP payload starts in <paramref name="packet"/> (for a proxy request).
+    /// An inner packet a handset sent through its tunnel. For UDP, <paramref name="info"/> carries the
+    /// destination, ports and payload offset the caller routes with.
     /// </summary>
-    public static AccessPacketKind ClassifyAccess(ReadOnlySpan<byte> packet, in IpAddressValue handset, out int udpPayloadOffset)
+    public static AccessPacketKind ClassifyAccess(ReadOnlySpan<byte> packet, in IpAddressValue handset, out AccessPacketInfo info)
     {
-        udpPayloadOffset = 0;
+        info = default;
         if (!AccessData.SourceMatches(packet, handset))
             return IpPacket.TryRead(packet, out _) == PacketError.None ? AccessPacketKind.Spoofed : AccessPacketKind.Malformed;
         var error = IpPacket.TryRead(packet, out var ip);
@@ -35,16 +35,13 @@ public static class EdgeClassifier
             return AccessPacketKind.Route;
         if (UdpDatagram.TryRead(ip, out var udp) != PacketError.None)
             return AccessPacketKind.Malformed;
-        switch (KeyProxyHeader.Classify(udp.Payload))
+        info = new AccessPacketInfo(true, ip.Destination, udp.SourcePort, udp.DestinationPort, packet.Length - udp.Payload.Length);
+        return KeyProxyHeader.Classify(udp.Payload) switch
         {
-            case KeyProxyMessageKind.ProxyRequest:
-                udpPayloadOffset = packet.Length - udp.Payload.Length;
-                return AccessPacketKind.ProxyRequest;
-            case KeyProxyMessageKind.KeyTransfer:
-                return AccessPacketKind.KeyTransfer;
-            default:
-                return AccessPacketKind.Route;
-        }
+            KeyProxyMessageKind.ProxyRequest => AccessPacketKind.ProxyRequest,
+            KeyProxyMessageKind.KeyTransfer => AccessPacketKind.KeyTransfer,
+            _ => AccessPacketKind.Route,
+        };
     }
 
     /// <summary>
