@@ -184,10 +184,10 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 case ChildSaEstablished c:
                     _childInboundSpis.Add(c.ChildSa.InboundSpi);
                     // Not delivered (storage down): the handset retries its request and the initiator starts over.
-                    _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, Bundle(c.ChildSa)));
+                    _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, SaBundle.FromChildSa(c.ChildSa)));
                     break;
                 case ChildSaRekeyed r:
-                    await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, Bundle(r.Replacement)));
+                    await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, SaBundle.FromChildSa(r.Replacement)));
                     _childInboundSpis.Add(r.Replacement.InboundSpi);
                     break;
                 case ChildSaDeleted d:
@@ -218,8 +218,6 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         try { await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Register(Info()); }
         catch (Exception e) when (e is OrleansException or TimeoutException) { LogDirectoryFailed(Id, e.Message); }
     }
-
-    private static SaBundle Bundle(ChildSa sa) => SaBundle.FromChildSa(sa);
 
     /// <summary>Where an engine datagram goes: the peer's path as last seen, else its configured ports.</summary>
     private IkeDatagram PeerDatagram(SendDatagram d)
