@@ -60,6 +60,9 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
 
     public int Routes => _routes.Count;
 
+    /// <summary>Handsets attached here now.</summary>
+    public int AttachedCount => _tunnels.Count;
+
     /// <summary>Responder sessions started here whose IKE SA is not established yet (RFC 7296 2.6 half-open).</summary>
     public int HalfOpen => _halfOpen.Count;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using KeyProxy.Silo.Api;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KeyProxy.Silo.Tests;
 
@@ -173,6 +174,31 @@ public sealed class AdminApiTests(SiloHostFixture host)
 
         Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Get, "/api/sessions?take=0")).Status);
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/api")).Status);
+    }
+
+    [Fact]
+    public async Task The_edge_status_counts_what_the_edge_saw_and_the_process_figures()
+    {
+        var before = await Send(HttpMethod.Get, "/api/edge");
+        Assert.Equal(HttpStatusCode.OK, before.Status);
+        var root = before.Json.RootElement;
+        Assert.False(string.IsNullOrEmpty(root.GetProperty("edgeId").GetString()));
+        Assert.True(root.GetProperty("process").GetProperty("allocatedBytes").GetInt64() > 0);
+        Assert.True(root.GetProperty("process").GetProperty("cpuSeconds").GetDouble() > 0);
+        long malformed = root.GetProperty("drops").GetProperty("malformed").GetInt64();
+
+        // One datagram too short to be an access-link message: the edge counts it as malformed.
+        var edge = host.Services.GetRequiredService<KeyProxy.Edge.EdgeGateway>().AccessEndPoint;
+        using (var udp = new System.Net.Sockets.UdpClient(edge.AddressFamily))
+            await udp.SendAsync(new byte[] { 1 }, edge, TestContext.Current.CancellationToken);
+        long after = malformed;
+        for (int i = 0; i < 100 && after == malformed; i++)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+            after = (await Send(HttpMethod.Get, "/api/edge")).Json.RootElement.GetProperty("drops").GetProperty("malformed").GetInt64();
+        }
+
+        Assert.Equal(malformed + 1, after);
     }
 
     private Task<Reply> Put(string nai, string json) =>

@@ -6,7 +6,8 @@ namespace KeyProxy.Silo.Api;
 
 /// <summary>
 /// The admin HTTP API under /api (JSON, camelCase):
-/// PUT/GET/DELETE /api/subscribers/{nai}, GET /api/subscribers?skip=&amp;take=, GET /api/attachments, GET /api/sessions.
+/// PUT/GET/DELETE /api/subscribers/{nai}, GET /api/subscribers?skip=&amp;take=, GET /api/attachments, GET /api/sessions,
+/// GET /api/edge (this silo's edge counters and process figures).
 /// Responses never carry the subscriber secret, keys or PEMs.
 /// </summary>
 public static class AdminApi
@@ -30,11 +31,13 @@ public static class AdminApi
         api.MapGet("/subscribers", ListSubscribers);
         api.MapGet("/attachments", ListAttachments);
         api.MapGet("/sessions", ListSessions);
+        api.MapGet("/edge", GetEdge);
         api.MapGet("/", () => Json(new
         {
             subscribers = "/api/subscribers",
             attachments = "/api/attachments",
             sessions = "/api/sessions",
+            edge = "/api/edge",
             dashboard = "/dashboard",
         }));
         return endpoints;
@@ -145,6 +148,11 @@ public static class AdminApi
         var sessions = await grains.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).List(skip, take);
         return Json(sessions.Select(ProfileMapper.ToDto).ToList());
     }
+
+    private static IResult GetEdge(IServiceProvider services) =>
+        services.GetService<KeyProxy.Edge.EdgeGateway>() is { } edge
+            ? Json(EdgeStatusDto.From(edge))
+            : Results.Json(new ErrorDto("this silo runs no edge (KeyProxy:EdgeEnabled is false)"), JsonOptions, statusCode: StatusCodes.Status404NotFound);
 
     private static bool TryPaging(HttpRequest request, out int skip, out int take, out List<string> errors)
     {

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using KeyProxy.Edge;
+
+namespace KeyProxy.Silo.Api;
+
+/// <summary>
+/// GET /api/edge: this silo's edge counters (packets by class, drops by reason, grain calls) and the
+/// process figures a load run reads before and after a phase: CPU time, bytes allocated, GC heap, RSS.
+/// Counters are cumulative since the silo started; a reader takes differences.
+/// </summary>
+public sealed record EdgeStatusDto(
+    string EdgeId,
+    int Attached,
+    int Routes,
+    int HalfOpen,
+    IReadOnlyDictionary<string, long> Packets,
+    IReadOnlyDictionary<string, long> Drops,
+    long GrainCalls,
+    ProcessFiguresDto Process)
+{
+    public static EdgeStatusDto From(EdgeGateway edge)
+    {
+        var packets = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var c in Enum.GetValues<EdgePacketClass>()) packets[Camel(c.ToString())] = edge.Metrics.Packets(c);
+        var drops = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var r in Enum.GetValues<EdgeDropReason>()) drops[Camel(r.ToString())] = edge.Metrics.Drops(r);
+        return new EdgeStatusDto(edge.EdgeId, edge.AttachedCount, edge.Routes, edge.HalfOpen, packets, drops, edge.Metrics.GrainCalls,
+            ProcessFiguresDto.Now());
+    }
+
+    private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
+}
+
+/// <summary>The silo process's own figures at the time of the request.</summary>
+public sealed record ProcessFiguresDto(double CpuSeconds, long AllocatedBytes, long GcHeapBytes, long WorkingSetBytes, int Gen0Collections)
+{
+    public static ProcessFiguresDto Now()
+    {
+        using var self = Process.GetCurrentProcess();
+        return new ProcessFiguresDto(
+            self.TotalProcessorTime.TotalSeconds,
+            GC.GetTotalAllocatedBytes(precise: false),
+            GC.GetGCMemoryInfo().HeapSizeBytes,
+            self.WorkingSet64,
+            GC.CollectionCount(0));
+    }
+}
