@@ -89,6 +89,7 @@ public sealed partial class EdgeGateway
         if (kind != NetworkPacketKind.IkeSaInitRequest)
         {
             Metrics.Drop(EdgeDropReason.NoRoute);
+            LogNoRoute(peer.ToString(), link.Nai, initiatorSpi);
             return;
         }
         // Flow 2 (claim 3): the peer starts IKE towards the handset; the profile must let the proxy answer.
@@ -258,6 +259,9 @@ public sealed partial class EdgeGateway
             LogRevoked(nai, tunnelId);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "IKE from {Peer} for {Nai} dropped: no session has IKE SPIi {Spi:x16}")]
+    private partial void LogNoRoute(string peer, string nai, ulong spi);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Network datagram for {Nai} failed: {Error}")]
     private partial void LogNetworkError(string nai, string error);

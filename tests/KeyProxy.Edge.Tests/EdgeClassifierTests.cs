@@ -73,6 +73,27 @@ public sealed class EdgeClassifierTests
         Assert.Equal(NetworkPacketKind.NatKeepalive, EdgeClassifier.ClassifyNetwork([0xff], true, out _, out _, out _));
     }
 
+    [Fact]
+    public void A_marked_ike_response_on_the_ike_port_is_found_whatever_its_responder_spi_holds()
+    {
+        // Found by the load tool on a cluster with both IKE ports off 500: after the marker, byte 17 of the
+        // datagram is a byte of the responder SPI; when its high nibble was 2 (one response in 16) the edge
+        // took the header at offset 0, read SPIi as 00000000 + its first half, found no route and dropped it.
+        Gen.UInt.Select(Gen.ULong).Sample((spiHigh, spir) =>
+        {
+            ulong spii = (ulong)(spiHigh | 1) << 32 | 0x9abc;
+            spir = (spir & ~0x0000_0000_00f0_0000UL) | 0x0000_0000_0020_0000UL; // its byte 5, datagram byte 17: 0x2?
+            byte[] marked = [0, 0, 0, 0, .. Ike(spii, spir, exchange: 34, flags: 0x20)];
+            Assert.Equal(NetworkPacketKind.Ike, EdgeClassifier.ClassifyNetwork(marked, false, out int offset, out ulong readSpii, out ulong readSpir));
+            Assert.Equal((4, spii, spir), (offset, readSpii, readSpir));
+        }, iter: 1_000);
+
+        // Unmarked, with an initiator SPI that starts with four zero bytes: still at offset 0.
+        var unmarked = Ike(0x0000_0000_1234_5678, 0x2222_2222_2222_2222, exchange: 34, flags: 0x20);
+        Assert.Equal(NetworkPacketKind.Ike, EdgeClassifier.ClassifyNetwork(unmarked, false, out int at, out ulong spi, out _));
+        Assert.Equal((0, 0x0000_0000_1234_5678UL), (at, spi));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

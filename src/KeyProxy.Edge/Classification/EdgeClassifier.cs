@@ -71,10 +71,12 @@ public static class EdgeClassifier
             }
         }
         else if (payload.Length >= NonEspMarker.Length + IkeHeader.Size && BinaryPrimitives.ReadUInt32BigEndian(payload) == 0
-                 && payload[17] >> 4 != 2 && payload[NonEspMarker.Length + 17] >> 4 == 2)
+                 && (IsIkeHeaderOf(payload[NonEspMarker.Length..]) || !IsIkeHeaderOf(payload)))
         {
             // A peer off port 500 marks IKE on every port (strongSwan does, RFC 3948 generalised). An initiator
-            // SPI may start with four zero bytes too, so the version field (RFC 7296 3.1) decides where the header is.
+            // SPI may start with four zero bytes too: the header whose version and length (RFC 7296 3.1) fit the
+            // datagram decides. (The version nibble alone does not: after a marker it is a byte of the responder
+            // SPI, 2 in one datagram of 16.)
             ikeOffset = NonEspMarker.Length;
         }
 
@@ -95,4 +97,8 @@ public static class EdgeClassifier
             ? NetworkPacketKind.IkeSaInitRequest
             : NetworkPacketKind.Ike;
     }
+
+    /// <summary>An IKEv2 header (RFC 7296 3.1) whose Length field is exactly this datagram's length.</summary>
+    private static bool IsIkeHeaderOf(ReadOnlySpan<byte> message) =>
+        message.Length >= IkeHeader.Size && message[17] >> 4 == 2 && BinaryPrimitives.ReadUInt32BigEndian(message[24..]) == (uint)message.Length;
 }
