@@ -186,6 +186,10 @@ public sealed class AdminApiTests(SiloHostFixture host)
         Assert.True(root.GetProperty("process").GetProperty("allocatedBytes").GetInt64() > 0);
         Assert.True(root.GetProperty("process").GetProperty("cpuSeconds").GetDouble() > 0);
         long malformed = root.GetProperty("drops").GetProperty("malformed").GetInt64();
+        var ports = root.GetProperty("ports");
+        var network = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<KeyProxy.Grains.ProxyNetworkOptions>>().Value;
+        Assert.Equal(network.PeerIkePort, ports.GetProperty("peerIke").GetInt32());
+        Assert.Equal(network.PeerNatTPort, ports.GetProperty("peerNatT").GetInt32());
 
         // One datagram too short to be an access-link message: the edge counts it as malformed.
         var edge = host.Services.GetRequiredService<KeyProxy.Edge.EdgeGateway>().AccessEndPoint;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using KeyProxy.Abstractions;
@@ -151,7 +152,8 @@ public static class AdminApi
 
     private static IResult GetEdge(IServiceProvider services) =>
         services.GetService<KeyProxy.Edge.EdgeGateway>() is { } edge
-            ? Json(EdgeStatusDto.From(edge))
+            ? Json(EdgeStatusDto.From(edge, services.GetRequiredService<IOptions<KeyProxy.Edge.EdgeOptions>>().Value,
+                services.GetRequiredService<IOptions<KeyProxy.Grains.ProxyNetworkOptions>>().Value))
             : Results.Json(new ErrorDto("this silo runs no edge (KeyProxy:EdgeEnabled is false)"), JsonOptions, statusCode: StatusCodes.Status404NotFound);
 
     private static bool TryPaging(HttpRequest request, out int skip, out int take, out List<string> errors)

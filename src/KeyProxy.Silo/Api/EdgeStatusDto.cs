@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using KeyProxy.Edge;
+using KeyProxy.Grains;
 
 namespace KeyProxy.Silo.Api;
 
@@ -16,20 +17,28 @@ public sealed record EdgeStatusDto(
     IReadOnlyDictionary<string, long> Packets,
     IReadOnlyDictionary<string, long> Drops,
     long GrainCalls,
+    EdgePortsDto Ports,
     ProcessFiguresDto Process)
 {
-    public static EdgeStatusDto From(EdgeGateway edge)
+    public static EdgeStatusDto From(EdgeGateway edge, EdgeOptions edgeOptions, ProxyNetworkOptions network)
     {
         var packets = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var c in Enum.GetValues<EdgePacketClass>()) packets[Camel(c.ToString())] = edge.Metrics.Packets(c);
         var drops = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var r in Enum.GetValues<EdgeDropReason>()) drops[Camel(r.ToString())] = edge.Metrics.Drops(r);
         return new EdgeStatusDto(edge.EdgeId, edge.AttachedCount, edge.Routes, edge.HalfOpen, packets, drops, edge.Metrics.GrainCalls,
+            new EdgePortsDto(edgeOptions.HandsetIkePort, edgeOptions.HandsetNatTPort, network.PeerIkePort, network.PeerNatTPort),
             ProcessFiguresDto.Now());
     }
 
     private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 }
+
+/// <summary>
+/// The UDP ports of this edge's handset addresses, and those the proxy sends a first IKE_SA_INIT to at a
+/// peer (KeyProxy:Network:PeerIkePort, PeerNatTPort): a load tool hosting peers binds them there.
+/// </summary>
+public sealed record EdgePortsDto(int HandsetIke, int HandsetNatT, int PeerIke, int PeerNatT);
 
 /// <summary>The silo process's own figures at the time of the request.</summary>
 public sealed record ProcessFiguresDto(double CpuSeconds, long AllocatedBytes, long GcHeapBytes, long WorkingSetBytes, int Gen0Collections)
