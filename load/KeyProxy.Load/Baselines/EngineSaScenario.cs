@@ -28,6 +28,9 @@ public sealed record EngineSaOptions(int Handsets, int Peers, int PeerIkePort, i
 
     public int HandsetNatTPort { get; init; }
 
+    /// <summary>The peers run elsewhere (e.g. a <c>keyproxy-load peers</c> child process): init starts none.</summary>
+    public bool ExternalPeers { get; init; }
+
     /// <summary>From IKE_SA_INIT sent to the CHILD_SA; beyond it the step fails with "timeout".</summary>
     public TimeSpan SaTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }
@@ -62,7 +65,7 @@ public sealed class EngineSaScenario : IAsyncDisposable
     private Task InitAsync(ScenarioInitContext context)
     {
         var proposal = DhGroupChoice.IkeProposal(_options.DhGroup);
-        _peers = new ResponderPeers(_options.Peers, _options.PeerNetwork, _options.PeerIkePort, _options.PeerNatTPort, [proposal]);
+        if (!_options.ExternalPeers) _peers = new ResponderPeers(_options.Peers, _options.PeerNetwork, _options.PeerIkePort, _options.PeerNatTPort, [proposal]);
         var b = _options.HandsetNetwork.GetAddressBytes();
         var addresses = new IPAddress[Math.Clamp(_options.SocketPairs, 1, 254)];
         for (int i = 0; i < addresses.Length; i++) addresses[i] = new IPAddress([b[0], b[1], b[2], (byte)(i + 1)]);
