@@ -14,11 +14,13 @@ public enum LoadTesterOutcome { Established, Failed, NotInitiated, Closed }
 /// </summary>
 public static class LoadTesterControl
 {
-    /// <summary>One IKE SA over its own connection: so its latency is exact (sent to '+').</summary>
+    /// <summary>
+    /// One IKE SA over its own connection: so its latency is exact (request to '+'). The plugin listens with a
+    /// backlog of 10, so a connect refused with EAGAIN is retried (the wait counts in the latency).
+    /// </summary>
     public static async Task<(LoadTesterOutcome Outcome, int Retransmits)> InitiateOneAsync(string socketPath, CancellationToken ct)
     {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
+        using var socket = await ConnectAsync(socketPath, ct);
         await socket.SendAsync("1 0\n"u8.ToArray(), SocketFlags.None, ct);
         var buffer = new byte[64];
         var seen = new StringBuilder();
@@ -28,6 +30,30 @@ public static class LoadTesterControl
             if (n == 0) return (Classify(seen.ToString()) ?? LoadTesterOutcome.Closed, Count(seen, '*'));
             seen.Append(Encoding.ASCII.GetString(buffer, 0, n));
             if (seen[^1] == '\n') return (Classify(seen.ToString()) ?? LoadTesterOutcome.Closed, Count(seen, '*'));
+        }
+    }
+
+    private static async Task<Socket> ConnectAsync(string socketPath, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
+                return socket;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TryAgain or SocketError.WouldBlock && DateTime.UtcNow < deadline)
+            {
+                socket.Dispose();
+                await Task.Delay(1, ct);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         }
     }
 
