@@ -27,7 +27,7 @@ public sealed class CharonResponderPeer : IAsyncDisposable
         var config = new LoadTesterConfig
         {
             Directory = directory, IkePort = ikePort, NatTPort = natTPort, IkeProposal = ikeProposal,
-            ResponderAddress = "0.0.0.0", ResponderId = "peer.load.keyproxy.test",
+            ResponderAddress = "0.0.0.0", ResponderId = "peer.load.keyproxy.test", InitiatorMatch = "%any",
             ResponderLocalTs = peerPrefix, ResponderRemoteTs = handsetPool, Threads = 32,
         };
         var daemon = await CharonDaemon.StartAsync(directory, config.Render(), networkNamespace: null, ct);

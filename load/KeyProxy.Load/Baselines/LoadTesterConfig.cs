@@ -44,6 +44,13 @@ public sealed record LoadTesterConfig
     /// <summary>The responder's IKE identity (null: the plugin's default, any).</summary>
     public string? ResponderId { get; init; }
 
+    /// <summary>
+    /// On a responder: the initiator identities it accepts (e.g. %any); null: the plugin's own initiators only
+    /// (*@strongswan.org with PSK). The plugin reads it only when an initiator id pattern is set too, and formats it
+    /// with printf: a '%' must be doubled (Render does that).
+    /// </summary>
+    public string? InitiatorMatch { get; init; }
+
     /// <summary>Responder traffic selectors: local (TSr) and remote (TSi); null: dynamic (the IKE addresses).</summary>
     public string? ResponderLocalTs { get; init; }
 
@@ -94,6 +101,8 @@ public sealed record LoadTesterConfig
 
             """);
         if (ResponderId is not null) sb.Append(CultureInfo.InvariantCulture, $"      responder_id = {ResponderId}\n");
+        if (InitiatorMatch is not null)
+            sb.Append(CultureInfo.InvariantCulture, $"      initiator_id = load-%d-%d.keyproxy.test\n      initiator_match = {InitiatorMatch.Replace("%", "%%")}\n");
         if (ResponderLocalTs is not null) sb.Append(CultureInfo.InvariantCulture, $"      responder_tsr = {ResponderLocalTs}\n");
         if (ResponderRemoteTs is not null) sb.Append(CultureInfo.InvariantCulture, $"      responder_tsi = {ResponderRemoteTs}\n");
         sb.Append(CultureInfo.InvariantCulture, $$"""
