@@ -127,10 +127,11 @@ public static class BaselineCommands
         var duration = Duration("15s");
         var copies = new Option<int>("--copies") { Description = "SAs in flight in every system", DefaultValueFactory = _ => 32 };
         var siloDll = new Option<string>("--silo-dll") { DefaultValueFactory = _ => new CompareOptions().SiloDll };
+        var warmup = new Option<int>("--warmup") { Description = "SAs made (not counted) before each proxied-sa and engine-sa run", DefaultValueFactory = _ => new CompareOptions().Warmup };
         var reportDir = ReportDir("compare-report");
         var command = new Command("compare", "per DH group, back to back: proxied-sa through a silo child process, engine-sa (handsets doing their own IKE), charon to charon; writes compare.md and compare.csv with SAs/s, p50/p99, CPU per SA and the ratios")
         {
-            dh, handsets, duration, copies, siloDll, reportDir,
+            dh, handsets, duration, copies, siloDll, warmup, reportDir,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -144,15 +145,15 @@ public static class BaselineCommands
                 }
                 groups.Add(g);
             }
-            if (!CommandLineValues.TryParseDuration(parse.GetValue(duration)!, out var during) || parse.GetValue(handsets) is < 1 or > 4000 || parse.GetValue(copies) < 1)
+            if (!CommandLineValues.TryParseDuration(parse.GetValue(duration)!, out var during) || parse.GetValue(handsets) is < 1 or > 1800 || parse.GetValue(copies) < 1)
             {
-                Console.Error.WriteLine("--duration must be like 15s, --handsets 1..4000, --copies at least 1");
+                Console.Error.WriteLine("--duration must be like 15s, --handsets 1..1800, --copies at least 1");
                 return 1;
             }
             var options = new CompareOptions
             {
                 Groups = groups, Handsets = parse.GetValue(handsets), Duration = during, Concurrency = parse.GetValue(copies),
-                SiloDll = parse.GetValue(siloDll)!, ReportDir = parse.GetValue(reportDir)!,
+                SiloDll = parse.GetValue(siloDll)!, ReportDir = parse.GetValue(reportDir)!, Warmup = Math.Max(0, parse.GetValue(warmup)),
             };
             var rows = await new CompareRunner(options, Console.Out).RunAsync(ct);
             Console.WriteLine();

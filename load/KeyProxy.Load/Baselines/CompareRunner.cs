@@ -24,6 +24,9 @@ public sealed record CompareOptions
     public int Peers { get; init; } = 8;
     public int PeerIkePort { get; init; } = 20500;
     public int PeerNatTPort { get; init; } = 24500;
+    /// <summary>SAs made before each measured proxied-sa and engine-sa run, not counted (JIT, connection set-up, first activations).</summary>
+    public int Warmup { get; init; } = 100;
+
     /// <summary>Where engine-sa's handsets bind (a /24 in 127/8 outside the pool).</summary>
     public IPAddress EngineHandsetNetwork { get; init; } = IPAddress.Parse("127.0.150.0");
 }
@@ -48,6 +51,8 @@ public sealed class CompareRunner(CompareOptions options, TextWriter output)
         handsets' own IKE); charon-to-charon = initiator + responder charon. handset CPU = the load process
         (simulated handsets: for proxied-sa no DH at all), peer CPU = the responder side (engine peers child process,
         or the responder charon). charon runs with the load-tester's fake kernel interface (no kernel SAs).
+        One silo child process serves every group; before each measured proxied-sa and engine-sa run a warm-up
+        run of the same kind (other subscribers) is made and not counted.
         """;
 
     private string LoadDll => typeof(CompareRunner).Assembly.Location;
@@ -56,12 +61,15 @@ public sealed class CompareRunner(CompareOptions options, TextWriter output)
     {
         Directory.CreateDirectory(options.ReportDir);
         var rows = new List<ComparisonRow>();
+        await using var silo = await StartSiloAsync(ct);
         foreach (var group in options.Groups)
         {
             await using (var peers = await StartPeersAsync(group, ct))
             {
-                rows.Add(await ProxiedAsync(group, peers, ct));
-                rows.Add(await EngineAsync(group, peers, ct));
+                if (options.Warmup > 0) await ProxiedAsync(group, silo, peers, options.Warmup, warmup: true, ct);
+                rows.Add(await ProxiedAsync(group, silo, peers, options.Handsets, warmup: false, ct));
+                if (options.Warmup > 0) await EngineAsync(group, peers, options.Warmup, warmup: true, ct);
+                rows.Add(await EngineAsync(group, peers, options.Handsets, warmup: false, ct));
             }
             rows.Add(await CharonAsync(group, ct));
             Write(rows);
@@ -90,24 +98,32 @@ public sealed class CompareRunner(CompareOptions options, TextWriter output)
         return peers;
     }
 
-    private async Task<ComparisonRow> ProxiedAsync(string group, ChildProcess peers, CancellationToken ct)
+    /// <summary>One silo for the whole comparison (each group and warm-up uses its own subscribers).</summary>
+    private async Task<ChildProcess> StartSiloAsync(CancellationToken ct)
     {
         if (!File.Exists(options.SiloDll))
             throw new InvalidOperationException($"{options.SiloDll} not found: dotnet build src/KeyProxy.Silo -c Release");
-        await using var silo = ChildProcess.Start("dotnet",
+        var silo = ChildProcess.Start("dotnet",
         [
             options.SiloDll, $"--KeyProxy:HttpUrl={options.HttpUrl}", $"--KeyProxy:SiloPort={options.SiloPort}",
-            $"--KeyProxy:GatewayPort={options.GatewayPort}", $"--KeyProxy:ClusterId=kpbase-{Environment.ProcessId}-{group}",
+            $"--KeyProxy:GatewayPort={options.GatewayPort}", $"--KeyProxy:ClusterId=kpbase-{Environment.ProcessId}",
             "--KeyProxy:EdgeId=kpbase-edge", "--KeyProxy:DemoSubscribers=false",
             $"--KeyProxy:Edge:AccessEndpoint={options.AccessEndpoint}", $"--KeyProxy:Edge:AddressPool={options.Pool}",
             $"--KeyProxy:Network:PeerIkePort={options.PeerIkePort}", $"--KeyProxy:Network:PeerNatTPort={options.PeerNatTPort}",
             "--Logging:LogLevel:Default=Warning",
         ]);
-        var api = new Uri(options.HttpUrl.TrimEnd('/') + "/");
-        await WaitForApiAsync(api, silo, ct);
-        int n = options.Handsets;
+        try { await WaitForApiAsync(Api, silo, ct); }
+        catch { await silo.DisposeAsync(); throw; }
+        return silo;
+    }
+
+    private Uri Api => new(options.HttpUrl.TrimEnd('/') + "/");
+
+    private async Task<ComparisonRow> ProxiedAsync(string group, ChildProcess silo, ChildProcess peers, int n, bool warmup, CancellationToken ct)
+    {
+        var api = Api;
         await using var scenario = new ProxiedSaScenario(new ProxiedSaOptions(IPEndPoint.Parse(options.AccessEndpoint), api, n,
-            Math.Clamp((n + 63) / 64, 1, 16), "kpbase", options.Peers, options.PeerIkePort, options.PeerNatTPort)
+            Math.Clamp((n + 63) / 64, 1, 16), warmup ? $"kpbase-warm-{group}" : $"kpbase-{group}", options.Peers, options.PeerIkePort, options.PeerNatTPort)
         {
             PeerNetwork = options.PeerNetwork, DhGroup = group, Peer = PeerKind.External, HandsetPool = options.Pool,
         });
@@ -115,21 +131,21 @@ public sealed class CompareRunner(CompareOptions options, TextWriter output)
         var self = CpuMeter.Self();
         var peerCpu = CpuMeter.Of(() => [peers.Pid]);
         var (run, _) = await LoadSession.RunAsync(CpuMeter.Wrap(scenario.Build(), siloCpu, self, peerCpu), Simulation,
-            Path.Combine(options.ReportDir, group, "proxied-sa"), [], output, live: false, ct);
-        output.WriteLine($"proxied-sa {group}: attach failures {scenario.AttachFailures}, SAs installed {scenario.InstalledAtEnd} of {n}");
+            Path.Combine(options.ReportDir, group, warmup ? "warmup-proxied-sa" : "proxied-sa"), [], output, live: false, ct);
+        output.WriteLine($"proxied-sa {group}{(warmup ? " (warm-up)" : "")}: attach failures {scenario.AttachFailures}, SAs installed {scenario.InstalledAtEnd} of {n}");
         return ComparisonRow.From(group, ComparisonRow.Proxied, run.Scenarios[0], siloCpu.Used, "silo process", self.Used, peerCpu.Used);
     }
 
-    private async Task<ComparisonRow> EngineAsync(string group, ChildProcess peers, CancellationToken ct)
+    private async Task<ComparisonRow> EngineAsync(string group, ChildProcess peers, int n, bool warmup, CancellationToken ct)
     {
-        await using var scenario = new EngineSaScenario(new EngineSaOptions(options.Handsets, options.Peers, options.PeerIkePort, options.PeerNatTPort, group)
+        await using var scenario = new EngineSaScenario(new EngineSaOptions(n, options.Peers, options.PeerIkePort, options.PeerNatTPort, group)
         {
             PeerNetwork = options.PeerNetwork, HandsetNetwork = options.EngineHandsetNetwork, ExternalPeers = true,
         });
         var self = CpuMeter.Self();
         var peerCpu = CpuMeter.Of(() => [peers.Pid]);
         var (run, _) = await LoadSession.RunAsync(CpuMeter.Wrap(scenario.Build(), self, peerCpu), Simulation,
-            Path.Combine(options.ReportDir, group, "engine-sa"), [], output, live: false, ct);
+            Path.Combine(options.ReportDir, group, warmup ? "warmup-engine-sa" : "engine-sa"), [], output, live: false, ct);
         return ComparisonRow.From(group, ComparisonRow.Engine, run.Scenarios[0], self.Used, "load process (handsets)", self.Used, peerCpu.Used);
     }
 
