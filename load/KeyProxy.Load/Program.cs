@@ -43,9 +43,13 @@ attach.SetAction(async (parse, ct) =>
 var peers = new Option<int>("--peers") { Description = "IKE responder peers of our own engine on 127.0.120.1..N", DefaultValueFactory = _ => 8 };
 var peerPort = new Option<int>("--peer-port") { Description = "the peers' IKE port (the silo's KeyProxy:Network:PeerIkePort)", DefaultValueFactory = _ => 10500 };
 var peerNatTPort = new Option<int>("--peer-natt-port") { Description = "the peers' NAT-T port (the silo's KeyProxy:Network:PeerNatTPort)", DefaultValueFactory = _ => 14500 };
+var dh = new Option<string>("--dh") { Description = "DH group of the subscribers' IKE proposal and the peers': x25519, ecp256 or modp2048", DefaultValueFactory = _ => KeyProxy.Load.Baselines.DhGroupChoice.Default };
+var peerKind = new Option<string>("--peer") { Description = "the peers: engine (our IKE engine, in this process), strongswan (one charon, load-tester plugin), external (already running)", DefaultValueFactory = _ => "engine" };
+var peerNetwork = new Option<string>("--peer-network") { Description = "the peers' /24 in 127.0.0.0/8 (peer i is .i)", DefaultValueFactory = _ => "127.0.120.0" };
+var handsetPool = new Option<string>("--handset-pool") { Description = "the edge's handset pool: the remote selector a strongswan peer accepts", DefaultValueFactory = _ => "127.0.0.0/8" };
 var proxiedSa = new Command("proxied-sa", "N attached handsets each send one packet their SPD protects to a peer; the step measures the proxy request to the SA installed in the handset")
 {
-    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort,
+    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort, dh, peerKind, handsetPool, peerNetwork,
 };
 proxiedSa.SetAction(async (parse, ct) =>
 {
@@ -54,6 +58,9 @@ proxiedSa.SetAction(async (parse, ct) =>
     if (parse.GetValue(peers) is < 1 or > 254) errors.Add("--peers must be 1 to 254");
     foreach (var port in new[] { parse.GetValue(peerPort), parse.GetValue(peerNatTPort) })
         if (port is < 1 or > 65535) errors.Add($"port {port} is out of range");
+    if (!KeyProxy.Load.Baselines.DhGroupChoice.TryParse(parse.GetValue(dh), out var group)) errors.Add($"--dh '{parse.GetValue(dh)}' is not x25519, ecp256 or modp2048");
+    if (!IPAddress.TryParse(parse.GetValue(peerNetwork), out var peerNet)) errors.Add($"--peer-network '{parse.GetValue(peerNetwork)}' is not an address");
+    if (!KeyProxy.Load.Baselines.PeerKinds.TryParse(parse.GetValue(peerKind), out var kind)) errors.Add($"--peer '{parse.GetValue(peerKind)}' is not engine, strongswan or external");
     var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
     if (simulation is null)
     {
@@ -62,7 +69,7 @@ proxiedSa.SetAction(async (parse, ct) =>
     }
     int socketCount = parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
     await using var scenario = new ProxiedSaScenario(new ProxiedSaOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!,
-        parse.GetValue(peers), parse.GetValue(peerPort), parse.GetValue(peerNatTPort)));
+        parse.GetValue(peers), parse.GetValue(peerPort), parse.GetValue(peerNatTPort)) { DhGroup = group, Peer = kind, HandsetPool = parse.GetValue(handsetPool)!, PeerNetwork = peerNet! });
     bool live = !parse.GetValue(noLive) && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
     var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, live, ct);
     Console.WriteLine($"attach failures: {scenario.AttachFailures}; SAs installed at the end: {scenario.InstalledAtEnd} of {n}; "
@@ -95,6 +102,7 @@ proxiedSa.SetAction(async (parse, ct) =>
 }
 
 var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa };
+KeyProxy.Load.Baselines.BaselineCommands.AddTo(root);
 return await root.Parse(args).InvokeAsync();
 
 namespace KeyProxy.Load

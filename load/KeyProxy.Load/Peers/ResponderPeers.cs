@@ -18,17 +18,24 @@ public sealed class ResponderPeers : IAsyncDisposable
     /// <summary>The PSK <see cref="Scenarios.AdminClient"/> provisions for peers in 127.0.0.0/8.</summary>
     public const string Psk = "keyproxy-load-psk";
 
+    /// <summary>What the peers accept unless told otherwise.</summary>
+    public static readonly IReadOnlyList<string> DefaultIkeProposals =
+        ["aes128gcm16-prfsha256-x25519", "aes128gcm16-prfsha256-ecp256", "aes128gcm16-prfsha256-modp2048"];
+
     private readonly IkeResponderHost[] _hosts;
 
     /// <param name="count">Peers (1 to 254).</param>
     /// <param name="network">A /24 in 127.0.0.0/8 whose .1 .. .count the peers take, e.g. 127.0.120.0.</param>
-    public ResponderPeers(int count, IPAddress network, int ikePort, int natTPort)
+    /// <param name="ikeProposals">The IKE proposals the peers accept (strongSwan notation); null: AES-GCM with x25519, ecp256 or modp2048.</param>
+    public ResponderPeers(int count, IPAddress network, int ikePort, int natTPort, IReadOnlyList<string>? ikeProposals = null)
     {
         if (count is < 1 or > 254) throw new ArgumentOutOfRangeException(nameof(count), "1 to 254 peers");
         var bytes = network.GetAddressBytes();
         if (network.AddressFamily != AddressFamily.InterNetwork || bytes[0] != 127)
             throw new ArgumentException("the peers' network must be in 127.0.0.0/8", nameof(network));
         var key = Encoding.UTF8.GetBytes(Psk);
+        var proposals = new List<IkeSuite>();
+        foreach (var p in ikeProposals ?? DefaultIkeProposals) proposals.Add(SuiteNames.ParseIke(p));
         _hosts = new IkeResponderHost[count];
         try
         {
@@ -40,8 +47,7 @@ public sealed class ResponderPeers : IAsyncDisposable
                     LocalIdentity = IkeIdentity.Fqdn($"peer-{i + 1}.load.keyproxy.test"),
                     LocalCredential = new PreSharedKeyCredential(key),
                     PeerAuthentication = PeerAuthentication.WithPreSharedKey(key),
-                    IkeProposals = [SuiteNames.ParseIke("aes128gcm16-prfsha256-x25519"), SuiteNames.ParseIke("aes128gcm16-prfsha256-ecp256"),
-                        SuiteNames.ParseIke("aes128gcm16-prfsha256-modp2048")],
+                    IkeProposals = proposals,
                     Child = new ChildSaConfig
                     {
                         Proposals = [SuiteNames.ParseEsp("aes128gcm16"), SuiteNames.ParseEsp("aes256gcm16")],

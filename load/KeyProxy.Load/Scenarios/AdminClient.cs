@@ -10,10 +10,11 @@ public sealed class AdminClient(HttpClient http) : IDisposable
 
     /// <summary>
     /// Creates or replaces the subscriber: its secret, the proxy service for peers in 127.0.0.0/8 in both roles with
-    /// a pre-shared key (what the later proxied-SA scenarios use). Throws <see cref="InvalidOperationException"/>
+    /// a pre-shared key (what the later proxied-SA scenarios use). <paramref name="ikeProposal"/> replaces the
+    /// profile's default IKE proposal (e.g. to pick the DH group). Throws <see cref="InvalidOperationException"/>
     /// with the API's answer when it refuses.
     /// </summary>
-    public async Task ProvisionAsync(string nai, string secret, CancellationToken ct)
+    public async Task ProvisionAsync(string nai, string secret, CancellationToken ct, string? ikeProposal = null)
     {
         var body = new JsonObject
         {
@@ -28,15 +29,16 @@ public sealed class AdminClient(HttpClient http) : IDisposable
             ["ikeIdentity"] = "fqdn:" + nai.Replace('@', '.'),
             ["preSharedKeys"] = new JsonArray(new JsonObject { ["peerPrefix"] = "127.0.0.0/8", ["peerIdentity"] = null, ["key"] = "text:keyproxy-load-psk" }),
         };
+        if (ikeProposal is not null) body["ikeProposals"] = new JsonArray(ikeProposal);
         using var response = await http.PutAsJsonAsync("api/subscribers/" + Uri.EscapeDataString(nai), body, ct);
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"provisioning {nai}: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
     }
 
     /// <summary>Provisions handsets 0..count-1 of a fleet with <paramref name="parallel"/> requests in flight.</summary>
-    public Task ProvisionFleetAsync(string naiPrefix, int count, int parallel, CancellationToken ct) =>
+    public Task ProvisionFleetAsync(string naiPrefix, int count, int parallel, CancellationToken ct, string? ikeProposal = null) =>
         Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct },
-            async (i, c) => await ProvisionAsync(HandsetFleet.Nai(naiPrefix, i), HandsetFleet.Secret(naiPrefix, i), c));
+            async (i, c) => await ProvisionAsync(HandsetFleet.Nai(naiPrefix, i), HandsetFleet.Secret(naiPrefix, i), c, ikeProposal));
 
     public void Dispose() => http.Dispose();
 }

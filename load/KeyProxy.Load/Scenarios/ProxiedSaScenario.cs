@@ -26,6 +26,15 @@ public sealed record ProxiedSaOptions(IPEndPoint Edge, Uri Api, int Handsets, in
     public int AttachParallelism { get; init; } = 32;
 
     public bool DetachAtEnd { get; init; } = true;
+
+    /// <summary>x25519, ecp256 or modp2048: the subscribers' IKE proposal and the peers' (null: the profile default, peers accept all three).</summary>
+    public string? DhGroup { get; init; }
+
+    /// <summary>Who the peers are: our engine in this process (default), one charon, or already running elsewhere.</summary>
+    public Baselines.PeerKind Peer { get; init; } = Baselines.PeerKind.Engine;
+
+    /// <summary>The handsets' pool: the remote selector a charon peer accepts.</summary>
+    public string HandsetPool { get; init; } = "127.0.0.0/8";
 }
 
 /// <summary>
@@ -40,12 +49,16 @@ public sealed class ProxiedSaScenario : IAsyncDisposable
     private readonly ProxiedSaOptions _options;
     private HandsetFleet? _fleet;
     private ResponderPeers? _peers;
+    private Baselines.CharonResponderPeer? _charon;
 
     public ProxiedSaScenario(ProxiedSaOptions options) => _options = options;
 
     public HandsetFleet? Fleet => _fleet;
 
     public ResponderPeers? Peers => _peers;
+
+    /// <summary>The charon peer with <c>--peer strongswan</c>.</summary>
+    public Baselines.CharonResponderPeer? Charon => _charon;
 
     /// <summary>Handsets the init could not attach (they fail their step).</summary>
     public int AttachFailures { get; private set; }
@@ -71,9 +84,15 @@ public sealed class ProxiedSaScenario : IAsyncDisposable
     private async Task InitAsync(ScenarioInitContext context)
     {
         var ct = context.CancellationToken;
-        _peers = new ResponderPeers(_options.Peers, _options.PeerNetwork, _options.PeerIkePort, _options.PeerNatTPort);
+        var proposal = _options.DhGroup is { } group ? Baselines.DhGroupChoice.IkeProposal(group) : null;
+        if (_options.Peer == Baselines.PeerKind.Engine)
+            _peers = new ResponderPeers(_options.Peers, _options.PeerNetwork, _options.PeerIkePort, _options.PeerNatTPort, proposal is null ? null : [proposal]);
+        else if (_options.Peer == Baselines.PeerKind.StrongSwan)
+            _charon = await Baselines.CharonResponderPeer.StartAsync(
+                Path.Combine(Path.GetTempPath(), $"kpbase-charon-peer-{Environment.ProcessId}-{Guid.NewGuid():N}"), _options.PeerIkePort, _options.PeerNatTPort,
+                proposal ?? Baselines.DhGroupChoice.IkeProposal(Baselines.DhGroupChoice.Default), PeerPrefix, _options.HandsetPool, ct);
         using (var admin = AdminClient.Create(_options.Api))
-            await admin.ProvisionFleetAsync(_options.NaiPrefix, _options.Handsets, parallel: 16, ct);
+            await admin.ProvisionFleetAsync(_options.NaiPrefix, _options.Handsets, parallel: 16, ct, proposal);
         _fleet = new HandsetFleet(_options.Edge, _options.Handsets, _options.Sockets, _options.NaiPrefix, PeerPrefix);
         int failures = 0;
         await Parallel.ForEachAsync(_fleet.Handsets, new ParallelOptions { MaxDegreeOfParallelism = _options.AttachParallelism, CancellationToken = ct },
@@ -132,5 +151,6 @@ public sealed class ProxiedSaScenario : IAsyncDisposable
     {
         if (_fleet is not null) await _fleet.DisposeAsync();
         if (_peers is not null) await _peers.DisposeAsync();
+        if (_charon is not null) await _charon.DisposeAsync();
     }
 }
