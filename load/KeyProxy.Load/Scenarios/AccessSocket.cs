@@ -144,8 +144,9 @@ public sealed class AccessSocket : IAsyncDisposable
         lock (h.Gate)
         {
             var before = h.Handset.State;
-            h.Handset.Receive(datagram, delivered);
+            var result = h.Handset.Receive(datagram, delivered);
             h.CountBytes(datagram.Length);
+            if (result.Status == HandsetPacketStatus.Ok) h.OnDelivered(delivered[..result.Length]);
             Flush(h);
             var after = h.Handset.State;
             if (before != after && after is HandsetState.Attached or HandsetState.Detached && h.AttachNonce is { } nonce)

@@ -12,6 +12,8 @@ public sealed class SimulatedHandset
     internal readonly Lock Gate = new();
     private TaskCompletionSource<HandsetEvent>? _attach;
     private TaskCompletionSource<HandsetEvent>? _proxied;
+    private TaskCompletionSource<SaInstalled>? _installed;
+    private TaskCompletionSource<int>? _delivered;
     private long _bytes;
 
     internal SimulatedHandset(int index, Handset.Handset handset, AccessSocket socket)
@@ -83,6 +85,43 @@ public sealed class SimulatedHandset
         return await done.Task.WaitAsync(timeout, ct);
     }
 
+    /// <summary>
+    /// Arms a wait for the next <see cref="SaInstalled"/>, e.g. an SA the network installs without a request of
+    /// this handset (DESIGN flow 2: the peer initiated); arm it before the exchange can complete.
+    /// </summary>
+    public Task<SaInstalled> ExpectSaInstalled()
+    {
+        var done = new TaskCompletionSource<SaInstalled>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (Gate) _installed = done;
+        return done.Task;
+    }
+
+    /// <summary>
+    /// Sends one IP packet through an installed SA (ESP via the edge) and waits for the next packet the handset
+    /// delivers (the peer's echo, decrypted): its length, or a timeout (<see cref="TimeoutException"/>). When
+    /// the send does not leave as a datagram (no SA: held or dropped) its <see cref="HandsetPacketResult"/> is returned.
+    /// </summary>
+    public async Task<object> EchoAsync(ReadOnlyMemory<byte> packet, TimeSpan timeout, CancellationToken ct)
+    {
+        var done = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var datagram = new byte[KeyProxy.Handset.Handset.MaxDatagramLength(packet.Length)];
+        lock (Gate)
+        {
+            var result = Handset.Send(packet.Span, datagram);
+            if (result.Status != HandsetPacketStatus.Ok)
+            {
+                Socket.Flush(this);
+                return result;
+            }
+            _delivered = done;
+            Socket.SendData(this, datagram.AsSpan(0, result.Length));
+        }
+        return await done.Task.WaitAsync(timeout, ct);
+    }
+
+    /// <summary>Called under <see cref="Gate"/> for each packet the handset delivers to its application.</summary>
+    internal void OnDelivered(ReadOnlySpan<byte> packet) => Interlocked.Exchange(ref _delivered, null)?.TrySetResult(packet.Length);
+
     /// <summary>Detaches (best effort: the edge's DetachAck is not awaited).</summary>
     public void Detach()
     {
@@ -99,5 +138,6 @@ public sealed class SimulatedHandset
     {
         if (e is Attached or AttachFailed) Interlocked.Exchange(ref _attach, null)?.TrySetResult(e);
         else if (e is SaInstalled or ProxyRefused or ProxyRequestTimedOut) Interlocked.Exchange(ref _proxied, null)?.TrySetResult(e);
+        if (e is SaInstalled installed) Interlocked.Exchange(ref _installed, null)?.TrySetResult(installed);
     }
 }
