@@ -146,7 +146,7 @@ public sealed class AccessSocket : IAsyncDisposable
             var before = h.Handset.State;
             var result = h.Handset.Receive(datagram, delivered);
             h.CountBytes(datagram.Length);
-            if (result.Status == HandsetPacketStatus.Ok) h.OnDelivered(delivered[..result.Length]);
+            if (result.Status == HandsetPacketStatus.Ok) h.OnDelivered(delivered[..result.Length], datagram.Length);
             Flush(h);
             var after = h.Handset.State;
             if (before != after && after is HandsetState.Attached or HandsetState.Detached && h.AttachNonce is { } nonce)

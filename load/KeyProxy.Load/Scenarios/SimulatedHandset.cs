@@ -13,7 +13,8 @@ public sealed class SimulatedHandset
     private TaskCompletionSource<HandsetEvent>? _attach;
     private TaskCompletionSource<HandsetEvent>? _proxied;
     private TaskCompletionSource<SaInstalled>? _installed;
-    private TaskCompletionSource<int>? _delivered;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, TaskCompletionSource<long>> _echoes = new();
+    private long _echoTag;
     private long _bytes;
 
     internal SimulatedHandset(int index, Handset.Handset handset, AccessSocket socket)
@@ -97,30 +98,53 @@ public sealed class SimulatedHandset
     }
 
     /// <summary>
-    /// Sends one IP packet through an installed SA (ESP via the edge) and waits for the next packet the handset
-    /// delivers (the peer's echo, decrypted): its length, or a timeout (<see cref="TimeoutException"/>). When
-    /// the send does not leave as a datagram (no SA: held or dropped) its <see cref="HandsetPacketResult"/> is returned.
+    /// Sends one UDP packet of <paramref name="payloadBytes"/> (at least 8: a tag goes first) to
+    /// <paramref name="peer"/>:<paramref name="port"/> through an installed SA (ESP via the edge) and waits for
+    /// the packet with the same tag to be delivered back (the peer's echo, decrypted). Returns the access-link
+    /// bytes of the round trip (both datagrams) as a long, or a timeout (<see cref="TimeoutException"/>). When
+    /// the packet does not leave as a datagram (no SA: held, or dropped) the send's <see cref="HandsetPacketResult"/>
+    /// is returned. Several echoes of one handset may be in flight.
     /// </summary>
-    public async Task<object> EchoAsync(ReadOnlyMemory<byte> packet, TimeSpan timeout, CancellationToken ct)
+    public async Task<object> EchoAsync(System.Net.IPAddress peer, ushort port, int payloadBytes, TimeSpan timeout, CancellationToken ct)
     {
-        var done = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var datagram = new byte[KeyProxy.Handset.Handset.MaxDatagramLength(packet.Length)];
-        lock (Gate)
+        var address = Address;
+        if (address is null) return new HandsetPacketResult(HandsetPacketStatus.Dropped, 0, HandsetDropReason.NotAttached);
+        ulong tag = (ulong)Interlocked.Increment(ref _echoTag);
+        var payload = new byte[Math.Max(8, payloadBytes)];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(payload, tag);
+        var packet = new byte[KeyProxy.Wire.Ip.UdpPacketWriter.HeaderSize(KeyProxy.Wire.Ip.IpFamily.V6) + payload.Length];
+        if (KeyProxy.Wire.Ip.UdpPacketWriter.TryWrite(packet, KeyProxy.Wire.Ip.IpAddressValue.FromIPAddress(address), (ushort)(40000 + Index % 20000),
+                KeyProxy.Wire.Ip.IpAddressValue.FromIPAddress(peer), port, payload, out int length) != KeyProxy.Wire.Ip.PacketError.None)
+            return new HandsetPacketResult(HandsetPacketStatus.Dropped, 0, HandsetDropReason.Malformed);
+        var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var datagram = new byte[KeyProxy.Handset.Handset.MaxDatagramLength(length)];
+        _echoes[tag] = done;
+        try
         {
-            var result = Handset.Send(packet.Span, datagram);
-            if (result.Status != HandsetPacketStatus.Ok)
+            HandsetPacketResult result;
+            lock (Gate)
             {
-                Socket.Flush(this);
-                return result;
+                result = Handset.Send(packet.AsSpan(0, length), datagram);
+                if (result.Status != HandsetPacketStatus.Ok) Socket.Flush(this);
+                else Socket.SendData(this, datagram.AsSpan(0, result.Length));
             }
-            _delivered = done;
-            Socket.SendData(this, datagram.AsSpan(0, result.Length));
+            if (result.Status != HandsetPacketStatus.Ok) return result;
+            return result.Length + await done.Task.WaitAsync(timeout, ct);
         }
-        return await done.Task.WaitAsync(timeout, ct);
+        finally
+        {
+            _echoes.TryRemove(tag, out _);
+        }
     }
 
-    /// <summary>Called under <see cref="Gate"/> for each packet the handset delivers to its application.</summary>
-    internal void OnDelivered(ReadOnlySpan<byte> packet) => Interlocked.Exchange(ref _delivered, null)?.TrySetResult(packet.Length);
+    /// <summary>Called under <see cref="Gate"/> for each packet the handset delivers: completes the echo its tag names.</summary>
+    internal void OnDelivered(ReadOnlySpan<byte> packet, int datagramLength)
+    {
+        if (_echoes.IsEmpty || KeyProxy.Wire.Ip.IpPacket.TryRead(packet, out var ip) != KeyProxy.Wire.Ip.PacketError.None
+            || KeyProxy.Wire.Ip.UdpDatagram.TryRead(ip, out var udp, verifyChecksum: false) != KeyProxy.Wire.Ip.PacketError.None
+            || udp.Payload.Length < 8) return;
+        if (_echoes.TryRemove(System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(udp.Payload), out var done)) done.TrySetResult(datagramLength);
+    }
 
     /// <summary>Detaches (best effort: the edge's DetachAck is not awaited).</summary>
     public void Detach()
