@@ -70,6 +70,118 @@ proxiedSa.SetAction(async (parse, ct) =>
     return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
 });
 
+var handsetIkePort = new Option<int>("--handset-ike-port") { Description = "the port the edge binds on each handset's address for IKE (the silo's KeyProxy:Edge:HandsetIkePort)", DefaultValueFactory = _ => 500 };
+var handsetNatTPort = new Option<int>("--handset-natt-port") { Description = "the NAT-T port the edge binds on each handset's address (the silo's KeyProxy:Edge:HandsetNatTPort)", DefaultValueFactory = _ => 4500 };
+var peerNetwork = new Option<string?>("--peer-network") { Description = "a /24 in 127.0.0.0/8 whose .1 .. .N the peers take (default per scenario: peer-initiated 127.0.130.0, esp-echo 127.0.132.0, roam 127.0.134.0)" };
+var peerInitiated = new Command("peer-initiated", "N attached handsets; initiator peers of our own engine start IKE towards each handset's address; the step measures the peer's IKE_SA_INIT to the SA in the handset and the peer's CHILD_SA")
+{
+    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort, handsetIkePort, handsetNatTPort, peerNetwork,
+};
+peerInitiated.SetAction(async (parse, ct) =>
+{
+    var errors = new List<string>();
+    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
+    var network = ParsePeers(parse, parse.GetValue(peers), 1, "127.0.130.0", errors);
+    foreach (var port in new[] { parse.GetValue(handsetIkePort), parse.GetValue(handsetNatTPort) })
+        if (port is < 1 or > 65535) errors.Add($"port {port} is out of range");
+    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
+    if (simulation is null)
+    {
+        foreach (var e in errors) Console.Error.WriteLine(e);
+        return 1;
+    }
+    await using var scenario = new PeerInitiatedScenario(new PeerInitiatedOptions(edgeEndpoint!, apiUri!, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
+        parse.GetValue(peers), parse.GetValue(peerPort), parse.GetValue(peerNatTPort))
+    { PeerNetwork = network!, HandsetIkePort = parse.GetValue(handsetIkePort), HandsetNatTPort = parse.GetValue(handsetNatTPort) });
+    var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
+    Console.WriteLine($"attach failures: {scenario.AttachFailures}; SAs installed at the end: {scenario.InstalledAtEnd} of {n}; "
+        + $"peers: {scenario.Peers?.Established} IKE SAs, {scenario.Peers?.ChildSas} CHILD_SAs, {scenario.Peers?.Failed} failed");
+    return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+});
+
+var payload = new Option<int>("--payload") { Description = "UDP payload bytes per echoed packet (at least 8)", DefaultValueFactory = _ => 64 };
+var espEcho = new Command("esp-echo", "N handsets each get a proxied SA first, then send UDP through it (ESP via the edge) to a peer that echoes it; the step measures the round trip (default: closed model, min(N, 32) copies)")
+{
+    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort, peerNetwork, payload,
+};
+espEcho.SetAction(async (parse, ct) =>
+{
+    var errors = new List<string>();
+    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
+    var network = ParsePeers(parse, parse.GetValue(peers), 1, "127.0.132.0", errors);
+    if (parse.GetValue(payload) is < 8 or > 60000) errors.Add("--payload must be 8 to 60000");
+    // A round trip is not one per handset: without a model given, keep min(N, 32) round trips in flight.
+    bool modelGiven = parse.GetValue(rate) is not null || parse.GetValue(ramp) is not null || parse.GetValue(copies) is not null;
+    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
+    if (simulation is null)
+    {
+        foreach (var e in errors) Console.Error.WriteLine(e);
+        return 1;
+    }
+    if (!modelGiven) simulation = new KeepConstant(Math.Min(n, 32), during);
+    await using var scenario = new EspEchoScenario(new EspEchoOptions(edgeEndpoint!, apiUri!, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
+        parse.GetValue(peers), parse.GetValue(peerPort), parse.GetValue(peerNatTPort)) { PeerNetwork = network!, PayloadBytes = parse.GetValue(payload) });
+    var (run, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
+    var step = run.Scenarios[0].Steps[0];
+    double seconds = step.Rps > 0 ? step.Ok / step.Rps : double.NaN; // the step's RPS is ok round trips per second of load
+    Console.WriteLine($"attach failures: {scenario.AttachFailures}; SA failures: {scenario.SaFailures}; "
+        + $"ESP packets through the edge: {2 * step.Ok} ({2 * step.Rps:F0}/s), access-link bytes {step.Bytes} ({step.Bytes / seconds / 1e6:F2} MB/s); "
+        + $"peers echoed {scenario.Peers?.EspEchoed}");
+    return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+});
+
+var edge2 = new Option<string?>("--edge2") { Description = "edge B's access endpoint (UDP), a second edge silo of the same cluster" };
+var silentRoam = new Option<bool>("--no-detach") { Description = "handsets turn up at B without detaching at A (B's attach revokes A's copy)" };
+var roamPeers = new Option<int>("--peers") { Description = "responder peers for a first proxied SA through B (step first-sa); 0: no such step", DefaultValueFactory = _ => 0 };
+var roam = new Command("roam", "N handsets attached at edge A re-attach at edge B; the step measures the detach at A and the attach at B to Attached (and, with --peers, the first proxied SA through B)")
+{
+    edge, edge2, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, silentRoam, roamPeers, peerPort, peerNatTPort, peerNetwork,
+};
+roam.SetAction(async (parse, ct) =>
+{
+    var errors = new List<string>();
+    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
+    IPEndPoint? edgeB = null;
+    if (parse.GetValue(edge2) is not { } e2) errors.Add("--edge2 is required: edge B's access endpoint");
+    else if (!IPEndPoint.TryParse(e2, out edgeB)) errors.Add($"--edge2 '{e2}' is not an address:port");
+    var network = ParsePeers(parse, parse.GetValue(roamPeers), 0, "127.0.134.0", errors);
+    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
+    if (simulation is null)
+    {
+        foreach (var e in errors) Console.Error.WriteLine(e);
+        return 1;
+    }
+    await using var scenario = new RoamScenario(new RoamOptions(edgeEndpoint!, edgeB!, apiUri!, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!)
+    {
+        DetachFirst = !parse.GetValue(silentRoam), Peers = parse.GetValue(roamPeers), PeerIkePort = parse.GetValue(peerPort),
+        PeerNatTPort = parse.GetValue(peerNatTPort), PeerNetwork = network!,
+    });
+    var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
+    Console.WriteLine($"attach failures at A: {scenario.AttachFailures}; attached at B at the end: {scenario.AttachedAtB} of {n}"
+        + (scenario.Peers is { } p ? $"; peers: {p.ChildSas} CHILD_SAs" : ""));
+    return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+});
+
+int SocketCount(ParseResult parse, int n) => parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
+
+bool Live(ParseResult parse) => !parse.GetValue(noLive) && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
+
+// The peers' count, ports and /24 (default given per scenario); problems go to errors.
+IPAddress? ParsePeers(ParseResult parse, int count, int least, string defaultNetwork, List<string> errors)
+{
+    if (count < least || count > 254) errors.Add($"--peers must be {least} to 254");
+    foreach (var port in new[] { parse.GetValue(peerPort), parse.GetValue(peerNatTPort) })
+        if (port is < 1 or > 65535) errors.Add($"port {port} is out of range");
+    var text = parse.GetValue(peerNetwork) ?? defaultNetwork;
+    if (!IPAddress.TryParse(text, out var network) || network.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
+        || network.GetAddressBytes()[0] != 127 || network.GetAddressBytes()[3] != 0)
+    {
+        errors.Add($"--peer-network '{text}' is not a /24 in 127.0.0.0/8 such as 127.0.130.0");
+        return null;
+    }
+    return network;
+}
+
 // What every scenario is pointed at: edge, API, duration and handsets; problems go to errors.
 (IPEndPoint? Edge, Uri? Api, TimeSpan During, int Handsets) ParseTarget(ParseResult parse, List<string> errors)
 {
@@ -94,7 +206,7 @@ proxiedSa.SetAction(async (parse, ct) =>
     return (parsedThresholds, errors.Count == 0 ? simulation : null);
 }
 
-var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa };
+var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa, peerInitiated, espEcho, roam };
 return await root.Parse(args).InvokeAsync();
 
 namespace KeyProxy.Load

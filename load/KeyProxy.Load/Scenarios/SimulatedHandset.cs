@@ -13,6 +13,7 @@ public sealed class SimulatedHandset
     private TaskCompletionSource<HandsetEvent>? _attach;
     private TaskCompletionSource<HandsetEvent>? _proxied;
     private TaskCompletionSource<SaInstalled>? _installed;
+    private TaskCompletionSource<Detached>? _detach;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, TaskCompletionSource<long>> _echoes = new();
     private long _echoTag;
     private long _bytes;
@@ -32,6 +33,9 @@ public sealed class SimulatedHandset
     internal UInt128? AttachNonce { get; set; }
 
     internal AccessSocket Socket { get; }
+
+    /// <summary>The tunnel id its socket routes to it (from Attached until Detached or AttachmentLost); under the gate.</summary>
+    internal uint? BoundTunnel { get; set; }
 
     public HandsetState State { get { lock (Gate) return Handset.State; } }
 
@@ -157,11 +161,40 @@ public sealed class SimulatedHandset
         }
     }
 
+    /// <summary>
+    /// Detaches and waits for the handset's <see cref="Detached"/> (acknowledged by the edge, or given up after its
+    /// retransmissions); a handset not attached returns at once with an unacknowledged one.
+    /// </summary>
+    public async Task<Detached> DetachAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        var done = new TaskCompletionSource<Detached>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (Gate)
+        {
+            if (Handset.State != HandsetState.Attached) return new Detached(false);
+            _detach = done;
+            Handset.Detach();
+            Socket.Flush(this);
+        }
+        return await done.Task.WaitAsync(timeout, ct);
+    }
+
+    /// <summary>
+    /// This instance is no longer the subscriber's handset (it turned up elsewhere, e.g. at another edge): its
+    /// timers stop, so its access-link liveness does not attach it again by itself. Under <see cref="Gate"/>.
+    /// </summary>
+    internal bool Retired { get; private set; }
+
+    public void Retire()
+    {
+        lock (Gate) Retired = true;
+    }
+
     /// <summary>Called under <see cref="Gate"/> for each event the handset emits.</summary>
     internal void OnEvent(HandsetEvent e)
     {
         if (e is Attached or AttachFailed) Interlocked.Exchange(ref _attach, null)?.TrySetResult(e);
         else if (e is SaInstalled or ProxyRefused or ProxyRequestTimedOut) Interlocked.Exchange(ref _proxied, null)?.TrySetResult(e);
         if (e is SaInstalled installed) Interlocked.Exchange(ref _installed, null)?.TrySetResult(installed);
+        if (e is Detached detached) Interlocked.Exchange(ref _detach, null)?.TrySetResult(detached);
     }
 }
