@@ -18,9 +18,10 @@ var thresholds = new Option<string[]>("--threshold") { Description = "TARGET:MET
 var naiPrefix = new Option<string>("--nai-prefix") { Description = "handset i is PREFIX-00000i@load.keyproxy.test", DefaultValueFactory = _ => "load" };
 var noLive = new Option<bool>("--no-live") { Description = "no live progress (also off when output is redirected)" };
 
+var hold = new Option<string?>("--hold") { Description = "keep the handsets attached this long after the load (e.g. to measure the silo's memory), then detach" };
 var attach = new Command("attach", "N simulated handsets, provisioned through the admin API, each attach once; the step measures AttachRequest to Attached")
 {
-    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive,
+    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, hold,
 };
 attach.SetAction(async (parse, ct) =>
 {
@@ -32,8 +33,14 @@ attach.SetAction(async (parse, ct) =>
         foreach (var e in errors) Console.Error.WriteLine(e);
         return 1;
     }
+    var holdFor = TimeSpan.Zero;
+    if (parse.GetValue(hold) is { } h && !CommandLineValues.TryParseDuration(h, out holdFor))
+    {
+        Console.Error.WriteLine($"--hold '{h}' is not a duration like 30s");
+        return 1;
+    }
     int socketCount = parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
-    await using var scenario = new AttachScenario(new AttachOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!));
+    await using var scenario = new AttachScenario(new AttachOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!) { HoldAfterLoad = holdFor });
     bool live = !parse.GetValue(noLive) && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
     var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, live, ct);
     Console.WriteLine($"attached at the end: {scenario.AttachedAtEnd} of {n}");
@@ -123,7 +130,7 @@ espEcho.SetAction(async (parse, ct) =>
         parse.GetValue(peers), parse.GetValue(peerPort), parse.GetValue(peerNatTPort)) { PeerNetwork = network!, PayloadBytes = parse.GetValue(payload) });
     var (run, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
     var step = run.Scenarios[0].Steps[0];
-    double seconds = step.Rps > 0 ? step.Ok / step.Rps : double.NaN; // the step's RPS is ok round trips per second of load
+    double seconds = step.Rps > 0 ? (step.Ok + step.Failed) / step.Rps : double.NaN; // the step's RPS counts ok and failed per second of load
     Console.WriteLine($"attach failures: {scenario.AttachFailures}; SA failures: {scenario.SaFailures}; "
         + $"ESP packets through the edge: {2 * step.Ok} ({2 * step.Rps:F0}/s), access-link bytes {step.Bytes} ({step.Bytes / seconds / 1e6:F2} MB/s); "
         + $"peers echoed {scenario.Peers?.EspEchoed}");
@@ -160,6 +167,34 @@ roam.SetAction(async (parse, ct) =>
     Console.WriteLine($"attach failures at A: {scenario.AttachFailures}; attached at B at the end: {scenario.AttachedAtB} of {n}"
         + (scenario.Peers is { } p ? $"; peers: {p.ChildSas} CHILD_SAs" : ""));
     return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+});
+
+var count = new Option<int>("--count") { Description = "subscribers to provision", DefaultValueFactory = _ => 1000 };
+var parallel = new Option<int>("--parallel") { Description = "provisioning requests in flight", DefaultValueFactory = _ => 32 };
+var provision = new Command("provision", "provisions N load subscribers (PREFIX-00000i@load.keyproxy.test, as the scenarios do) through the admin API and reports the rate")
+{
+    api, count, parallel, naiPrefix,
+};
+provision.SetAction(async (parse, ct) =>
+{
+    if (!Uri.TryCreate(parse.GetValue(api), UriKind.Absolute, out var apiUri) || parse.GetValue(count) < 1 || parse.GetValue(parallel) < 1)
+    {
+        Console.Error.WriteLine("--api must be an absolute URL, --count and --parallel at least 1");
+        return 1;
+    }
+    int n = parse.GetValue(count);
+    using var admin = AdminClient.Create(apiUri);
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    int done = 0;
+    using var progress = new Timer(_ => Console.WriteLine($"  {Volatile.Read(ref done)} of {n} after {clock.Elapsed.TotalSeconds:F0} s"), null, 10_000, 10_000);
+    await Parallel.ForAsync(0, n, new ParallelOptions { MaxDegreeOfParallelism = parse.GetValue(parallel), CancellationToken = ct }, async (i, c) =>
+    {
+        var prefix = parse.GetValue(naiPrefix)!;
+        await admin.ProvisionAsync(HandsetFleet.Nai(prefix, i), HandsetFleet.Secret(prefix, i), c);
+        Interlocked.Increment(ref done);
+    });
+    Console.WriteLine($"provisioned {n} subscribers in {clock.Elapsed.TotalSeconds:F1} s ({n / clock.Elapsed.TotalSeconds:F0}/s)");
+    return 0;
 });
 
 int SocketCount(ParseResult parse, int n) => parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
@@ -206,7 +241,7 @@ IPAddress? ParsePeers(ParseResult parse, int count, int least, string defaultNet
     return (parsedThresholds, errors.Count == 0 ? simulation : null);
 }
 
-var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa, peerInitiated, espEcho, roam };
+var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa, peerInitiated, espEcho, roam, provision };
 return await root.Parse(args).InvokeAsync();
 
 namespace KeyProxy.Load
