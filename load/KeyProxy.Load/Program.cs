@@ -40,10 +40,16 @@ attach.SetAction(async (parse, ct) =>
         return 1;
     }
     int socketCount = parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
-    await using var scenario = new AttachScenario(new AttachOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!) { HoldAfterLoad = holdFor });
+    await using var scenario = new AttachScenario(new AttachOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!) { DetachAtEnd = holdFor == TimeSpan.Zero });
     bool live = !parse.GetValue(noLive) && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
     var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, live, ct);
     Console.WriteLine($"attached at the end: {scenario.AttachedAtEnd} of {n}");
+    if (holdFor > TimeSpan.Zero && scenario.Fleet is { } fleet)
+    {
+        Console.WriteLine($"holding {scenario.AttachedAtEnd} handsets attached for {holdFor.TotalSeconds:F0} s");
+        try { await Task.Delay(holdFor, ct); } catch (OperationCanceledException) { }
+        await fleet.DetachAllAsync();
+    }
     return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
 });
 

@@ -11,9 +11,6 @@ public sealed record AttachOptions(IPEndPoint Edge, Uri Api, int Handsets, int S
 
     /// <summary>Detach every handset when the load is over (so the edge's address pool is free again).</summary>
     public bool DetachAtEnd { get; init; } = true;
-
-    /// <summary>How long the handsets stay attached after the load before the detach (e.g. to measure the silo's memory).</summary>
-    public TimeSpan HoldAfterLoad { get; init; }
 }
 
 /// <summary>
@@ -64,11 +61,6 @@ public sealed class AttachScenario : IAsyncDisposable
     private async Task CleanAsync(CancellationToken ct)
     {
         AttachedAtEnd = _fleet?.Attached ?? 0;
-        if (_options.HoldAfterLoad > TimeSpan.Zero)
-        {
-            Console.WriteLine($"holding {AttachedAtEnd} handsets attached for {_options.HoldAfterLoad.TotalSeconds:F0} s");
-            await Task.Delay(_options.HoldAfterLoad, ct);
-        }
         if (_options.DetachAtEnd && _fleet is not null) await _fleet.DetachAllAsync();
     }
 
