@@ -55,16 +55,17 @@ start_silo() { # name http access siloPort gatewayPort pool [primaryPort]
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # The newest managed-heap figure of the silo behind HTTP port $1 (bytes).
-gc_bytes() {
+gc_bytes() { # http-port silo-port
   local addr
-  addr=$(curl -sf "http://127.0.0.1:$1/dashboard/DashboardCounters" | python3 -c 'import json,sys; print(json.load(sys.stdin)["hosts"][0]["siloAddress"])')
+  addr=$(curl -sf "http://127.0.0.1:$1/dashboard/DashboardCounters" \
+    | python3 -c 'import json,sys; print([h["siloAddress"] for h in json.load(sys.stdin)["hosts"] if h["siloAddress"].startswith("127.0.0.1:" + sys.argv[1] + "@")][0])' "$2")
   curl -sf "http://127.0.0.1:$1/dashboard/HistoricalStats/$addr" | python3 -c 'import json,sys; print(int(json.load(sys.stdin)[-1]["memoryUsage"]))'
 }
 
-measure() { # label pid http
+measure() { # label pid http silo-port
   sleep "$SETTLE"
   local rss gc
-  rss=$(rss_kb "$2"); gc=$(gc_bytes "$3")
+  rss=$(rss_kb "$2"); gc=$(gc_bytes "$3" "$4")
   printf '%-34s VmRSS %8.1f MiB   managed heap %8.1f MiB\n' "$1" "$(echo "$rss/1024" | bc -l)" "$(echo "$gc/1048576" | bc -l)" >&2
   echo "$rss $gc"
 }
@@ -72,7 +73,8 @@ measure() { # label pid http
 per() { # before after count -> bytes per item for RSS (kB) and GC (bytes)
   python3 - "$@" <<'EOF'
 import sys
-(r0, g0), (r1, g1), n = [tuple(map(int, a.split())) for a in sys.argv[1:3]], int(sys.argv[3])
+(r0, g0), (r1, g1) = [tuple(map(int, a.split())) for a in sys.argv[1:3]]
+n = int(sys.argv[3])
 print(f"{(r1 - r0) * 1024 / n:,.0f} B RSS, {(g1 - g0) / n:,.0f} B managed per item")
 EOF
 }
@@ -80,10 +82,10 @@ EOF
 start_silo a "$HTTP_A" "$ACCESS_A" "$SILO_A" "$GW_A" "$POOL_A"
 PID_A=$SILO_PID
 echo "silo a: pid $PID_A, reports and logs in $OUT" >&2
-base=$(measure "idle silo" "$PID_A" "$HTTP_A")
+base=$(measure "idle silo" "$PID_A" "$HTTP_A" "$SILO_A")
 
 "$LOAD" provision --api "http://127.0.0.1:$HTTP_A" --count "$SUBSCRIBERS" --nai-prefix cap --parallel "$PARALLEL" | tee "$OUT/provision.txt" | tail -1 >&2
-provisioned=$(measure "$SUBSCRIBERS subscribers provisioned" "$PID_A" "$HTTP_A")
+provisioned=$(measure "$SUBSCRIBERS subscribers provisioned" "$PID_A" "$HTTP_A" "$SILO_A")
 
 attach_held() { # edge-http access prefix count -> waits until the fleet is held; the attach process keeps running
   "$LOAD" attach --edge "127.0.0.1:$2" --api "http://127.0.0.1:$1" --handsets "$4" --nai-prefix "$3" --rate 400 --duration "$(( $4 / 400 + 1 ))s" \
@@ -97,7 +99,7 @@ attach_held() { # edge-http access prefix count -> waits until the fleet is held
 }
 
 attach_held "$HTTP_A" "$ACCESS_A" cap "$HANDSETS"
-attached=$(measure "$HANDSETS handsets attached" "$PID_A" "$HTTP_A")
+attached=$(measure "$HANDSETS handsets attached" "$PID_A" "$HTTP_A" "$SILO_A")
 
 echo >&2
 echo "== one edge silo" >&2
@@ -109,9 +111,9 @@ if [ "$TWO_EDGES" = 1 ]; then
   start_silo b "$HTTP_B" "$ACCESS_B" "$SILO_B" "$GW_B" "$POOL_B" "$SILO_A"
   PID_B=$SILO_PID
   "$LOAD" provision --api "http://127.0.0.1:$HTTP_A" --count "$HANDSETS" --nai-prefix capb --parallel "$PARALLEL" | tail -1 >&2
-  before_b=$(measure "edge b before its attaches" "$PID_B" "$HTTP_B")
+  before_b=$(measure "edge b before its attaches" "$PID_B" "$HTTP_B" "$SILO_B")
   attach_held "$HTTP_B" "$ACCESS_B" capb "$HANDSETS"
-  attached_b=$(measure "$HANDSETS more attached at edge b" "$PID_B" "$HTTP_B")
+  attached_b=$(measure "$HANDSETS more attached at edge b" "$PID_B" "$HTTP_B" "$SILO_B")
   total=$(curl -sf "http://127.0.0.1:$HTTP_A/api/attachments" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d,list) else d.get("total", len(d.get("items", []))))' || echo "?")
   echo "== two edge silos: attachments listed by the admin API: $total" >&2
   echo "edge b per attached handset: $(per "$before_b" "$attached_b" "$HANDSETS")" >&2
