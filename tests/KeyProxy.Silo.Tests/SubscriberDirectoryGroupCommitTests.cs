@@ -18,12 +18,17 @@ public sealed class SubscriberDirectoryGroupCommitTests(ClusterFixture fixture) 
         Assert.All(removed, Assert.True);
         Assert.All(again, Assert.False);
 
+        await DeactivateAsync(directory);
+
+        var listed = (await directory.List(0, 100_000)).Nais.Where(n => n.StartsWith("group-commit-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(nais.Where((_, i) => i % 2 == 1), listed);
+    }
+
+    private async Task DeactivateAsync(ISubscriberDirectoryGrain directory)
+    {
         await directory.Cast<IGrainManagementExtension>().DeactivateOnIdle();
         var management = fixture.Grains.GetGrain<IManagementGrain>(0);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (await management.GetGrainActivationCount((GrainReference)directory) > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
-
-        var listed = (await directory.List(0, 100_000)).Nais.Where(n => n.StartsWith("group-commit-", StringComparison.Ordinal)).ToList();
-        Assert.Equal(nais.Where((_, i) => i % 2 == 1), listed);
     }
 }
