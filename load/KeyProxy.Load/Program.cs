@@ -18,9 +18,10 @@ var thresholds = new Option<string[]>("--threshold") { Description = "TARGET:MET
 var naiPrefix = new Option<string>("--nai-prefix") { Description = "handset i is PREFIX-00000i@load.keyproxy.test", DefaultValueFactory = _ => "load" };
 var noLive = new Option<bool>("--no-live") { Description = "no live progress (also off when output is redirected)" };
 
+var hold = new Option<string?>("--hold") { Description = "keep the handsets attached this long after the load (e.g. to measure the silo's memory), then detach" };
 var attach = new Command("attach", "N simulated handsets, provisioned through the admin API, each attach once; the step measures AttachRequest to Attached")
 {
-    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive,
+    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, hold,
 };
 attach.SetAction(async (parse, ct) =>
 {
@@ -32,11 +33,23 @@ attach.SetAction(async (parse, ct) =>
         foreach (var e in errors) Console.Error.WriteLine(e);
         return 1;
     }
+    var holdFor = TimeSpan.Zero;
+    if (parse.GetValue(hold) is { } h && !CommandLineValues.TryParseDuration(h, out holdFor))
+    {
+        Console.Error.WriteLine($"--hold '{h}' is not a duration like 30s");
+        return 1;
+    }
     int socketCount = parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
-    await using var scenario = new AttachScenario(new AttachOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!));
+    await using var scenario = new AttachScenario(new AttachOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!) { DetachAtEnd = holdFor == TimeSpan.Zero });
     bool live = !parse.GetValue(noLive) && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
     var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, live, ct);
     Console.WriteLine($"attached at the end: {scenario.AttachedAtEnd} of {n}");
+    if (holdFor > TimeSpan.Zero && scenario.Fleet is { } fleet)
+    {
+        Console.WriteLine($"holding {scenario.AttachedAtEnd} handsets attached for {holdFor.TotalSeconds:F0} s");
+        try { await Task.Delay(holdFor, ct); } catch (OperationCanceledException) { }
+        await fleet.DetachAllAsync();
+    }
     return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
 });
 
@@ -77,6 +90,146 @@ proxiedSa.SetAction(async (parse, ct) =>
     return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
 });
 
+var handsetIkePort = new Option<int>("--handset-ike-port") { Description = "the port the edge binds on each handset's address for IKE (the silo's KeyProxy:Edge:HandsetIkePort)", DefaultValueFactory = _ => 500 };
+var handsetNatTPort = new Option<int>("--handset-natt-port") { Description = "the NAT-T port the edge binds on each handset's address (the silo's KeyProxy:Edge:HandsetNatTPort)", DefaultValueFactory = _ => 4500 };
+var peerNetwork = new Option<string?>("--peer-network") { Description = "a /24 in 127.0.0.0/8 whose .1 .. .N the peers take (default per scenario: peer-initiated 127.0.130.0, esp-echo 127.0.132.0, roam 127.0.134.0)" };
+var peerInitiated = new Command("peer-initiated", "N attached handsets; initiator peers of our own engine start IKE towards each handset's address; the step measures the peer's IKE_SA_INIT to the SA in the handset and the peer's CHILD_SA")
+{
+    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort, handsetIkePort, handsetNatTPort, peerNetwork,
+};
+peerInitiated.SetAction(async (parse, ct) =>
+{
+    var errors = new List<string>();
+    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
+    var network = ParsePeers(parse, parse.GetValue(peers), 1, "127.0.130.0", errors);
+    foreach (var port in new[] { parse.GetValue(handsetIkePort), parse.GetValue(handsetNatTPort) })
+        if (port is < 1 or > 65535) errors.Add($"port {port} is out of range");
+    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
+    if (simulation is null)
+    {
+        foreach (var e in errors) Console.Error.WriteLine(e);
+        return 1;
+    }
+    await using var scenario = new PeerInitiatedScenario(new PeerInitiatedOptions(edgeEndpoint!, apiUri!, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
+        parse.GetValue(peers), parse.GetValue(peerPort), parse.GetValue(peerNatTPort))
+    { PeerNetwork = network!, HandsetIkePort = parse.GetValue(handsetIkePort), HandsetNatTPort = parse.GetValue(handsetNatTPort) });
+    var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
+    Console.WriteLine($"attach failures: {scenario.AttachFailures}; SAs installed at the end: {scenario.InstalledAtEnd} of {n}; "
+        + $"peers: {scenario.Peers?.Established} IKE SAs, {scenario.Peers?.ChildSas} CHILD_SAs, {scenario.Peers?.Failed} failed");
+    return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+});
+
+var payload = new Option<int>("--payload") { Description = "UDP payload bytes per echoed packet (at least 8)", DefaultValueFactory = _ => 64 };
+var espEcho = new Command("esp-echo", "N handsets each get a proxied SA first, then send UDP through it (ESP via the edge) to a peer that echoes it; the step measures the round trip (default: closed model, min(N, 32) copies)")
+{
+    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort, peerNetwork, payload,
+};
+espEcho.SetAction(async (parse, ct) =>
+{
+    var errors = new List<string>();
+    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
+    var network = ParsePeers(parse, parse.GetValue(peers), 1, "127.0.132.0", errors);
+    if (parse.GetValue(payload) is < 8 or > 60000) errors.Add("--payload must be 8 to 60000");
+    // A round trip is not one per handset: without a model given, keep min(N, 32) round trips in flight.
+    bool modelGiven = parse.GetValue(rate) is not null || parse.GetValue(ramp) is not null || parse.GetValue(copies) is not null;
+    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
+    if (simulation is null)
+    {
+        foreach (var e in errors) Console.Error.WriteLine(e);
+        return 1;
+    }
+    if (!modelGiven) simulation = new KeepConstant(Math.Min(n, 32), during);
+    await using var scenario = new EspEchoScenario(new EspEchoOptions(edgeEndpoint!, apiUri!, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
+        parse.GetValue(peers), parse.GetValue(peerPort), parse.GetValue(peerNatTPort)) { PeerNetwork = network!, PayloadBytes = parse.GetValue(payload) });
+    var (run, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
+    var step = run.Scenarios[0].Steps[0];
+    double seconds = step.Rps > 0 ? (step.Ok + step.Failed) / step.Rps : double.NaN; // the step's RPS counts ok and failed per second of load
+    Console.WriteLine($"attach failures: {scenario.AttachFailures}; SA failures: {scenario.SaFailures}; "
+        + $"ESP packets through the edge: {2 * step.Ok} ({2 * step.Rps:F0}/s), access-link bytes {step.Bytes} ({step.Bytes / seconds / 1e6:F2} MB/s); "
+        + $"peers echoed {scenario.Peers?.EspEchoed}");
+    return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+});
+
+var edge2 = new Option<string?>("--edge2") { Description = "edge B's access endpoint (UDP), a second edge silo of the same cluster" };
+var silentRoam = new Option<bool>("--no-detach") { Description = "handsets turn up at B without detaching at A (B's attach revokes A's copy)" };
+var roamPeers = new Option<int>("--peers") { Description = "responder peers for a first proxied SA through B (step first-sa); 0: no such step", DefaultValueFactory = _ => 0 };
+var roam = new Command("roam", "N handsets attached at edge A re-attach at edge B; the step measures the detach at A and the attach at B to Attached (and, with --peers, the first proxied SA through B)")
+{
+    edge, edge2, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, silentRoam, roamPeers, peerPort, peerNatTPort, peerNetwork,
+};
+roam.SetAction(async (parse, ct) =>
+{
+    var errors = new List<string>();
+    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
+    IPEndPoint? edgeB = null;
+    if (parse.GetValue(edge2) is not { } e2) errors.Add("--edge2 is required: edge B's access endpoint");
+    else if (!IPEndPoint.TryParse(e2, out edgeB)) errors.Add($"--edge2 '{e2}' is not an address:port");
+    var network = ParsePeers(parse, parse.GetValue(roamPeers), 0, "127.0.134.0", errors);
+    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
+    if (simulation is null)
+    {
+        foreach (var e in errors) Console.Error.WriteLine(e);
+        return 1;
+    }
+    await using var scenario = new RoamScenario(new RoamOptions(edgeEndpoint!, edgeB!, apiUri!, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!)
+    {
+        DetachFirst = !parse.GetValue(silentRoam), Peers = parse.GetValue(roamPeers), PeerIkePort = parse.GetValue(peerPort),
+        PeerNatTPort = parse.GetValue(peerNatTPort), PeerNetwork = network!,
+    });
+    var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
+    Console.WriteLine($"attach failures at A: {scenario.AttachFailures}; attached at B at the end: {scenario.AttachedAtB} of {n}"
+        + (scenario.Peers is { } p ? $"; peers: {p.ChildSas} CHILD_SAs" : ""));
+    return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+});
+
+var count = new Option<int>("--count") { Description = "subscribers to provision", DefaultValueFactory = _ => 1000 };
+var parallel = new Option<int>("--parallel") { Description = "provisioning requests in flight", DefaultValueFactory = _ => 32 };
+var provision = new Command("provision", "provisions N load subscribers (PREFIX-00000i@load.keyproxy.test, as the scenarios do) through the admin API and reports the rate")
+{
+    api, count, parallel, naiPrefix,
+};
+provision.SetAction(async (parse, ct) =>
+{
+    if (!Uri.TryCreate(parse.GetValue(api), UriKind.Absolute, out var apiUri) || parse.GetValue(count) < 1 || parse.GetValue(parallel) < 1)
+    {
+        Console.Error.WriteLine("--api must be an absolute URL, --count and --parallel at least 1");
+        return 1;
+    }
+    int n = parse.GetValue(count);
+    using var admin = AdminClient.Create(apiUri);
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    int done = 0;
+    using var progress = new Timer(_ => Console.WriteLine($"  {Volatile.Read(ref done)} of {n} after {clock.Elapsed.TotalSeconds:F0} s"), null, 10_000, 10_000);
+    await Parallel.ForAsync(0, n, new ParallelOptions { MaxDegreeOfParallelism = parse.GetValue(parallel), CancellationToken = ct }, async (i, c) =>
+    {
+        var prefix = parse.GetValue(naiPrefix)!;
+        await admin.ProvisionAsync(HandsetFleet.Nai(prefix, i), HandsetFleet.Secret(prefix, i), c);
+        Interlocked.Increment(ref done);
+    });
+    Console.WriteLine($"provisioned {n} subscribers in {clock.Elapsed.TotalSeconds:F1} s ({n / clock.Elapsed.TotalSeconds:F0}/s)");
+    return 0;
+});
+
+int SocketCount(ParseResult parse, int n) => parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
+
+bool Live(ParseResult parse) => !parse.GetValue(noLive) && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
+
+// The peers' count, ports and /24 (default given per scenario); problems go to errors.
+IPAddress? ParsePeers(ParseResult parse, int count, int least, string defaultNetwork, List<string> errors)
+{
+    if (count < least || count > 254) errors.Add($"--peers must be {least} to 254");
+    foreach (var port in new[] { parse.GetValue(peerPort), parse.GetValue(peerNatTPort) })
+        if (port is < 1 or > 65535) errors.Add($"port {port} is out of range");
+    var text = parse.GetValue(peerNetwork) ?? defaultNetwork;
+    if (!IPAddress.TryParse(text, out var network) || network.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
+        || network.GetAddressBytes()[0] != 127 || network.GetAddressBytes()[3] != 0)
+    {
+        errors.Add($"--peer-network '{text}' is not a /24 in 127.0.0.0/8 such as 127.0.130.0");
+        return null;
+    }
+    return network;
+}
+
 // What every scenario is pointed at: edge, API, duration and handsets; problems go to errors.
 (IPEndPoint? Edge, Uri? Api, TimeSpan During, int Handsets) ParseTarget(ParseResult parse, List<string> errors)
 {
@@ -101,7 +254,7 @@ proxiedSa.SetAction(async (parse, ct) =>
     return (parsedThresholds, errors.Count == 0 ? simulation : null);
 }
 
-var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa };
+var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa, peerInitiated, espEcho, roam, provision };
 KeyProxy.Load.Baselines.BaselineCommands.AddTo(root);
 return await root.Parse(args).InvokeAsync();
 

@@ -51,7 +51,7 @@ public class ProxiedSaSmokeTests
         }
     }
 
-    private static int FreeUdpPort()
+    internal static int FreeUdpPort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));

@@ -60,6 +60,9 @@ public sealed class IkeResponderHost : IAsyncDisposable
     /// <summary>ESP-in-UDP packets received on the NAT-T port (counted, not decrypted).</summary>
     public long EspPackets => Interlocked.Read(ref _espPackets);
 
+    /// <summary>When set, the CHILD_SAs' ESP is decrypted and UDP inside it echoed back (the <c>esp-echo</c> scenario).</summary>
+    public EspEcho? Echo { get; init; }
+
     /// <summary>Datagrams no session took.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
@@ -88,7 +91,11 @@ public sealed class IkeResponderHost : IAsyncDisposable
             }
             else if (natTraversal)
             {
-                if (!NonEspMarker.IsNatKeepalive(datagram)) Interlocked.Increment(ref _espPackets);
+                if (!NonEspMarker.IsNatKeepalive(datagram))
+                {
+                    Interlocked.Increment(ref _espPackets);
+                    Echo?.Echo(datagram, socket, received.RemoteEndPoint);
+                }
                 continue;
             }
             Handle(socket, (IPEndPoint)received.RemoteEndPoint, datagram[skip..].ToArray(), viaNatT);
@@ -137,8 +144,12 @@ public sealed class IkeResponderHost : IAsyncDisposable
                 case IkeSaEstablished:
                     Interlocked.Increment(ref _established);
                     break;
-                case ChildSaEstablished:
+                case ChildSaEstablished c:
                     Interlocked.Increment(ref _childSas);
+                    Echo?.Add(c.ChildSa);
+                    break;
+                case ChildSaDeleted d:
+                    Echo?.Remove(d.InboundSpi);
                     break;
                 case IkeSaClosed:
                     _sessions.TryRemove(spiI, out _);
@@ -201,6 +212,7 @@ public sealed class IkeResponderHost : IAsyncDisposable
         _stop.Cancel();
         _ike.Dispose();
         _natT.Dispose();
+        Echo?.Dispose();
         try { await Task.WhenAll(_loops); } catch (Exception) { /* the loops end on cancellation */ }
         _stop.Dispose();
     }

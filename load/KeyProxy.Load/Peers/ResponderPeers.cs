@@ -27,7 +27,8 @@ public sealed class ResponderPeers : IAsyncDisposable
     /// <param name="count">Peers (1 to 254).</param>
     /// <param name="network">A /24 in 127.0.0.0/8 whose .1 .. .count the peers take, e.g. 127.0.120.0.</param>
     /// <param name="ikeProposals">The IKE proposals the peers accept (strongSwan notation); null: AES-GCM with x25519, ecp256 or modp2048.</param>
-    public ResponderPeers(int count, IPAddress network, int ikePort, int natTPort, IReadOnlyList<string>? ikeProposals = null)
+    /// <param name="echoEsp">Echo the UDP inside the peers' ESP back to the handsets (<see cref="EspEcho"/>).</param>
+    public ResponderPeers(int count, IPAddress network, int ikePort, int natTPort, IReadOnlyList<string>? ikeProposals = null, bool echoEsp = false)
     {
         if (count is < 1 or > 254) throw new ArgumentOutOfRangeException(nameof(count), "1 to 254 peers");
         var bytes = network.GetAddressBytes();
@@ -57,7 +58,7 @@ public sealed class ResponderPeers : IAsyncDisposable
                     LocalEndpoint = new IPEndPoint(address, ikePort),
                     RemoteEndpoint = new IPEndPoint(IPAddress.Loopback, 500),
                     LocalNatTraversalPort = natTPort,
-                });
+                }) { Echo = echoEsp ? new EspEcho() : null };
             }
         }
         catch
@@ -74,6 +75,9 @@ public sealed class ResponderPeers : IAsyncDisposable
     public long ChildSas { get { long n = 0; foreach (var h in _hosts) n += h.ChildSas; return n; } }
 
     public long EspPackets { get { long n = 0; foreach (var h in _hosts) n += h.EspPackets; return n; } }
+
+    /// <summary>ESP packets echoed back (with <c>echoEsp</c>).</summary>
+    public long EspEchoed { get { long n = 0; foreach (var h in _hosts) n += h.Echo?.Echoed ?? 0; return n; } }
 
     public async ValueTask DisposeAsync()
     {

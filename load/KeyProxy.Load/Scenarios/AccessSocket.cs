@@ -54,8 +54,15 @@ public sealed class AccessSocket : IAsyncDisposable
                     break;
                 case Attached a:
                     _awaitingAccept.TryRemove(h, out _);
+                    Unbind(h);
                     _byTunnel[a.TunnelId] = h;
+                    h.BoundTunnel = a.TunnelId;
                     h.OnEvent(a);
+                    break;
+                case Detached or AttachmentLost:
+                    // The tunnel id stays routable until the detach is over: the edge's DetachAck carries it.
+                    Unbind(h);
+                    h.OnEvent((HandsetEvent)output);
                     break;
                 case AttachFailed f:
                     _awaitingAccept.TryRemove(h, out _);
@@ -76,6 +83,12 @@ public sealed class AccessSocket : IAsyncDisposable
         catch (SocketException) { /* lost like any datagram */ }
     }
 
+    private void Unbind(SimulatedHandset h)
+    {
+        if (h.BoundTunnel is { } tunnel) _byTunnel.TryRemove(new KeyValuePair<uint, SimulatedHandset>(tunnel, h));
+        h.BoundTunnel = null;
+    }
+
     /// <summary>Learns the demultiplexing keys from what the handset sends: its attach nonce, and that it awaits an accept.</summary>
     private void Track(SimulatedHandset h, byte[] datagram)
     {
@@ -89,9 +102,6 @@ public sealed class AccessSocket : IAsyncDisposable
                 break;
             case AccessMessageType.AttachResponse:
                 _awaitingAccept[h] = 0;
-                break;
-            case AccessMessageType.Detach:
-                _byTunnel.TryRemove(header.TunnelId, out _);
                 break;
         }
     }
@@ -144,8 +154,9 @@ public sealed class AccessSocket : IAsyncDisposable
         lock (h.Gate)
         {
             var before = h.Handset.State;
-            h.Handset.Receive(datagram, delivered);
+            var result = h.Handset.Receive(datagram, delivered);
             h.CountBytes(datagram.Length);
+            if (result.Status == HandsetPacketStatus.Ok) h.OnDelivered(delivered[..result.Length], datagram.Length);
             Flush(h);
             var after = h.Handset.State;
             if (before != after && after is HandsetState.Attached or HandsetState.Detached && h.AttachNonce is { } nonce)
@@ -163,7 +174,7 @@ public sealed class AccessSocket : IAsyncDisposable
         foreach (var h in handsets)
             lock (h.Gate)
             {
-                if (h.Handset.NextDeadline is { } due && due <= now)
+                if (!h.Retired && h.Handset.NextDeadline is { } due && due <= now)
                 {
                     h.Handset.HandleTimer();
                     Flush(h);

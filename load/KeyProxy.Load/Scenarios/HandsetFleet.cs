@@ -94,6 +94,24 @@ public sealed class HandsetFleet : IAsyncDisposable
         catch (OperationCanceledException) { }
     }
 
+    /// <summary>
+    /// Attaches handsets [<paramref name="from"/>, <paramref name="to"/>) with <paramref name="parallel"/> attaches in
+    /// flight; returns how many did not attach (rejected or no answer within <paramref name="timeout"/>).
+    /// </summary>
+    public async Task<int> AttachAllAsync(TimeSpan timeout, int parallel, CancellationToken ct, int from = 0, int to = -1)
+    {
+        int failures = 0;
+        await Parallel.ForAsync(from, to < 0 ? _handsets.Length : to, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct },
+            async (i, c) =>
+            {
+                HandsetEvent outcome;
+                try { outcome = await _handsets[i].AttachAsync(timeout, c); }
+                catch (TimeoutException) { outcome = new AttachFailed(null, "timeout"); }
+                if (outcome is not KeyProxy.Handset.Attached) Interlocked.Increment(ref failures);
+            });
+        return failures;
+    }
+
     /// <summary>Detaches every attached handset (best effort) and waits a moment for the datagrams to leave.</summary>
     public async Task DetachAllAsync()
     {
