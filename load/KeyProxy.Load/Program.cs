@@ -41,7 +41,7 @@ attach.SetAction(async (parse, ct) =>
     }
     int socketCount = parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
     await using var scenario = new AttachScenario(new AttachOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!) { DetachAtEnd = holdFor == TimeSpan.Zero });
-    bool live = !parse.GetValue(noLive) && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
+    bool live = Live(parse);
     var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, live, ct);
     Console.WriteLine($"attached at the end: {scenario.AttachedAtEnd} of {n}");
     if (holdFor > TimeSpan.Zero && scenario.Fleet is { } fleet)
@@ -58,7 +58,7 @@ var peerPort = new Option<int>("--peer-port") { Description = "the peers' IKE po
 var peerNatTPort = new Option<int>("--peer-natt-port") { Description = "the peers' NAT-T port (the silo's KeyProxy:Network:PeerNatTPort)", DefaultValueFactory = _ => 14500 };
 var dh = new Option<string>("--dh") { Description = "DH group of the subscribers' IKE proposal and the peers': x25519, ecp256 or modp2048", DefaultValueFactory = _ => KeyProxy.Load.Baselines.DhGroupChoice.Default };
 var peerKind = new Option<string>("--peer") { Description = "the peers: engine (our IKE engine, in this process), strongswan (one charon, load-tester plugin), external (already running)", DefaultValueFactory = _ => "engine" };
-var peerNetwork = new Option<string>("--peer-network") { Description = "the peers' /24 in 127.0.0.0/8 (peer i is .i)", DefaultValueFactory = _ => "127.0.120.0" };
+var peerNetwork = new Option<string?>("--peer-network") { Description = "a /24 in 127.0.0.0/8 whose .1 .. .N the peers take (default per scenario: proxied-sa 127.0.120.0, peer-initiated 127.0.130.0, esp-echo 127.0.132.0, roam 127.0.134.0)" };
 var handsetPool = new Option<string>("--handset-pool") { Description = "the edge's handset pool: the remote selector a strongswan peer accepts", DefaultValueFactory = _ => "127.0.0.0/8" };
 var proxiedSa = new Command("proxied-sa", "N attached handsets each send one packet their SPD protects to a peer; the step measures the proxy request to the SA installed in the handset")
 {
@@ -68,11 +68,8 @@ proxiedSa.SetAction(async (parse, ct) =>
 {
     var errors = new List<string>();
     var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
-    if (parse.GetValue(peers) is < 1 or > 254) errors.Add("--peers must be 1 to 254");
-    foreach (var port in new[] { parse.GetValue(peerPort), parse.GetValue(peerNatTPort) })
-        if (port is < 1 or > 65535) errors.Add($"port {port} is out of range");
+    var peerNet = ParsePeers(parse, parse.GetValue(peers), 1, "127.0.120.0", errors);
     if (!KeyProxy.Load.Baselines.DhGroupChoice.TryParse(parse.GetValue(dh), out var group)) errors.Add($"--dh '{parse.GetValue(dh)}' is not x25519, ecp256 or modp2048");
-    if (!IPAddress.TryParse(parse.GetValue(peerNetwork), out var peerNet)) errors.Add($"--peer-network '{parse.GetValue(peerNetwork)}' is not an address");
     if (!KeyProxy.Load.Baselines.PeerKinds.TryParse(parse.GetValue(peerKind), out var kind)) errors.Add($"--peer '{parse.GetValue(peerKind)}' is not engine, strongswan or external");
     var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
     if (simulation is null)
@@ -83,7 +80,7 @@ proxiedSa.SetAction(async (parse, ct) =>
     int socketCount = parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
     await using var scenario = new ProxiedSaScenario(new ProxiedSaOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!,
         parse.GetValue(peers), parse.GetValue(peerPort), parse.GetValue(peerNatTPort)) { DhGroup = group, Peer = kind, HandsetPool = parse.GetValue(handsetPool)!, PeerNetwork = peerNet! });
-    bool live = !parse.GetValue(noLive) && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
+    bool live = Live(parse);
     var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, live, ct);
     Console.WriteLine($"attach failures: {scenario.AttachFailures}; SAs installed at the end: {scenario.InstalledAtEnd} of {n}; "
         + $"peers: {scenario.Peers?.Established} IKE SAs, {scenario.Peers?.ChildSas} CHILD_SAs, {scenario.Peers?.EspPackets} ESP packets");
@@ -92,7 +89,6 @@ proxiedSa.SetAction(async (parse, ct) =>
 
 var handsetIkePort = new Option<int>("--handset-ike-port") { Description = "the port the edge binds on each handset's address for IKE (the silo's KeyProxy:Edge:HandsetIkePort)", DefaultValueFactory = _ => 500 };
 var handsetNatTPort = new Option<int>("--handset-natt-port") { Description = "the NAT-T port the edge binds on each handset's address (the silo's KeyProxy:Edge:HandsetNatTPort)", DefaultValueFactory = _ => 4500 };
-var peerNetwork = new Option<string?>("--peer-network") { Description = "a /24 in 127.0.0.0/8 whose .1 .. .N the peers take (default per scenario: peer-initiated 127.0.130.0, esp-echo 127.0.132.0, roam 127.0.134.0)" };
 var peerInitiated = new Command("peer-initiated", "N attached handsets; initiator peers of our own engine start IKE towards each handset's address; the step measures the peer's IKE_SA_INIT to the SA in the handset and the peer's CHILD_SA")
 {
     edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort, handsetIkePort, handsetNatTPort, peerNetwork,
