@@ -31,6 +31,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private bool _closed;
     private DateTimeOffset _since;
     private IGrainTimer? _timer;
+    private IGrainTimer? _lease;
     private DateTimeOffset _attemptStarted;
 
     private Guid Id => this.GetPrimaryKey();
@@ -77,6 +78,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _ike = IkeSession.CreateInitiator(config);
         await Edge.AddRoute(handset.HandsetAddress, _ike.InitiatorSpi, Id);
         await Subscriber.SessionStarted(Id);
+        ArmLease();
         LogStarted(Id, handset.Nai, "initiator", peerAddress);
         _ike.Start();
         await FlushAsync();
@@ -123,6 +125,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         }
         _ike = IkeSession.CreateResponder(config);
         await Subscriber.SessionStarted(Id);
+        ArmLease();
         LogStarted(Id, handset.Nai, "responder", first.PeerAddress);
         await HandleIke(first);
     }
@@ -149,6 +152,60 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     }
 
     public Task<ProxySessionInfo?> GetInfo() => Task.FromResult(_handset is null || _ike is null ? null : Info());
+
+    public Task<bool> HoldsSasFor(string nai)
+    {
+        if (_handset is null)
+        {
+            // A fresh activation: the session of this key died with its silo (or never was). Not kept for the probe.
+            DeactivateOnIdle();
+            return Task.FromResult(false);
+        }
+        // Starting (no engine yet) counts as not holding: whatever the subscriber listed under this key came from an
+        // earlier activation, and this one lists itself again when it starts.
+        return Task.FromResult(!_closed && _ike is not null && _handset.Nai == nai);
+    }
+
+    /// <summary>The lease towards the subscriber (<see cref="ProxyNetworkOptions.SessionAuditInterval"/>).</summary>
+    private void ArmLease()
+    {
+        if (_lease is not null || _options.SessionAuditInterval is not { } every || every <= TimeSpan.Zero) return;
+        _lease = this.RegisterGrainTimer(RenewLeaseAsync, new GrainTimerCreationOptions(every, every) { KeepAlive = true });
+    }
+
+    /// <summary>
+    /// Issue 8, no SA on one side only: while the handset is attached as it was when this session started, the session
+    /// renews its listing at the subscriber (with the SPIs it installed). Once the handset detached or attached again
+    /// (the subscriber's silo may have died and taken its list of sessions, so nobody closed this one), the session
+    /// closes: the IKE SA is deleted at the peer, whose own session then deletes its handset's half.
+    /// </summary>
+    private async Task RenewLeaseAsync(CancellationToken ct)
+    {
+        if (_closed || _handset is null || _ike is null) return;
+        bool attached;
+        try
+        {
+            attached = await Subscriber.RenewSession(Id, _handset.EdgeId, _handset.TunnelId, _peer?.ToString() ?? "", [.. _childInboundSpis]);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            return; // the subscriber's silo is unreachable just now: ask again next time
+        }
+        if (attached || _closed) return;
+        try
+        {
+            await Close("the handset's attachment ended (lease not renewed)");
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException)
+        {
+            // The handset's edge is gone: the DELETE cannot leave; the peer's liveness check ends its side.
+            LogLeaseCloseFailed(Id, e.Message);
+            _closed = true;
+            _timer?.Dispose();
+            _lease?.Dispose();
+            DeactivateOnIdle();
+        }
+    }
 
     private ProxySessionInfo Info() => new(Id.ToString(), _handset!.Nai, _role, _peer?.ToString() ?? "", _handset.EdgeId,
         $"{_ike!.InitiatorSpi:x16}/{_ike.ResponderSpi:x16}", _since);
@@ -244,7 +301,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 return false;
             }
             byte[]? sealedMessage;
-            try { sealedMessage = await Subscriber.SealKeyTransfer(_handset!.TunnelId, plaintext); }
+            try { sealedMessage = await Subscriber.SealKeyTransfer(Id, _handset!.TunnelId, plaintext); }
             catch (Exception e) when (e is OrleansException or TimeoutException)
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "sealing failed: " + e.GetType().Name);
@@ -294,6 +351,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _closed = true;
         _timer?.Dispose();
         _timer = null;
+        _lease?.Dispose();
+        _lease = null;
         if (_handset is not null)
         {
             await Edge.RemoveRoutes(Id);
@@ -341,6 +400,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session}: IKE SA {Spii:x16} got nowhere and the handset asked again; starting a new IKE SA")]
     private partial void LogRestarting(Guid session, ulong spii);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: lease lost, but closing failed: {Error}")]
+    private partial void LogLeaseCloseFailed(Guid session, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: not listed in the session directory: {Error}")]
     private partial void LogDirectoryFailed(Guid session, string error);
