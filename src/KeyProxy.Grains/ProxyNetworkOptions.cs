@@ -29,6 +29,15 @@ public sealed class ProxyNetworkOptions
     /// <summary>Liveness checks (RFC 7296 2.4) when the peer was quiet this long; null: off.</summary>
     public TimeSpan? LivenessInterval { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>RFC 7296 2.4: the first retransmission of an unanswered IKE request after this long (then backing off by 1.8).</summary>
+    public TimeSpan RetransmitTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>RFC 7296 2.4: after this many transmissions of one request the peer counts as dead and the IKE SA is closed.</summary>
+    public int MaxTransmissions { get; set; } = 6;
+
+    /// <summary>A responder session gives up an IKE SA that is still half-open (no IKE_AUTH) after this long, and deactivates.</summary>
+    public TimeSpan HalfOpenTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Leases both ways between a subscriber and its proxy sessions (issue 8, no SA on one side only): each session
     /// asks its subscriber this often whether its handset is still attached as it was (else it closes, deleting the

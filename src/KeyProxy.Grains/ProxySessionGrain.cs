@@ -132,6 +132,14 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     public async Task HandleIke(IkeDatagram datagram)
     {
+        if (_handset is null)
+        {
+            // A fresh activation: the session the edge routes this SPI to died with its silo. Not kept alive by
+            // every retransmission from the peer (issue 8: no activation left behind); the subscriber's audit
+            // removes the route.
+            DeactivateOnIdle();
+            return;
+        }
         if (_ike is null || _closed) return;
         _ike.HandleDatagram(datagram.Message, datagram.NatTraversal);
         // RFC 7296 2.11: answer on the path the peer uses, but only a message the engine accepted moves

@@ -124,6 +124,7 @@ public sealed partial class SubscriberGrain
             {
                 LogSessionGone(Nai, ids[i], dead.InboundSpis.Count);
                 if (dead.InboundSpis.Count > 0) _orphans.Add(dead);
+                await RemoveRoutesAsync(ids[i]);
             }
         }
         while (_orphans.Count > 0)
@@ -132,6 +133,14 @@ public sealed partial class SubscriberGrain
             if (!await DeleteAtHandsetAsync(orphan)) break; // the edge did not answer: again next time
             _orphans.Remove(orphan); // by reference: SessionStarted (interleaved) may have added one meanwhile
         }
+    }
+
+    /// <summary>The dead session's IKE routes at the handset's edge, which nobody else would remove while the handset stays attached.</summary>
+    private async Task RemoveRoutesAsync(Guid session)
+    {
+        if (State.State.Attachment is not { } attachment) return;
+        try { await GrainFactory.GetGrain<IEdgeGrain>(attachment.EdgeId).RemoveRoutes(session); }
+        catch (Exception e) when (e is TimeoutException or OrleansException or InvalidOperationException) { LogOrphanDeleteFailed(Nai, e.Message); }
     }
 
     private async Task<bool?> ProbeAsync(Guid session)
