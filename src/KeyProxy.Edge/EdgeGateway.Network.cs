@@ -254,6 +254,18 @@ public sealed partial class EdgeGateway
     {
         if (_byNai.TryGetValue(nai, out var link) && link.TunnelId == tunnelId)
         {
+            if (_routes.SessionsOf(link.AddressValue).Count > 0)
+            {
+                // Sessions the subscriber did not close: closed first, off the edge grain's turn (they send their
+                // DELETEs through this edge grain, and the subscriber waiting for this call seals their key transfers).
+                _ = Task.Run(async () =>
+                {
+                    await CloseLeftoverSessionsAsync(link);
+                    Remove(link);
+                    LogRevoked(nai, tunnelId);
+                });
+                return;
+            }
             Remove(link);
             LogRevoked(nai, tunnelId);
         }
