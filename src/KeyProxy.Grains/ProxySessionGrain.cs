@@ -96,7 +96,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             // keeps no SA the handset never got. Only the request is sent; its answer finds no route any more.
             _ike.Delete();
             foreach (var output in _ike.TakeOutputs())
-                if (output is SendDatagram d) await Edge.SendIke(_handset!.HandsetAddress, PeerDatagram(d));
+                if (output is SendDatagram d) await SendIkeAsync(d);
             _childInboundSpis.Clear();
         }
         await Edge.RemoveRoutes(Id);
@@ -174,6 +174,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         return Task.FromResult(!_closed && _ike is not null && _handset.Nai == nai);
     }
 
+    private static readonly TimeSpan LeaseCallTimeout = TimeSpan.FromSeconds(3);
+
     /// <summary>The lease towards the subscriber (<see cref="ProxyNetworkOptions.SessionAuditInterval"/>).</summary>
     private void ArmLease()
     {
@@ -193,9 +195,11 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         bool attached;
         try
         {
-            attached = await Subscriber.RenewSession(Id, _handset.EdgeId, _handset.TunnelId, _peer?.ToString() ?? "", [.. _childInboundSpis]);
+            // Bounded: the IKE timer waits behind this one (timers do not interleave), and liveness must go on.
+            attached = await Subscriber.RenewSession(Id, _handset.EdgeId, _handset.TunnelId, _peer?.ToString() ?? "", [.. _childInboundSpis])
+                .WaitAsync(LeaseCallTimeout, ct);
         }
-        catch (Exception e) when (e is OrleansException or TimeoutException)
+        catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException)
         {
             return; // the subscriber's silo is unreachable just now: ask again next time
         }
@@ -238,7 +242,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             switch (output)
             {
                 case SendDatagram d:
-                    await Edge.SendIke(_handset!.HandsetAddress, PeerDatagram(d));
+                    await SendIkeAsync(d);
                     break;
                 case IkeSaEstablished e:
                     LogEstablished(Id, e.InitiatorSpi, e.ResponderSpi, e.PeerIdentity);
@@ -282,6 +286,18 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     {
         try { await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Register(Info()); }
         catch (Exception e) when (e is OrleansException or TimeoutException) { LogDirectoryFailed(Id, e.Message); }
+    }
+
+    /// <summary>
+    /// Sends through the handset's edge. An edge that cannot be reached (its silo died and has not come back) is a
+    /// lost datagram like any other, which retransmission and liveness deal with: it must not throw out of the flush,
+    /// which would skip the engine's remaining events (an IKE SA closing) and leave the timer unarmed, so that the
+    /// session hung for ever holding SAs (found by the edge kill -9 fault test).
+    /// </summary>
+    private async Task SendIkeAsync(SendDatagram d)
+    {
+        try { await Edge.SendIke(_handset!.HandsetAddress, PeerDatagram(d)); }
+        catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException) { LogSendFailed(Id, e.Message); }
     }
 
     /// <summary>Where an engine datagram goes: the peer's path as last seen, else its configured ports.</summary>
@@ -363,8 +379,11 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _lease = null;
         if (_handset is not null)
         {
-            await Edge.RemoveRoutes(Id);
-            await Subscriber.SessionEnded(Id);
+            // Each best effort: a dead edge or subscriber silo must not keep this activation from deactivating.
+            try { await Edge.RemoveRoutes(Id); }
+            catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException) { LogSendFailed(Id, e.Message); }
+            try { await Subscriber.SessionEnded(Id); }
+            catch (Exception e) when (e is OrleansException or TimeoutException) { LogSendFailed(Id, e.Message); }
         }
         DeactivateOnIdle();
     }
@@ -388,7 +407,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     {
         if (_ike is null || _closed) return;
         _ike.HandleTimer();
-        await FlushAsync();
+        try { await FlushAsync(); }
+        finally { ArmTimer(); } // whatever failed in the flush, the engine's next deadline still gets its timer
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session} for {Nai} starts as {Role} with {Peer}")]
@@ -408,6 +428,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session}: IKE SA {Spii:x16} got nowhere and the handset asked again; starting a new IKE SA")]
     private partial void LogRestarting(Guid session, ulong spii);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: a call to its edge or subscriber failed: {Error}")]
+    private partial void LogSendFailed(Guid session, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: lease lost, but closing failed: {Error}")]
     private partial void LogLeaseCloseFailed(Guid session, string error);
