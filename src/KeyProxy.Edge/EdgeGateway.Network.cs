@@ -119,6 +119,13 @@ public sealed partial class EdgeGateway
         switch (_halfOpen.TryStart(session, peerValue, validCookie, now))
         {
             case HalfOpenDecision.DemandCookie:
+                // Issue 8: a COOKIE answer costs no state, but towards a forged source it is a reflection; the edge
+                // sends a bounded rate of them, and drops the rest unanswered.
+                if (!_cookieAnswers.TryTake(Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency))
+                {
+                    Metrics.Drop(EdgeDropReason.CookieRateLimited);
+                    return;
+                }
                 Metrics.Drop(EdgeDropReason.CookieDemanded);
                 // (decoded above unless another handset's loop raised the count between the two checks)
                 if ((request is not null || IkeCodec.TryDecode(datagram.Message, out request, out _))
