@@ -113,7 +113,7 @@ public sealed class SessionLeaseTests(ITestOutputHelper output)
     }
 
     /// <summary>Two edges (A with alice, B with bob), each subscriber proxied for the other's pool, handsets recording every event.</summary>
-    private sealed class World : IAsyncDisposable
+    internal sealed class World : IAsyncDisposable
     {
         private World(EdgeSilo edgeA, EdgeSilo edgeB, Recorded alice, Recorded bob) => (EdgeA, EdgeB, Alice, Bob) = (edgeA, edgeB, alice, bob);
 
@@ -125,13 +125,13 @@ public sealed class SessionLeaseTests(ITestOutputHelper output)
 
         public Recorded Bob { get; }
 
-        public static async Task<World> StartAsync(string alice, string bob, Dictionary<string, string> settings)
+        public static async Task<World> StartAsync(string alice, string bob, Dictionary<string, string> settings, string poolA = PoolA, string poolB = PoolB)
         {
-            var edgeA = await EdgeSilo.StartAsync("edge-a", PoolA, settings: settings, ct: Ct);
-            var edgeB = await EdgeSilo.StartAsync("edge-b", PoolB, primary: edgeA, settings: settings, ct: Ct);
-            await edgeA.ProvisionAsync(Proxied.Subscriber(alice, PoolB));
-            await edgeA.ProvisionAsync(Proxied.Subscriber(bob, PoolA));
-            var world = new World(edgeA, edgeB, new Recorded(alice, Proxied.Handset(alice, edgeA.AccessEndPoint, PoolB)), new Recorded(bob, Proxied.Handset(bob, edgeB.AccessEndPoint, PoolA)));
+            var edgeA = await EdgeSilo.StartAsync("edge-a", poolA, settings: settings, ct: Ct);
+            var edgeB = await EdgeSilo.StartAsync("edge-b", poolB, primary: edgeA, settings: settings, ct: Ct);
+            await edgeA.ProvisionAsync(Proxied.Subscriber(alice, poolB));
+            await edgeA.ProvisionAsync(Proxied.Subscriber(bob, poolA));
+            var world = new World(edgeA, edgeB, new Recorded(alice, Proxied.Handset(alice, edgeA.AccessEndPoint, poolB)), new Recorded(bob, Proxied.Handset(bob, edgeB.AccessEndPoint, poolA)));
             world.Alice.Host.Attach();
             world.Bob.Host.Attach();
             await world.Alice.WaitForAsync<Attached>(_ => true, Wait);
@@ -175,7 +175,7 @@ public sealed class SessionLeaseTests(ITestOutputHelper output)
     }
 
     /// <summary>A handset whose events are all kept, so that tests can wait for one among many.</summary>
-    private sealed class Recorded : IAsyncDisposable
+    internal sealed class Recorded : IAsyncDisposable
     {
         private readonly List<HandsetEvent> _events = [];
         private readonly Task _reader;
