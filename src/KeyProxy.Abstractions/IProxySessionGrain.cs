@@ -24,4 +24,13 @@ public interface IProxySessionGrain : IGrainWithGuidKey
     Task Close(string reason);
 
     Task<ProxySessionInfo?> GetInfo();
+
+    /// <summary>
+    /// The subscriber's audit (issue 8): whether this activation still runs an IKE SA for <paramref name="nai"/>'s
+    /// handset. A fresh activation (the session's silo died) answers false and deactivates; the subscriber then
+    /// deletes the SAs that session gave the handset.
+    /// </summary>
+    /// <remarks>Interleaved: the subscriber asks from its timer while this session may be waiting for the subscriber (sealing).</remarks>
+    [AlwaysInterleave]
+    Task<bool> HoldsSasFor(string nai);
 }

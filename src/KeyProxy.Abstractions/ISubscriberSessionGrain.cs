@@ -24,8 +24,10 @@ public interface ISubscriberSessionGrain : IGrainWithStringKey
     /// <summary>
     /// Seals a key transfer (docs/wire.md) for the current attachment with its delivery key and the
     /// next counter; null when <paramref name="tunnelId"/> is no longer the current attachment.
+    /// The grain remembers which inbound SPIs each <paramref name="session"/> installed at the handset
+    /// (and which it deleted), so that it can delete them itself when that session dies with its silo.
     /// </summary>
-    Task<byte[]?> SealKeyTransfer(uint tunnelId, byte[] content);
+    Task<byte[]?> SealKeyTransfer(Guid session, uint tunnelId, byte[] content);
 
     /// <summary>Credentials for running IKE as this subscriber with <paramref name="peerAddress"/>; null if unknown, without the proxy service, or without a key for that peer.</summary>
     Task<ProxyCredentials?> GetProxyCredentials(string peerAddress);
@@ -41,4 +43,14 @@ public interface ISubscriberSessionGrain : IGrainWithStringKey
 
     [AlwaysInterleave]
     Task SessionEnded(Guid session);
+
+    /// <summary>
+    /// The session's lease (issue 8, no SA on one side only): true while (<paramref name="edgeId"/>,
+    /// <paramref name="tunnelId"/>) is still the handset's attachment, and then the session is listed again
+    /// with <paramref name="inboundSpis"/> (restores the in-memory list after this grain's reactivation);
+    /// false once the handset detached or attached again, and then the session closes itself.
+    /// </summary>
+    /// <remarks>Interleaved like <see cref="SessionStarted"/>: the session asks from its timer, and this grain may be asking it at the same time.</remarks>
+    [AlwaysInterleave]
+    Task<bool> RenewSession(Guid session, string edgeId, uint tunnelId, string peerAddress, uint[] inboundSpis);
 }

@@ -258,7 +258,11 @@ public sealed partial class EdgeGateway
         }
 
         // A handset attaching again (new nonces, perhaps a new port) replaces its old tunnel here.
-        if (_byNai.TryGetValue(response.Identity.Value, out var old)) Remove(old);
+        if (_byNai.TryGetValue(response.Identity.Value, out var old))
+        {
+            await CloseLeftoverSessionsAsync(old);
+            Remove(old);
+        }
         HandsetLink link;
         try
         {
@@ -297,10 +301,27 @@ public sealed partial class EdgeGateway
             Metrics.Drop(EdgeDropReason.Malformed);
             return;
         }
+        await CloseLeftoverSessionsAsync(link);
         // The tunnel goes before the acknowledgement, so a handset that saw DetachAck is no longer listed.
         Remove(link);
         SendToHandset(link, new DetachAck { TunnelId = link.TunnelId }.ToArray());
         LogDetached(link.Nai, link.TunnelId);
+    }
+
+    /// <summary>
+    /// Issue 8, no SA on one side only: proxy sessions that still route IKE on the handset's address once its subscriber
+    /// closed the ones it knew (a subscriber reactivated after its silo died lost its list) are closed here, while the
+    /// handset's sockets are still bound, so that their DELETEs reach the peers. Bounded: a stuck session ends by its lease.
+    /// </summary>
+    private async Task CloseLeftoverSessionsAsync(HandsetLink link)
+    {
+        var left = _routes.SessionsOf(link.AddressValue);
+        if (left.Count == 0) return;
+        var closing = new List<Task>(left.Count);
+        foreach (var session in left) closing.Add(_grains.GetGrain<IProxySessionGrain>(session).Close("the handset detached (closed by its edge)"));
+        try { await Task.WhenAll(closing).WaitAsync(TimeSpan.FromSeconds(5)); }
+        catch (Exception e) when (e is not OutOfMemoryException) { LogGrainCallFailed("Close", e.Message); }
+        LogLeftoverSessions(link.Nai, left.Count);
     }
 
     private void SendToHandset(HandsetLink link, ReadOnlySpan<byte> datagram) => SendTo(link.AccessEndpoint, datagram);
@@ -328,6 +349,9 @@ public sealed partial class EdgeGateway
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Handset {Nai} detached (tunnel {TunnelId})")]
     private partial void LogDetached(string nai, uint tunnelId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handset {Nai}: {Count} proxy sessions its subscriber did not know of closed at detach")]
+    private partial void LogLeftoverSessions(string nai, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Proxy request of {Nai} towards {Peer} refused: {Reason}")]
     private partial void LogRefused(string nai, string peer, KeyProxyReason reason);

@@ -120,6 +120,13 @@ public sealed partial class EdgeGateway
         switch (_halfOpen.TryStart(session, peerValue, validCookie, now))
         {
             case HalfOpenDecision.DemandCookie:
+                // Issue 8: a COOKIE answer costs no state, but towards a forged source it is a reflection; the edge
+                // sends a bounded rate of them, and drops the rest unanswered.
+                if (!_cookieAnswers.TryTake(Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency))
+                {
+                    Metrics.Drop(EdgeDropReason.CookieRateLimited);
+                    return;
+                }
                 Metrics.Drop(EdgeDropReason.CookieDemanded);
                 // (decoded above unless another handset's loop raised the count between the two checks)
                 if ((request is not null || IkeCodec.TryDecode(datagram.Message, out request, out _))
@@ -255,6 +262,18 @@ public sealed partial class EdgeGateway
     {
         if (_byNai.TryGetValue(nai, out var link) && link.TunnelId == tunnelId)
         {
+            if (_routes.SessionsOf(link.AddressValue).Count > 0)
+            {
+                // Sessions the subscriber did not close: closed first, off the edge grain's turn (they send their
+                // DELETEs through this edge grain, and the subscriber waiting for this call seals their key transfers).
+                _ = Task.Run(async () =>
+                {
+                    await CloseLeftoverSessionsAsync(link);
+                    Remove(link);
+                    LogRevoked(nai, tunnelId);
+                });
+                return;
+            }
             Remove(link);
             LogRevoked(nai, tunnelId);
         }

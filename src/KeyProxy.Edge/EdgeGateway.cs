@@ -33,6 +33,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     private readonly IkeRouteTable _routes = new();
     private readonly HalfOpenTable _halfOpen;
     private readonly CookieGenerator _cookies = new(SecureRandomSource.Instance);
+    private readonly TokenBucket _cookieAnswers;
     private long _cookieRotatedAt = Stopwatch.GetTimestamp();
     private readonly HandsetAddressPool _pool;
     private readonly CancellationTokenSource _stop = new();
@@ -48,6 +49,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         _logger = logger;
         _pool = new HandsetAddressPool(_options.AddressPool);
         _halfOpen = new HalfOpenTable(_options.CookieThreshold, _options.MaxHalfOpen, _options.MaxHalfOpenPerPeer, _options.HalfOpenTimeout);
+        _cookieAnswers = _options.NewCookieAnswerBucket(Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency);
         Metrics = metrics ?? new EdgeMetrics(_options.EdgeId);
     }
 

@@ -114,4 +114,7 @@ public enum EdgeDropReason
 
     /// <summary>A proxy request above the handset's rate (<see cref="EdgeOptions.ProxyRequestsPerSecond"/>); the handset gets ProxyRefusal Overloaded.</summary>
     ProxyRequestRateLimited,
+
+    /// <summary>An IKE_SA_INIT that would get a COOKIE answer above the edge's rate of them (<see cref="EdgeOptions.CookieAnswersPerSecond"/>): dropped unanswered.</summary>
+    CookieRateLimited,
 }

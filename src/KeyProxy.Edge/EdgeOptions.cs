@@ -51,6 +51,16 @@ public sealed class EdgeOptions
     /// <summary>How long one cookie secret is used before it rotates (cookies of the previous secret stay valid).</summary>
     public TimeSpan CookieSecretLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// COOKIE answers (RFC 7296 2.6) this edge sends per second, on average, over all its handsets (token bucket).
+    /// Stateless and small, but an IKE_SA_INIT with a forged source makes each one a reflection towards a victim:
+    /// above this rate the IKE_SA_INIT is dropped unanswered (<see cref="EdgeDropReason.CookieRateLimited"/>).
+    /// </summary>
+    public double CookieAnswersPerSecond { get; set; } = 1000;
+
+    /// <summary>COOKIE answers this edge may send at once (the bucket's size).</summary>
+    public int CookieAnswerBurst { get; set; } = 2000;
+
     /// <summary>Proxy requests one handset may make per second, on average (token bucket).</summary>
     public double ProxyRequestsPerSecond { get; set; } = 10;
 
@@ -58,4 +68,7 @@ public sealed class EdgeOptions
     public int ProxyRequestBurst { get; set; } = 20;
 
     public IPEndPoint ParsedAccessEndpoint => IPEndPoint.Parse(AccessEndpoint);
+
+    /// <summary>The edge's bucket of COOKIE answers, full at <paramref name="now"/> (seconds on a monotonic clock).</summary>
+    public Admission.TokenBucket NewCookieAnswerBucket(double now) => new(CookieAnswersPerSecond, CookieAnswerBurst, now);
 }

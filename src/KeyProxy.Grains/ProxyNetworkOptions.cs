@@ -29,6 +29,23 @@ public sealed class ProxyNetworkOptions
     /// <summary>Liveness checks (RFC 7296 2.4) when the peer was quiet this long; null: off.</summary>
     public TimeSpan? LivenessInterval { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>RFC 7296 2.4: the first retransmission of an unanswered IKE request after this long (then backing off by 1.8).</summary>
+    public TimeSpan RetransmitTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>RFC 7296 2.4: after this many transmissions of one request the peer counts as dead and the IKE SA is closed.</summary>
+    public int MaxTransmissions { get; set; } = 6;
+
+    /// <summary>A responder session gives up an IKE SA that is still half-open (no IKE_AUTH) after this long, and deactivates.</summary>
+    public TimeSpan HalfOpenTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Leases both ways between a subscriber and its proxy sessions (issue 8, no SA on one side only): each session
+    /// asks its subscriber this often whether its handset is still attached as it was (else it closes, deleting the
+    /// IKE SA at the peer), and the subscriber asks each of its sessions whether it still lives (a session whose silo
+    /// died does not: the subscriber deletes the SAs it gave the handset). Null or zero: off.
+    /// </summary>
+    public TimeSpan? SessionAuditInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Placement of proxy sessions: spread over the cluster (DH is the cost) or on the edge's own silo (latency).</summary>
     public ProxySessionPlacementMode Placement { get; set; } = ProxySessionPlacementMode.Spread;
 }

@@ -105,6 +105,9 @@ internal static class ProxySessionConfig
             ForceUdpEncapsulation = true,
             IkeRekeyAfter = options.IkeRekeyAfter,
             LivenessInterval = options.LivenessInterval,
+            // Settings (issue 8): the fault and flood tests shorten them to see dead peers and half-open SAs end.
+            Retransmission = RetransmissionPolicy.Default with { InitialTimeout = options.RetransmitTimeout, MaxTransmissions = options.MaxTransmissions },
+            HalfOpenTimeout = options.HalfOpenTimeout,
         };
     }
 

@@ -31,6 +31,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private bool _closed;
     private DateTimeOffset _since;
     private IGrainTimer? _timer;
+    private IGrainTimer? _lease;
     private DateTimeOffset _attemptStarted;
 
     private Guid Id => this.GetPrimaryKey();
@@ -77,6 +78,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _ike = IkeSession.CreateInitiator(config);
         await Edge.AddRoute(handset.HandsetAddress, _ike.InitiatorSpi, Id);
         await Subscriber.SessionStarted(Id);
+        ArmLease();
         LogStarted(Id, handset.Nai, "initiator", peerAddress);
         _ike.Start();
         await FlushAsync();
@@ -94,7 +96,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             // keeps no SA the handset never got. Only the request is sent; its answer finds no route any more.
             _ike.Delete();
             foreach (var output in _ike.TakeOutputs())
-                if (output is SendDatagram d) await Edge.SendIke(_handset!.HandsetAddress, PeerDatagram(d));
+                if (output is SendDatagram d) await SendIkeAsync(d);
             _childInboundSpis.Clear();
         }
         await Edge.RemoveRoutes(Id);
@@ -123,12 +125,21 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         }
         _ike = IkeSession.CreateResponder(config);
         await Subscriber.SessionStarted(Id);
+        ArmLease();
         LogStarted(Id, handset.Nai, "responder", first.PeerAddress);
         await HandleIke(first);
     }
 
     public async Task HandleIke(IkeDatagram datagram)
     {
+        if (_handset is null)
+        {
+            // A fresh activation: the session the edge routes this SPI to died with its silo. Not kept alive by
+            // every retransmission from the peer (issue 8: no activation left behind); the subscriber's audit
+            // removes the route.
+            DeactivateOnIdle();
+            return;
+        }
         if (_ike is null || _closed) return;
         _ike.HandleDatagram(datagram.Message, datagram.NatTraversal);
         // RFC 7296 2.11: answer on the path the peer uses, but only a message the engine accepted moves
@@ -149,6 +160,64 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     }
 
     public Task<ProxySessionInfo?> GetInfo() => Task.FromResult(_handset is null || _ike is null ? null : Info());
+
+    public Task<bool> HoldsSasFor(string nai)
+    {
+        if (_handset is null)
+        {
+            // A fresh activation: the session of this key died with its silo (or never was). Not kept for the probe.
+            DeactivateOnIdle();
+            return Task.FromResult(false);
+        }
+        // Starting (no engine yet) counts as not holding: whatever the subscriber listed under this key came from an
+        // earlier activation, and this one lists itself again when it starts.
+        return Task.FromResult(!_closed && _ike is not null && _handset.Nai == nai);
+    }
+
+    private static readonly TimeSpan LeaseCallTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>The lease towards the subscriber (<see cref="ProxyNetworkOptions.SessionAuditInterval"/>).</summary>
+    private void ArmLease()
+    {
+        if (_lease is not null || _options.SessionAuditInterval is not { } every || every <= TimeSpan.Zero) return;
+        _lease = this.RegisterGrainTimer(RenewLeaseAsync, new GrainTimerCreationOptions(every, every) { KeepAlive = true });
+    }
+
+    /// <summary>
+    /// Issue 8, no SA on one side only: while the handset is attached as it was when this session started, the session
+    /// renews its listing at the subscriber (with the SPIs it installed). Once the handset detached or attached again
+    /// (the subscriber's silo may have died and taken its list of sessions, so nobody closed this one), the session
+    /// closes: the IKE SA is deleted at the peer, whose own session then deletes its handset's half.
+    /// </summary>
+    private async Task RenewLeaseAsync(CancellationToken ct)
+    {
+        if (_closed || _handset is null || _ike is null) return;
+        bool attached;
+        try
+        {
+            // Bounded: the IKE timer waits behind this one (timers do not interleave), and liveness must go on.
+            attached = await Subscriber.RenewSession(Id, _handset.EdgeId, _handset.TunnelId, _peer?.ToString() ?? "", [.. _childInboundSpis])
+                .WaitAsync(LeaseCallTimeout, ct);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException)
+        {
+            return; // the subscriber's silo is unreachable just now: ask again next time
+        }
+        if (attached || _closed) return;
+        try
+        {
+            await Close("the handset's attachment ended (lease not renewed)");
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException)
+        {
+            // The handset's edge is gone: the DELETE cannot leave; the peer's liveness check ends its side.
+            LogLeaseCloseFailed(Id, e.Message);
+            _closed = true;
+            _timer?.Dispose();
+            _lease?.Dispose();
+            DeactivateOnIdle();
+        }
+    }
 
     private ProxySessionInfo Info() => new(Id.ToString(), _handset!.Nai, _role, _peer?.ToString() ?? "", _handset.EdgeId,
         $"{_ike!.InitiatorSpi:x16}/{_ike.ResponderSpi:x16}", _since);
@@ -173,7 +242,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             switch (output)
             {
                 case SendDatagram d:
-                    await Edge.SendIke(_handset!.HandsetAddress, PeerDatagram(d));
+                    await SendIkeAsync(d);
                     break;
                 case IkeSaEstablished e:
                     LogEstablished(Id, e.InitiatorSpi, e.ResponderSpi, e.PeerIdentity);
@@ -219,6 +288,18 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         catch (Exception e) when (e is OrleansException or TimeoutException) { LogDirectoryFailed(Id, e.Message); }
     }
 
+    /// <summary>
+    /// Sends through the handset's edge. An edge that cannot be reached (its silo died and has not come back) is a
+    /// lost datagram like any other, which retransmission and liveness deal with: it must not throw out of the flush,
+    /// which would skip the engine's remaining events (an IKE SA closing) and leave the timer unarmed, so that the
+    /// session hung for ever holding SAs (found by the edge kill -9 fault test).
+    /// </summary>
+    private async Task SendIkeAsync(SendDatagram d)
+    {
+        try { await Edge.SendIke(_handset!.HandsetAddress, PeerDatagram(d)); }
+        catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException) { LogSendFailed(Id, e.Message); }
+    }
+
     /// <summary>Where an engine datagram goes: the peer's path as last seen, else its configured ports.</summary>
     private IkeDatagram PeerDatagram(SendDatagram d)
     {
@@ -244,7 +325,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 return false;
             }
             byte[]? sealedMessage;
-            try { sealedMessage = await Subscriber.SealKeyTransfer(_handset!.TunnelId, plaintext); }
+            try { sealedMessage = await Subscriber.SealKeyTransfer(Id, _handset!.TunnelId, plaintext); }
             catch (Exception e) when (e is OrleansException or TimeoutException)
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "sealing failed: " + e.GetType().Name);
@@ -294,10 +375,15 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _closed = true;
         _timer?.Dispose();
         _timer = null;
+        _lease?.Dispose();
+        _lease = null;
         if (_handset is not null)
         {
-            await Edge.RemoveRoutes(Id);
-            await Subscriber.SessionEnded(Id);
+            // Each best effort: a dead edge or subscriber silo must not keep this activation from deactivating.
+            try { await Edge.RemoveRoutes(Id); }
+            catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException) { LogSendFailed(Id, e.Message); }
+            try { await Subscriber.SessionEnded(Id); }
+            catch (Exception e) when (e is OrleansException or TimeoutException) { LogSendFailed(Id, e.Message); }
         }
         DeactivateOnIdle();
     }
@@ -321,7 +407,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     {
         if (_ike is null || _closed) return;
         _ike.HandleTimer();
-        await FlushAsync();
+        try { await FlushAsync(); }
+        finally { ArmTimer(); } // whatever failed in the flush, the engine's next deadline still gets its timer
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session} for {Nai} starts as {Role} with {Peer}")]
@@ -341,6 +428,12 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session}: IKE SA {Spii:x16} got nowhere and the handset asked again; starting a new IKE SA")]
     private partial void LogRestarting(Guid session, ulong spii);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: a call to its edge or subscriber failed: {Error}")]
+    private partial void LogSendFailed(Guid session, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: lease lost, but closing failed: {Error}")]
+    private partial void LogLeaseCloseFailed(Guid session, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: not listed in the session directory: {Error}")]
     private partial void LogDirectoryFailed(Guid session, string error);

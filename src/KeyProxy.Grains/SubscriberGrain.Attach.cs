@@ -22,7 +22,6 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
     /// <summary>Key transfer counters are reserved in blocks so a counter is never reused after a reactivation.</summary>
     private const ulong CounterBlock = 1024;
 
-    private readonly HashSet<Guid> _sessions = [];
     private ulong _counter;
     private bool _counterResumed;
 
@@ -92,12 +91,22 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
             await ClearAttachmentAsync("the edge dropped the handset");
     }
 
-    public async Task<byte[]?> SealKeyTransfer(uint tunnelId, byte[] content)
+    public async Task<byte[]?> SealKeyTransfer(Guid session, uint tunnelId, byte[] content)
     {
-        if (State.State.Attachment?.TunnelId != tunnelId || State.State.DeliveryKey is not { } key)
+        if (State.State.Attachment?.TunnelId != tunnelId || State.State.DeliveryKey is null)
             return null;
         if (KeyTransferContent.TryParse(content, out var parsed) != WireError.None)
             return null;
+        var sealedMessage = await SealAsync(parsed!);
+        // Which SAs this session gave the handset, for the audit (SubscriberGrain.Sessions.cs).
+        Track(session, tunnelId, parsed!);
+        return sealedMessage;
+    }
+
+    /// <summary>Seals for the current attachment with the next counter (reserving counters in blocks in storage).</summary>
+    private async Task<byte[]> SealAsync(KeyTransferContent content)
+    {
+        var key = State.State.DeliveryKey!;
         if (!_counterResumed)
         {
             // After a reactivation: skip every counter an earlier activation may have used.
@@ -111,7 +120,7 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
             await State.WriteStateAsync();
         }
         using var sealer = new KeyTransferSealer(key);
-        return sealer.Seal(counter, parsed!);
+        return sealer.Seal(counter, content);
     }
 
     public Task<ProxyCredentials?> GetProxyCredentials(string peerAddress)
@@ -146,18 +155,6 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
             psk is null ? profile.Certificate : null, profile.TrustedCaPems, profile.IkeProposals, profile.EspProposals, profile.Conditions));
     }
 
-    public Task SessionStarted(Guid session)
-    {
-        _sessions.Add(session);
-        return Task.CompletedTask;
-    }
-
-    public Task SessionEnded(Guid session)
-    {
-        _sessions.Remove(session);
-        return Task.CompletedTask;
-    }
-
     private async Task ClearAttachmentAsync(string reason)
     {
         State.State.Attachment = null;
@@ -190,8 +187,10 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
     private async Task CloseSessionsAsync(string reason)
     {
         var closing = new List<Task>();
-        foreach (var session in _sessions) closing.Add(GrainFactory.GetGrain<IProxySessionGrain>(session).Close(reason));
+        foreach (var session in _sessions.Keys) closing.Add(GrainFactory.GetGrain<IProxySessionGrain>(session).Close(reason));
+        // The handset dropped (or drops, attaching again) every SA of the old attachment: nothing left to delete for it.
         _sessions.Clear();
+        _orphans.Clear();
         try { await Task.WhenAll(closing).WaitAsync(TimeSpan.FromSeconds(5)); }
         catch (Exception e) when (e is TimeoutException or OrleansException) { LogCloseFailed(Nai, e.Message); }
     }

@@ -10,12 +10,16 @@ namespace KeyProxy.Grains;
 /// </summary>
 public sealed partial class SubscriberGrain(
     [PersistentState("subscriber", StorageNames.Subscribers)] IPersistentState<SubscriberState> state,
-    ILogger<SubscriberGrain> logger) : Grain, ISubscriberGrain
+    ILogger<SubscriberGrain> logger,
+    Microsoft.Extensions.Options.IOptions<ProxyNetworkOptions> networkOptions) : Grain, ISubscriberGrain
 {
     /// <summary>The persisted state, for the attach and key-transfer methods that build on this grain.</summary>
     internal IPersistentState<SubscriberState> State => state;
 
     private string Nai => this.GetPrimaryKeyString();
+
+    /// <summary>How often the proxy sessions' leases are checked (<see cref="ProxyNetworkOptions.SessionAuditInterval"/>).</summary>
+    private TimeSpan? SessionAuditInterval => networkOptions.Value.SessionAuditInterval;
 
     private ISubscriberDirectoryGrain Directory => GrainFactory.GetGrain<ISubscriberDirectoryGrain>(ISubscriberDirectoryGrain.Key);
 

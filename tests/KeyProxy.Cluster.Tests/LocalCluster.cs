@@ -16,8 +16,9 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly List<SiloProcess> _all = [];
     private AzureTableMembershipTable? _membership;
 
-    public LocalCluster(string connectionString, string clusterId, string poolA, string poolB)
+    public LocalCluster(string connectionString, string clusterId, string poolA, string poolB, IReadOnlyDictionary<string, string>? settings = null)
     {
+        Settings = settings;
         ConnectionString = connectionString;
         ClusterId = clusterId;
         (IkePort, NatTPort) = (FreeUdpPort(), FreeUdpPort());
@@ -30,6 +31,9 @@ internal sealed class LocalCluster : IAsyncDisposable
     }
 
     public string ConnectionString { get; }
+
+    /// <summary>Extra environment settings of every silo (e.g. short session leases), kept across restarts.</summary>
+    public IReadOnlyDictionary<string, string>? Settings { get; }
 
     public string ClusterId { get; }
 
@@ -46,13 +50,16 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public SiloProcess Core { get; private set; } = null!;
 
+    /// <summary>Every process started, the killed ones included.</summary>
+    public IReadOnlyList<SiloProcess> All => _all;
+
     public IEnumerable<SiloProcess> Running => new[] { EdgeA, EdgeB, Core }.Where(s => s is not null && !s.HasExited);
 
     /// <summary>Starts the three processes at once; returns the time from the first start to the last ready line.</summary>
     public async Task<TimeSpan> StartAsync()
     {
         var clock = Stopwatch.StartNew();
-        var silos = Specs.Select(s => SiloProcess.Start(s, ConnectionString, ClusterId, IkePort, NatTPort)).ToArray();
+        var silos = Specs.Select(s => SiloProcess.Start(s, ConnectionString, ClusterId, IkePort, NatTPort, Settings)).ToArray();
         _all.AddRange(silos);
         (EdgeA, EdgeB, Core) = (silos[0], silos[1], silos[2]);
         await Task.WhenAll(silos.Select(s => s.WaitReadyAsync(ReadyTimeout)));
@@ -121,7 +128,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         var spec = silo.AccessEndPoint is { } access ? silo.Spec with { AccessPort = access.Port } : silo.Spec;
         Specs = Specs.Select(s => s.Name == spec.Name ? spec : s).ToArray();
         var clock = Stopwatch.StartNew();
-        var again = SiloProcess.Start(spec, ConnectionString, ClusterId, IkePort, NatTPort);
+        var again = SiloProcess.Start(spec, ConnectionString, ClusterId, IkePort, NatTPort, Settings);
         _all.Add(again);
         if (ReferenceEquals(silo, EdgeA))
         {

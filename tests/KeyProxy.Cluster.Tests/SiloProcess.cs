@@ -49,7 +49,8 @@ internal sealed partial class SiloProcess : IDisposable
     }
 
     /// <summary>Starts the silo on Azure Table clustering and storage with fast failure detection.</summary>
-    public static SiloProcess Start(SiloSpec spec, string connectionString, string clusterId, int ikePort, int natTPort)
+    public static SiloProcess Start(SiloSpec spec, string connectionString, string clusterId, int ikePort, int natTPort,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var info = new ProcessStartInfo(DotnetHost())
         {
@@ -81,6 +82,12 @@ internal sealed partial class SiloProcess : IDisposable
             env["KeyProxy__Edge__AddressPool"] = spec.AddressPool;
             env["KeyProxy__Edge__HandsetIkePort"] = ikePort.ToString();
             env["KeyProxy__Edge__HandsetNatTPort"] = natTPort.ToString();
+        }
+
+        // Extra settings of the test ("KeyProxy__Network__SessionAuditInterval" and the like).
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
         }
 
         // Proxy session and edge lines at Information, to tell where sessions ran.

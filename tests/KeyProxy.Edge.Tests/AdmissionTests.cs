@@ -134,4 +134,22 @@ public sealed class AdmissionTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new TokenBucket(0, 1, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new TokenBucket(1, 0, 0));
     }
+
+    [Fact]
+    public void The_cookie_answer_bucket_grants_the_configured_burst_at_once_then_the_configured_rate()
+    {
+        var defaults = new EdgeOptions();
+        Assert.Equal(1000, defaults.CookieAnswersPerSecond);
+        Assert.Equal(2000, defaults.CookieAnswerBurst);
+
+        var bucket = new EdgeOptions { CookieAnswersPerSecond = 100, CookieAnswerBurst = 50 }.NewCookieAnswerBucket(now: 10);
+        int granted = 0;
+        for (int i = 0; i < 500; i++)
+            if (bucket.TryTake(10)) granted++;
+        Assert.Equal(50, granted); // a flood at one instant gets the burst
+        granted = 0;
+        for (int i = 0; i < 500; i++)
+            if (bucket.TryTake(10.5)) granted++;
+        Assert.Equal(50, granted); // half a second later: rate x 0.5
+    }
 }

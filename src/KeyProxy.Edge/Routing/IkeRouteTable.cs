@@ -39,6 +39,15 @@ public sealed class IkeRouteTable
         return n;
     }
 
+    /// <summary>The sessions with routes on one handset's address (a scan: for detach, not for packets).</summary>
+    public List<Guid> SessionsOf(in IpAddressValue handset)
+    {
+        var sessions = new List<Guid>();
+        foreach (var (key, session) in _routes)
+            if (key.Handset == handset && !sessions.Contains(session)) sessions.Add(session);
+        return sessions;
+    }
+
     /// <summary>Removes every route of one handset (it detached); returns the sessions that had routes.</summary>
     public List<Guid> RemoveHandset(in IpAddressValue handset)
     {

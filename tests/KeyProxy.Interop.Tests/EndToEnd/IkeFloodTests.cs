@@ -91,6 +91,45 @@ public sealed class IkeFloodTests(ITestOutputHelper output)
         catch (Exception) { output.WriteLine($"edge status: half-open {silo.Edge.HalfOpen}, routes {silo.Edge.Routes}; handset counters {handset.Counters}"); throw; }
     }
 
+    [Fact]
+    public async Task Cookie_answers_are_rate_limited_per_edge_and_the_excess_is_dropped_unanswered_and_counted()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["KeyProxy:Edge:CookieThreshold"] = "1",
+            ["KeyProxy:Edge:CookieAnswersPerSecond"] = "20",
+            ["KeyProxy:Edge:CookieAnswerBurst"] = "10",
+        };
+        await using var silo = await EdgeSilo.StartAsync("edge-cookie-rate", "127.0.73.0/24", settings: settings, ct: Ct);
+        await silo.ProvisionAsync(Proxied.Subscriber(Nai, "127.0.0.0/24", roles: ProxyRoles.Responder));
+        await using var handset = Proxied.Handset(Nai, silo.AccessEndPoint, "127.0.0.0/24");
+        handset.Attach();
+        var attached = await handset.WaitForAsync<Attached>(TimeSpan.FromSeconds(10), Ct);
+        var target = new IPEndPoint(attached.Address, 500);
+        var metrics = silo.Edge.Metrics;
+        const int flood = 400;
+        await using var first = new Flood(IPAddress.Parse("127.0.0.4"), target);
+        first.SendInitial(1); // below the threshold: one session, then every IKE_SA_INIT needs a cookie
+        await Eventually(() => silo.Edge.HalfOpen == 1, "one half-open session");
+
+        // A forged-source flood: 400 IKE_SA_INITs at once. The edge answers a bucket's worth with COOKIE, no more.
+        await using var spoofed = new Flood(IPAddress.Parse("127.0.0.5"), target);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        spoofed.SendInitial(flood);
+        await Eventually(() => metrics.Drops(EdgeDropReason.CookieDemanded) + metrics.Drops(EdgeDropReason.CookieRateLimited) == flood,
+            "every IKE_SA_INIT of the flood counted");
+        var elapsed = clock.Elapsed.TotalSeconds;
+        long answered = metrics.Drops(EdgeDropReason.CookieDemanded), limited = metrics.Drops(EdgeDropReason.CookieRateLimited);
+        int received = await spoofed.ReceiveCookiesAsync((int)answered, Ct);
+        output.WriteLine($"{flood} IKE_SA_INITs in {elapsed:F2} s with the cookie rate at 20/s, burst 10: {answered} COOKIE answers (received {received}), " +
+            $"{limited} dropped unanswered (CookieRateLimited); half-open {silo.Edge.HalfOpen}; proxy session activations {await ProxySessionActivationsAsync(silo)}");
+        Assert.InRange(answered, 10, 10 + 20 * elapsed + 1);
+        Assert.Equal(flood - answered, limited);
+        Assert.Equal(answered, received);
+        Assert.Equal(1, silo.Edge.HalfOpen);
+        Assert.Equal(1, await ProxySessionActivationsAsync(silo));
+    }
+
     private static async Task<int> ProxySessionActivationsAsync(EdgeSilo silo)
     {
         int n = 0;

@@ -1,0 +1,199 @@
+using KeyProxy.Abstractions;
+using KeyProxy.Wire.Proxy;
+using Microsoft.Extensions.Logging;
+
+namespace KeyProxy.Grains;
+
+/// <summary>
+/// The subscriber's side of the leases between it and its proxy sessions (issue 8, "no SA left on one side only").
+/// The grain lists its handset's live sessions with the inbound SPIs each installed at the handset (from the key
+/// transfers it sealed). Every <see cref="ProxyNetworkOptions.SessionAuditInterval"/> it asks each session whether it
+/// still holds SAs for this handset; a session whose silo died answers from a fresh activation that it does not, and
+/// the grain then sends the handset an SA delete for that session's SPIs itself. The list lives in memory only: after
+/// a reactivation of this grain the sessions list themselves again with their next lease renewal
+/// (<see cref="RenewSession"/>), so nothing needs writing to storage on the exchange path.
+/// </summary>
+public sealed partial class SubscriberGrain
+{
+    /// <summary>A probe of one session that takes longer than this counts as no answer (its silo may be dying); asked again next time.</summary>
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<Guid, SessionLease> _sessions = [];
+
+    /// <summary>SAs of sessions known dead (or restarted under the same key) still to be deleted at the handset.</summary>
+    private readonly List<SessionLease> _orphans = [];
+
+    private IGrainTimer? _audit;
+
+    /// <summary>What the subscriber knows of one proxy session: the attachment it served, its peer, the handset's inbound SPIs it installed.</summary>
+    private sealed class SessionLease(uint tunnelId)
+    {
+        public uint TunnelId { get; } = tunnelId;
+
+        public string? Peer { get; set; }
+
+        public HashSet<uint> InboundSpis { get; } = [];
+    }
+
+    public Task SessionStarted(Guid session)
+    {
+        if (_sessions.Remove(session, out var earlier) && earlier.InboundSpis.Count > 0)
+        {
+            // The same key starting again: the earlier activation died with its silo and the handset's retried
+            // request re-created it. What the earlier one installed has nobody left to delete it.
+            _orphans.Add(earlier);
+        }
+        if (State.State.Attachment is { } attachment) _sessions[session] = new SessionLease(attachment.TunnelId);
+        EnsureAudit();
+        return Task.CompletedTask;
+    }
+
+    public Task SessionEnded(Guid session)
+    {
+        _sessions.Remove(session);
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> RenewSession(Guid session, string edgeId, uint tunnelId, string peerAddress, uint[] inboundSpis)
+    {
+        var attachment = State.State.Attachment;
+        if (attachment is null || attachment.EdgeId != edgeId || attachment.TunnelId != tunnelId)
+        {
+            _sessions.Remove(session);
+            return Task.FromResult(false);
+        }
+        if (!_sessions.TryGetValue(session, out var lease))
+        {
+            // Listed again after this grain's reactivation (or a renewal that crossed the session's start).
+            _sessions[session] = lease = new SessionLease(tunnelId);
+            LogSessionRelisted(Nai, session, inboundSpis.Length);
+        }
+        lease.Peer ??= peerAddress;
+        // A union: a renewal may cross a key transfer sealed meanwhile, and deletes come through SealKeyTransfer.
+        foreach (var spi in inboundSpis) lease.InboundSpis.Add(spi);
+        EnsureAudit();
+        return Task.FromResult(true);
+    }
+
+    /// <summary>Records what a sealed key transfer installs or deletes at the handset on behalf of <paramref name="session"/>.</summary>
+    private void Track(Guid session, uint tunnelId, KeyTransferContent content)
+    {
+        if (content is not (SaInstall or SaDelete)) return;
+        if (!_sessions.TryGetValue(session, out var lease))
+        {
+            _sessions[session] = lease = new SessionLease(tunnelId);
+            EnsureAudit();
+        }
+        switch (content)
+        {
+            case SaInstall install:
+                lease.InboundSpis.Add(install.Sa.InboundSpi);
+                lease.Peer = install.Sa.PeerAddress.ToString();
+                break;
+            case SaDelete delete:
+                foreach (var spi in delete.InboundSpis) lease.InboundSpis.Remove(spi);
+                break;
+        }
+    }
+
+    private void EnsureAudit()
+    {
+        if (_audit is not null || SessionAuditInterval is not { } every || every <= TimeSpan.Zero) return;
+        // Keeps this grain alive while it has sessions: its list is what the audit needs. Not interleaved: the
+        // deletes it seals take key transfer counters like any other; the sessions answer probes interleaved.
+        _audit = this.RegisterGrainTimer(AuditSessionsAsync, new GrainTimerCreationOptions(every, every) { KeepAlive = true });
+    }
+
+    /// <summary>Asks every listed session whether it still lives; deletes at the handset the SAs of those that do not.</summary>
+    private async Task AuditSessionsAsync(CancellationToken ct)
+    {
+        if (_sessions.Count == 0 && _orphans.Count == 0)
+        {
+            _audit?.Dispose();
+            _audit = null;
+            return;
+        }
+        var ids = new Guid[_sessions.Count];
+        _sessions.Keys.CopyTo(ids, 0);
+        var probes = new Task<bool?>[ids.Length];
+        for (int i = 0; i < ids.Length; i++) probes[i] = ProbeAsync(ids[i]);
+        var alive = await Task.WhenAll(probes);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (alive[i] == false && _sessions.Remove(ids[i], out var dead))
+            {
+                LogSessionGone(Nai, ids[i], dead.InboundSpis.Count);
+                if (dead.InboundSpis.Count > 0) _orphans.Add(dead);
+                await RemoveRoutesAsync(ids[i]);
+            }
+        }
+        while (_orphans.Count > 0)
+        {
+            var orphan = _orphans[^1];
+            if (!await DeleteAtHandsetAsync(orphan)) break; // the edge did not answer: again next time
+            _orphans.Remove(orphan); // by reference: SessionStarted (interleaved) may have added one meanwhile
+        }
+    }
+
+    /// <summary>The dead session's IKE routes at the handset's edge, which nobody else would remove while the handset stays attached.</summary>
+    private async Task RemoveRoutesAsync(Guid session)
+    {
+        if (State.State.Attachment is not { } attachment) return;
+        try { await GrainFactory.GetGrain<IEdgeGrain>(attachment.EdgeId).RemoveRoutes(session); }
+        catch (Exception e) when (e is TimeoutException or OrleansException or InvalidOperationException) { LogOrphanDeleteFailed(Nai, e.Message); }
+    }
+
+    private async Task<bool?> ProbeAsync(Guid session)
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<IProxySessionGrain>(session).HoldsSasFor(Nai).WaitAsync(ProbeTimeout);
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// An SA delete for the dead session's SPIs, sealed and delivered through the handset's edge; true when done or
+    /// nothing is left to do (the handset attached again since, and dropped those SAs itself).
+    /// </summary>
+    private async Task<bool> DeleteAtHandsetAsync(SessionLease orphan)
+    {
+        var attachment = State.State.Attachment;
+        if (attachment is null || attachment.TunnelId != orphan.TunnelId || State.State.DeliveryKey is null || orphan.Peer is null)
+            return true;
+        var spis = new uint[Math.Min(orphan.InboundSpis.Count, SaDelete.MaxSpis)];
+        int n = 0;
+        foreach (var spi in orphan.InboundSpis)
+        {
+            if (n == spis.Length) break;
+            spis[n++] = spi;
+        }
+        try
+        {
+            var sealedMessage = await SealAsync(new SaDelete(SaDeleteReason.IkeSaClosed, spis));
+            bool delivered = await GrainFactory.GetGrain<IEdgeGrain>(attachment.EdgeId).DeliverKeyTransfer(attachment.TunnelId, orphan.Peer, sealedMessage);
+            LogOrphansDeleted(Nai, spis.Length, delivered);
+            return true;
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException or InvalidOperationException)
+        {
+            LogOrphanDeleteFailed(Nai, e.Message);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai}: proxy session {Session} listed again by its lease renewal ({SpiCount} SAs)")]
+    private partial void LogSessionRelisted(string nai, Guid session, int spiCount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai}: proxy session {Session} is gone (its silo died); {SpiCount} SAs it gave the handset to delete")]
+    private partial void LogSessionGone(string nai, Guid session, int spiCount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai}: SA delete for {SpiCount} SAs of a dead proxy session sent to the handset (delivered: {Delivered})")]
+    private partial void LogOrphansDeleted(string nai, int spiCount, bool delivered);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: SA delete for a dead proxy session not sent: {Error}")]
+    private partial void LogOrphanDeleteFailed(string nai, string error);
+}
