@@ -54,6 +54,26 @@ public sealed class EdgeStateTests
     }
 
     [Fact]
+    public void A_handsets_sessions_are_found_and_removed_by_its_address_alone()
+    {
+        var table = new IkeRouteTable();
+        Guid s1 = Guid.NewGuid(), s2 = Guid.NewGuid(), other = Guid.NewGuid();
+        table.TryAdd(A("127.0.1.1"), 10, s1);
+        table.TryAdd(A("127.0.1.1"), 11, s1);
+        table.TryAdd(A("127.0.1.1"), 12, s2);
+        table.TryAdd(A("127.0.1.2"), 10, other);
+        Assert.Equal([s1, s2], table.SessionsOf(A("127.0.1.1")).OrderBy(g => g == s2));
+        Assert.Equal(1, table.RemoveSession(s2));
+        Assert.Equal([s1], table.SessionsOf(A("127.0.1.1")));
+        Assert.Equal([s1], table.RemoveHandset(A("127.0.1.1")));
+        Assert.Empty(table.SessionsOf(A("127.0.1.1")));
+        Assert.Empty(table.RemoveHandset(A("127.0.1.1")));
+        Assert.Equal(0, table.RemoveSession(s1)); // its routes went with the handset
+        Assert.True(table.TryGet(A("127.0.1.2"), 10, out var kept) && kept == other);
+        Assert.Equal(1, table.Count);
+    }
+
+    [Fact]
     public void Pool_hands_out_each_address_once_and_takes_back_released_ones()
     {
         var pool = new HandsetAddressPool("10.9.0.0/30"); // two usable addresses
