@@ -54,8 +54,10 @@ attach.SetAction(async (parse, ct) =>
 });
 
 var peers = new Option<int>("--peers") { Description = "IKE responder peers of our own engine on 127.0.120.1..N", DefaultValueFactory = _ => 8 };
-var peerPort = new Option<int>("--peer-port") { Description = "the peers' IKE port (the silo's KeyProxy:Network:PeerIkePort)", DefaultValueFactory = _ => 10500 };
-var peerNatTPort = new Option<int>("--peer-natt-port") { Description = "the peers' NAT-T port (the silo's KeyProxy:Network:PeerNatTPort)", DefaultValueFactory = _ => 14500 };
+var peerPort = new Option<int?>("--peer-port") { Description = "the peers' IKE port (default: the silo's KeyProxy:Network:PeerIkePort, read from GET /api/edge)" };
+var peerNatTPort = new Option<int?>("--peer-natt-port") { Description = "the peers' NAT-T port (default: the silo's KeyProxy:Network:PeerNatTPort, read from GET /api/edge)" };
+var handsetIkePort = new Option<int?>("--handset-ike-port") { Description = "the port the edge binds on each handset's address for IKE (default: the silo's KeyProxy:Edge:HandsetIkePort, from GET /api/edge)" };
+var handsetNatTPort = new Option<int?>("--handset-natt-port") { Description = "the NAT-T port the edge binds on each handset's address (default: the silo's KeyProxy:Edge:HandsetNatTPort, from GET /api/edge)" };
 var dh = new Option<string>("--dh") { Description = "DH group of the subscribers' IKE proposal and the peers': x25519, ecp256 or modp2048", DefaultValueFactory = _ => KeyProxy.Load.Baselines.DhGroupChoice.Default };
 var peerKind = new Option<string>("--peer") { Description = "the peers: engine (our IKE engine, in this process), strongswan (one charon, load-tester plugin), external (already running)", DefaultValueFactory = _ => "engine" };
 var peerNetwork = new Option<string?>("--peer-network") { Description = "a /24 in 127.0.0.0/8 whose .1 .. .N the peers take (default per scenario: proxied-sa 127.0.120.0, peer-initiated 127.0.130.0, esp-echo 127.0.132.0, roam 127.0.134.0)" };
@@ -77,9 +79,15 @@ proxiedSa.SetAction(async (parse, ct) =>
         foreach (var e in errors) Console.Error.WriteLine(e);
         return 1;
     }
+    var ports = await PortsAsync(parse, apiUri!, handsetPorts: false, errors, ct);
+    if (ports is null)
+    {
+        foreach (var e in errors) Console.Error.WriteLine(e);
+        return 1;
+    }
     int socketCount = parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
     await using var scenario = new ProxiedSaScenario(new ProxiedSaOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!,
-        parse.GetValue(peers), parse.GetValue(peerPort), parse.GetValue(peerNatTPort)) { DhGroup = group, Peer = kind, HandsetPool = parse.GetValue(handsetPool)!, PeerNetwork = peerNet! });
+        parse.GetValue(peers), ports.PeerIke, ports.PeerNatT) { DhGroup = group, Peer = kind, HandsetPool = parse.GetValue(handsetPool)!, PeerNetwork = peerNet! });
     bool live = Live(parse);
     var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, live, ct);
     Console.WriteLine($"attach failures: {scenario.AttachFailures}; SAs installed at the end: {scenario.InstalledAtEnd} of {n}; "
@@ -87,8 +95,6 @@ proxiedSa.SetAction(async (parse, ct) =>
     return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
 });
 
-var handsetIkePort = new Option<int>("--handset-ike-port") { Description = "the port the edge binds on each handset's address for IKE (the silo's KeyProxy:Edge:HandsetIkePort)", DefaultValueFactory = _ => 500 };
-var handsetNatTPort = new Option<int>("--handset-natt-port") { Description = "the NAT-T port the edge binds on each handset's address (the silo's KeyProxy:Edge:HandsetNatTPort)", DefaultValueFactory = _ => 4500 };
 var peerInitiated = new Command("peer-initiated", "N attached handsets; initiator peers of our own engine start IKE towards each handset's address; the step measures the peer's IKE_SA_INIT to the SA in the handset and the peer's CHILD_SA")
 {
     edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort, handsetIkePort, handsetNatTPort, peerNetwork,
@@ -98,17 +104,21 @@ peerInitiated.SetAction(async (parse, ct) =>
     var errors = new List<string>();
     var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
     var network = ParsePeers(parse, parse.GetValue(peers), 1, "127.0.130.0", errors);
-    foreach (var port in new[] { parse.GetValue(handsetIkePort), parse.GetValue(handsetNatTPort) })
-        if (port is < 1 or > 65535) errors.Add($"port {port} is out of range");
     var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
     if (simulation is null)
     {
         foreach (var e in errors) Console.Error.WriteLine(e);
         return 1;
     }
+    var ports = await PortsAsync(parse, apiUri!, handsetPorts: true, errors, ct);
+    if (ports is null)
+    {
+        foreach (var e in errors) Console.Error.WriteLine(e);
+        return 1;
+    }
     await using var scenario = new PeerInitiatedScenario(new PeerInitiatedOptions(edgeEndpoint!, apiUri!, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
-        parse.GetValue(peers), parse.GetValue(peerPort), parse.GetValue(peerNatTPort))
-    { PeerNetwork = network!, HandsetIkePort = parse.GetValue(handsetIkePort), HandsetNatTPort = parse.GetValue(handsetNatTPort) });
+        parse.GetValue(peers), ports.PeerIke, ports.PeerNatT)
+    { PeerNetwork = network!, HandsetIkePort = ports.HandsetIke, HandsetNatTPort = ports.HandsetNatT });
     var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
     Console.WriteLine($"attach failures: {scenario.AttachFailures}; SAs installed at the end: {scenario.InstalledAtEnd} of {n}; "
         + $"peers: {scenario.Peers?.Established} IKE SAs, {scenario.Peers?.ChildSas} CHILD_SAs, {scenario.Peers?.Failed} failed");
@@ -134,9 +144,15 @@ espEcho.SetAction(async (parse, ct) =>
         foreach (var e in errors) Console.Error.WriteLine(e);
         return 1;
     }
+    var ports = await PortsAsync(parse, apiUri!, handsetPorts: false, errors, ct);
+    if (ports is null)
+    {
+        foreach (var e in errors) Console.Error.WriteLine(e);
+        return 1;
+    }
     if (!modelGiven) simulation = new KeepConstant(Math.Min(n, 32), during);
     await using var scenario = new EspEchoScenario(new EspEchoOptions(edgeEndpoint!, apiUri!, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
-        parse.GetValue(peers), parse.GetValue(peerPort), parse.GetValue(peerNatTPort)) { PeerNetwork = network!, PayloadBytes = parse.GetValue(payload) });
+        parse.GetValue(peers), ports.PeerIke, ports.PeerNatT) { PeerNetwork = network!, PayloadBytes = parse.GetValue(payload) });
     var (run, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
     var step = run.Scenarios[0].Steps[0];
     double seconds = step.Rps > 0 ? (step.Ok + step.Failed) / step.Rps : double.NaN; // the step's RPS counts ok and failed per second of load
@@ -167,10 +183,16 @@ roam.SetAction(async (parse, ct) =>
         foreach (var e in errors) Console.Error.WriteLine(e);
         return 1;
     }
+    var ports = await PortsAsync(parse, apiUri!, handsetPorts: false, errors, ct);
+    if (ports is null)
+    {
+        foreach (var e in errors) Console.Error.WriteLine(e);
+        return 1;
+    }
     await using var scenario = new RoamScenario(new RoamOptions(edgeEndpoint!, edgeB!, apiUri!, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!)
     {
-        DetachFirst = !parse.GetValue(silentRoam), Peers = parse.GetValue(roamPeers), PeerIkePort = parse.GetValue(peerPort),
-        PeerNatTPort = parse.GetValue(peerNatTPort), PeerNetwork = network!,
+        DetachFirst = !parse.GetValue(silentRoam), Peers = parse.GetValue(roamPeers), PeerIkePort = ports.PeerIke,
+        PeerNatTPort = ports.PeerNatT, PeerNetwork = network!,
     });
     var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
     Console.WriteLine($"attach failures at A: {scenario.AttachFailures}; attached at B at the end: {scenario.AttachedAtB} of {n}"
@@ -214,8 +236,6 @@ bool Live(ParseResult parse) => !parse.GetValue(noLive) && !Console.IsOutputRedi
 IPAddress? ParsePeers(ParseResult parse, int count, int least, string defaultNetwork, List<string> errors)
 {
     if (count < least || count > 254) errors.Add($"--peers must be {least} to 254");
-    foreach (var port in new[] { parse.GetValue(peerPort), parse.GetValue(peerNatTPort) })
-        if (port is < 1 or > 65535) errors.Add($"port {port} is out of range");
     var text = parse.GetValue(peerNetwork) ?? defaultNetwork;
     if (!IPAddress.TryParse(text, out var network) || network.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
         || network.GetAddressBytes()[0] != 127 || network.GetAddressBytes()[3] != 0)
@@ -224,6 +244,36 @@ IPAddress? ParsePeers(ParseResult parse, int count, int least, string defaultNet
         return null;
     }
     return network;
+}
+
+// The peer (and, for peer-initiated, handset) ports: those given, the rest from the silo (GET /api/edge), so that
+// the peers bind where the proxy sends with nothing to repeat; null when they cannot be had (errors says why).
+async Task<EdgePorts?> PortsAsync(ParseResult parse, Uri api, bool handsetPorts, List<string> errors, CancellationToken ct)
+{
+    int? peerIke = parse.GetValue(peerPort), peerNatT = parse.GetValue(peerNatTPort);
+    int? handsetIke = handsetPorts ? parse.GetValue(handsetIkePort) : 0, handsetNatT = handsetPorts ? parse.GetValue(handsetNatTPort) : 0;
+    EdgePorts? silo = null;
+    if (peerIke is null || peerNatT is null || handsetIke is null || handsetNatT is null)
+    {
+        using var admin = AdminClient.Create(api);
+        try
+        {
+            silo = await admin.GetEdgePortsAsync(ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            errors.Add($"the silo at {api} did not tell its ports ({e.Message}); give --peer-port and --peer-natt-port"
+                + (handsetPorts ? ", --handset-ike-port and --handset-natt-port" : ""));
+            return null;
+        }
+    }
+    var ports = new EdgePorts(handsetIke ?? silo!.HandsetIke, handsetNatT ?? silo!.HandsetNatT, peerIke ?? silo!.PeerIke, peerNatT ?? silo!.PeerNatT);
+    foreach (var port in new[] { ports.PeerIke, ports.PeerNatT })
+        if (port is < 1 or > 65535) errors.Add($"peer port {port} is out of range");
+    if (handsetPorts)
+        foreach (var port in new[] { ports.HandsetIke, ports.HandsetNatT })
+            if (port is < 1 or > 65535) errors.Add($"handset port {port} is out of range");
+    return errors.Count == 0 ? ports : null;
 }
 
 // What every scenario is pointed at: edge, API, duration and handsets; problems go to errors.

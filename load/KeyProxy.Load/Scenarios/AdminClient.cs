@@ -40,5 +40,19 @@ public sealed class AdminClient(HttpClient http) : IDisposable
         Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct },
             async (i, c) => await ProvisionAsync(HandsetFleet.Nai(naiPrefix, i), HandsetFleet.Secret(naiPrefix, i), c, ikeProposal));
 
+    /// <summary>The edge's handset ports and the peer ports the proxy sends to (<c>GET /api/edge</c>, "ports").</summary>
+    public async Task<EdgePorts> GetEdgePortsAsync(CancellationToken ct)
+    {
+        using var response = await http.GetAsync("api/edge", ct);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"GET api/edge: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+        var ports = (await response.Content.ReadFromJsonAsync<JsonObject>(ct))?["ports"]
+            ?? throw new InvalidOperationException("GET api/edge: no ports in the answer");
+        return new EdgePorts((int)ports["handsetIke"]!, (int)ports["handsetNatT"]!, (int)ports["peerIke"]!, (int)ports["peerNatT"]!);
+    }
+
     public void Dispose() => http.Dispose();
 }
+
+/// <summary>An edge's UDP ports: those it binds on each handset's address, and those the proxy sends a first IKE_SA_INIT to at a peer.</summary>
+public sealed record EdgePorts(int HandsetIke, int HandsetNatT, int PeerIke, int PeerNatT);

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Sockets;
+using KeyProxy.Edge;
+using KeyProxy.Silo;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KeyProxy.Load.Tests;
+
+/// <summary>keyproxy-load's own entry point, as a user runs it: the peers bind on the ports the silo says it sends to.</summary>
+public class CommandLineSmokeTests
+{
+    [Fact]
+    public async Task Proxied_sa_without_peer_ports_asks_the_silo_for_them_and_writes_the_reports()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        int ikePort = FreeUdpPort(), natTPort = FreeUdpPort();
+        var silo = await AttachSmokeTests.StartSiloAsync(ct, "127.0.115.0/24", $"--KeyProxy:Network:PeerIkePort={ikePort}", $"--KeyProxy:Network:PeerNatTPort={natTPort}");
+        var dir = Path.Combine(Path.GetTempPath(), "keyproxy-load-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var edge = silo.Services.GetRequiredService<EdgeGateway>().AccessEndPoint;
+            int exit = await RunAsync("proxied-sa", "--edge", edge.ToString(), "--api", KeyProxySiloHost.BaseUrl(silo), "--handsets", "6",
+                "--duration", "1s", "--peers", "2", "--peer-network", "127.0.116.0", "--nai-prefix", "cli", "--report-dir", dir, "--no-live",
+                "--threshold", "proxied-sa:fail<=0");
+
+            Assert.Equal(0, exit);
+            foreach (var file in new[] { "report.md", "report.csv", "report.html" })
+                Assert.Contains("proxied-sa", File.ReadAllText(Path.Combine(dir, file)));
+            Assert.Equal(6, silo.Services.GetRequiredService<EdgeGateway>().Metrics.Packets(EdgePacketClass.KeyTransferToHandset));
+        }
+        finally
+        {
+            await silo.StopAsync(CancellationToken.None);
+            await silo.DisposeAsync();
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Without_peer_ports_and_without_a_silo_to_ask_it_says_what_to_give()
+    {
+        using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        closed.Bind(new IPEndPoint(IPAddress.Loopback, 0)); // bound, never listening: connections are refused
+        var errors = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(errors);
+        try
+        {
+            int exit = await RunAsync("proxied-sa", "--api", $"http://{closed.LocalEndPoint}", "--handsets", "1", "--duration", "1s", "--no-live");
+            Assert.Equal(1, exit);
+        }
+        finally
+        {
+            Console.SetError(saved);
+        }
+        Assert.Contains("give --peer-port and --peer-natt-port", errors.ToString());
+    }
+
+    /// <summary>The program's entry point (the compiler's synchronous Main around the top-level statements), off the test's thread.</summary>
+    private static Task<int> RunAsync(params string[] args)
+    {
+        var entry = typeof(CommandLineValues).Assembly.EntryPoint!;
+        return Task.Run(() => (int)entry.Invoke(null, [args])!);
+    }
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
