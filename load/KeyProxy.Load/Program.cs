@@ -18,7 +18,7 @@ var thresholds = new Option<string[]>("--threshold") { Description = "TARGET:MET
 var naiPrefix = new Option<string>("--nai-prefix") { Description = "handset i is PREFIX-00000i@load.keyproxy.test", DefaultValueFactory = _ => "load" };
 var noLive = new Option<bool>("--no-live") { Description = "no live progress (also off when output is redirected)" };
 
-var hold = new Option<string?>("--hold") { Description = "keep the handsets attached this long after the load (e.g. to measure the silo's memory), then detach" };
+var hold = new Option<string?>("--hold") { Description = "keep the handsets attached (and their SAs up) this long after the load, e.g. to measure the silo's memory, then detach" };
 var attach = new Command("attach", "N simulated handsets, provisioned through the admin API, each attach once; the step measures AttachRequest to Attached")
 {
     edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, hold,
@@ -33,25 +33,32 @@ attach.SetAction(async (parse, ct) =>
         foreach (var e in errors) Console.Error.WriteLine(e);
         return 1;
     }
-    var holdFor = TimeSpan.Zero;
-    if (parse.GetValue(hold) is { } h && !CommandLineValues.TryParseDuration(h, out holdFor))
-    {
-        Console.Error.WriteLine($"--hold '{h}' is not a duration like 30s");
-        return 1;
-    }
+    if (!TryParseHold(parse, out var holdFor)) return 1;
     int socketCount = parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
     await using var scenario = new AttachScenario(new AttachOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!) { DetachAtEnd = holdFor == TimeSpan.Zero });
     bool live = Live(parse);
     var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, live, ct);
     Console.WriteLine($"attached at the end: {scenario.AttachedAtEnd} of {n}");
-    if (holdFor > TimeSpan.Zero && scenario.Fleet is { } fleet)
-    {
-        Console.WriteLine($"holding {scenario.AttachedAtEnd} handsets attached for {holdFor.TotalSeconds:F0} s");
-        try { await Task.Delay(holdFor, ct); } catch (OperationCanceledException) { }
-        await fleet.DetachAllAsync();
-    }
+    await HoldAsync(scenario.Fleet, holdFor, $"{scenario.AttachedAtEnd} handsets attached", ct);
     return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
 });
+
+bool TryParseHold(ParseResult parse, out TimeSpan holdFor)
+{
+    holdFor = TimeSpan.Zero;
+    if (parse.GetValue(hold) is not { } h || CommandLineValues.TryParseDuration(h, out holdFor)) return true;
+    Console.Error.WriteLine($"--hold '{h}' is not a duration like 30s");
+    return false;
+}
+
+// --hold: the fleet stays attached for the hold (the scenario was told not to detach at its end), then detaches.
+async Task HoldAsync(HandsetFleet? fleet, TimeSpan holdFor, string what, CancellationToken ct)
+{
+    if (holdFor <= TimeSpan.Zero || fleet is null) return;
+    Console.WriteLine($"holding {what} for {holdFor.TotalSeconds:F0} s");
+    try { await Task.Delay(holdFor, ct); } catch (OperationCanceledException) { }
+    await fleet.DetachAllAsync();
+}
 
 var peers = new Option<int>("--peers") { Description = "IKE responder peers of our own engine on 127.0.120.1..N", DefaultValueFactory = _ => 8 };
 var peerPort = new Option<int?>("--peer-port") { Description = "the peers' IKE port (default: the silo's KeyProxy:Network:PeerIkePort, read from GET /api/edge)" };
@@ -64,7 +71,7 @@ var peerNetwork = new Option<string?>("--peer-network") { Description = "a /24 i
 var handsetPool = new Option<string>("--handset-pool") { Description = "the edge's handset pool: the remote selector a strongswan peer accepts", DefaultValueFactory = _ => "127.0.0.0/8" };
 var proxiedSa = new Command("proxied-sa", "N attached handsets each send one packet their SPD protects to a peer; the step measures the proxy request to the SA installed in the handset")
 {
-    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort, dh, peerKind, handsetPool, peerNetwork,
+    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort, dh, peerKind, handsetPool, peerNetwork, hold,
 };
 proxiedSa.SetAction(async (parse, ct) =>
 {
@@ -85,13 +92,15 @@ proxiedSa.SetAction(async (parse, ct) =>
         foreach (var e in errors) Console.Error.WriteLine(e);
         return 1;
     }
+    if (!TryParseHold(parse, out var holdFor)) return 1;
     int socketCount = parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
     await using var scenario = new ProxiedSaScenario(new ProxiedSaOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!,
-        parse.GetValue(peers), ports.PeerIke, ports.PeerNatT) { DhGroup = group, Peer = kind, HandsetPool = parse.GetValue(handsetPool)!, PeerNetwork = peerNet! });
+        parse.GetValue(peers), ports.PeerIke, ports.PeerNatT) { DhGroup = group, Peer = kind, HandsetPool = parse.GetValue(handsetPool)!, PeerNetwork = peerNet!, DetachAtEnd = holdFor == TimeSpan.Zero });
     bool live = Live(parse);
     var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, live, ct);
     Console.WriteLine($"attach failures: {scenario.AttachFailures}; SAs installed at the end: {scenario.InstalledAtEnd} of {n}; "
         + $"peers: {scenario.Peers?.Established} IKE SAs, {scenario.Peers?.ChildSas} CHILD_SAs, {scenario.Peers?.EspPackets} ESP packets");
+    await HoldAsync(scenario.Fleet, holdFor, $"{scenario.InstalledAtEnd} handsets with their SAs", ct);
     return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
 });
 

@@ -145,9 +145,9 @@ public static class BaselineCommands
                 }
                 groups.Add(g);
             }
-            if (!CommandLineValues.TryParseDuration(parse.GetValue(duration)!, out var during) || parse.GetValue(handsets) is < 1 or > 1200 || parse.GetValue(copies) < 1)
+            if (!CommandLineValues.TryParseDuration(parse.GetValue(duration)!, out var during) || parse.GetValue(handsets) is < 1 or > 5000 || parse.GetValue(copies) < 1)
             {
-                Console.Error.WriteLine("--duration must be like 15s, --handsets 1..1200 (the pool serves every group), --copies at least 1");
+                Console.Error.WriteLine("--duration must be like 15s, --handsets 1..5000 (one /18 pool serves every group), --copies at least 1");
                 return 1;
             }
             var options = new CompareOptions

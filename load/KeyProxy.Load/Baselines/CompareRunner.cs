@@ -19,7 +19,7 @@ public sealed record CompareOptions
     public string AccessEndpoint { get; init; } = "127.0.0.1:27400";
     public int SiloPort { get; init; } = 22111;
     public int GatewayPort { get; init; } = 32000;
-    public string Pool { get; init; } = "127.3.0.0/20";
+    public string Pool { get; init; } = "127.3.0.0/18";
     public IPAddress PeerNetwork { get; init; } = IPAddress.Parse("127.0.140.0");
     public int Peers { get; init; } = 8;
     public int PeerIkePort { get; init; } = 20500;
