@@ -26,21 +26,13 @@ var attach = new Command("attach", "N simulated handsets, provisioned through th
 attach.SetAction(async (parse, ct) =>
 {
     var errors = new List<string>();
-    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
-    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
-    if (simulation is null)
-    {
-        foreach (var e in errors) Console.Error.WriteLine(e);
-        return 1;
-    }
-    if (!TryParseHold(parse, out var holdFor)) return 1;
-    int socketCount = parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
-    await using var scenario = new AttachScenario(new AttachOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!) { DetachAtEnd = holdFor == TimeSpan.Zero });
-    bool live = Live(parse);
-    var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, live, ct);
+    if (ParseLoad(parse, ParseTarget(parse, errors), errors) is not { } load || !TryParseHold(parse, out var holdFor)) return 1;
+    int n = load.Handsets;
+    await using var scenario = new AttachScenario(new AttachOptions(load.Edge, load.Api, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!) { DetachAtEnd = holdFor == TimeSpan.Zero });
+    var (_, exitCode) = await RunAsync(parse, load, scenario.Build(), ct);
     Console.WriteLine($"attached at the end: {scenario.AttachedAtEnd} of {n}");
     await HoldAsync(scenario.Fleet, holdFor, $"{scenario.AttachedAtEnd} handsets attached", ct);
-    return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+    return exitCode;
 });
 
 bool TryParseHold(ParseResult parse, out TimeSpan holdFor)
@@ -76,32 +68,20 @@ var proxiedSa = new Command("proxied-sa", "N attached handsets each send one pac
 proxiedSa.SetAction(async (parse, ct) =>
 {
     var errors = new List<string>();
-    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
+    var target = ParseTarget(parse, errors);
     var peerNet = ParsePeers(parse, parse.GetValue(peers), 1, "127.0.120.0", errors);
     if (!KeyProxy.Load.Baselines.DhGroupChoice.TryParse(parse.GetValue(dh), out var group)) errors.Add($"--dh '{parse.GetValue(dh)}' is not x25519, ecp256 or modp2048");
     if (!KeyProxy.Load.Baselines.PeerKinds.TryParse(parse.GetValue(peerKind), out var kind)) errors.Add($"--peer '{parse.GetValue(peerKind)}' is not engine, strongswan or external");
-    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
-    if (simulation is null)
-    {
-        foreach (var e in errors) Console.Error.WriteLine(e);
-        return 1;
-    }
-    var ports = await PortsAsync(parse, apiUri!, handsetPorts: false, errors, ct);
-    if (ports is null)
-    {
-        foreach (var e in errors) Console.Error.WriteLine(e);
-        return 1;
-    }
-    if (!TryParseHold(parse, out var holdFor)) return 1;
-    int socketCount = parse.GetValue(sockets) is > 0 and var s ? s : Math.Clamp((n + 63) / 64, 1, 16);
-    await using var scenario = new ProxiedSaScenario(new ProxiedSaOptions(edgeEndpoint!, apiUri!, n, socketCount, parse.GetValue(naiPrefix)!,
+    if (ParseLoad(parse, target, errors) is not { } load || await PortsAsync(parse, load.Api, handsetPorts: false, ct) is not { } ports
+        || !TryParseHold(parse, out var holdFor)) return 1;
+    int n = load.Handsets;
+    await using var scenario = new ProxiedSaScenario(new ProxiedSaOptions(load.Edge, load.Api, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
         parse.GetValue(peers), ports.PeerIke, ports.PeerNatT) { DhGroup = group, Peer = kind, HandsetPool = parse.GetValue(handsetPool)!, PeerNetwork = peerNet!, DetachAtEnd = holdFor == TimeSpan.Zero });
-    bool live = Live(parse);
-    var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, live, ct);
+    var (_, exitCode) = await RunAsync(parse, load, scenario.Build(), ct);
     Console.WriteLine($"attach failures: {scenario.AttachFailures}; SAs installed at the end: {scenario.InstalledAtEnd} of {n}; "
         + $"peers: {scenario.Peers?.Established} IKE SAs, {scenario.Peers?.ChildSas} CHILD_SAs, {scenario.Peers?.EspPackets} ESP packets");
     await HoldAsync(scenario.Fleet, holdFor, $"{scenario.InstalledAtEnd} handsets with their SAs", ct);
-    return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+    return exitCode;
 });
 
 var peerInitiated = new Command("peer-initiated", "N attached handsets; initiator peers of our own engine start IKE towards each handset's address; the step measures the peer's IKE_SA_INIT to the SA in the handset and the peer's CHILD_SA")
@@ -111,27 +91,17 @@ var peerInitiated = new Command("peer-initiated", "N attached handsets; initiato
 peerInitiated.SetAction(async (parse, ct) =>
 {
     var errors = new List<string>();
-    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
+    var target = ParseTarget(parse, errors);
     var network = ParsePeers(parse, parse.GetValue(peers), 1, "127.0.130.0", errors);
-    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
-    if (simulation is null)
-    {
-        foreach (var e in errors) Console.Error.WriteLine(e);
-        return 1;
-    }
-    var ports = await PortsAsync(parse, apiUri!, handsetPorts: true, errors, ct);
-    if (ports is null)
-    {
-        foreach (var e in errors) Console.Error.WriteLine(e);
-        return 1;
-    }
-    await using var scenario = new PeerInitiatedScenario(new PeerInitiatedOptions(edgeEndpoint!, apiUri!, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
+    if (ParseLoad(parse, target, errors) is not { } load || await PortsAsync(parse, load.Api, handsetPorts: true, ct) is not { } ports) return 1;
+    int n = load.Handsets;
+    await using var scenario = new PeerInitiatedScenario(new PeerInitiatedOptions(load.Edge, load.Api, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
         parse.GetValue(peers), ports.PeerIke, ports.PeerNatT)
     { PeerNetwork = network!, HandsetIkePort = ports.HandsetIke, HandsetNatTPort = ports.HandsetNatT });
-    var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
+    var (_, exitCode) = await RunAsync(parse, load, scenario.Build(), ct);
     Console.WriteLine($"attach failures: {scenario.AttachFailures}; SAs installed at the end: {scenario.InstalledAtEnd} of {n}; "
         + $"peers: {scenario.Peers?.Established} IKE SAs, {scenario.Peers?.ChildSas} CHILD_SAs, {scenario.Peers?.Failed} failed");
-    return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+    return exitCode;
 });
 
 var payload = new Option<int>("--payload") { Description = "UDP payload bytes per echoed packet (at least 8)", DefaultValueFactory = _ => 64 };
@@ -142,33 +112,23 @@ var espEcho = new Command("esp-echo", "N handsets each get a proxied SA first, t
 espEcho.SetAction(async (parse, ct) =>
 {
     var errors = new List<string>();
-    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
+    var target = ParseTarget(parse, errors);
     var network = ParsePeers(parse, parse.GetValue(peers), 1, "127.0.132.0", errors);
     if (parse.GetValue(payload) is < 8 or > 60000) errors.Add("--payload must be 8 to 60000");
     // A round trip is not one per handset: without a model given, keep min(N, 32) round trips in flight.
     bool modelGiven = parse.GetValue(rate) is not null || parse.GetValue(ramp) is not null || parse.GetValue(copies) is not null;
-    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
-    if (simulation is null)
-    {
-        foreach (var e in errors) Console.Error.WriteLine(e);
-        return 1;
-    }
-    var ports = await PortsAsync(parse, apiUri!, handsetPorts: false, errors, ct);
-    if (ports is null)
-    {
-        foreach (var e in errors) Console.Error.WriteLine(e);
-        return 1;
-    }
-    if (!modelGiven) simulation = new KeepConstant(Math.Min(n, 32), during);
-    await using var scenario = new EspEchoScenario(new EspEchoOptions(edgeEndpoint!, apiUri!, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
+    if (ParseLoad(parse, target, errors) is not { } load || await PortsAsync(parse, load.Api, handsetPorts: false, ct) is not { } ports) return 1;
+    int n = load.Handsets;
+    if (!modelGiven) load = load with { Simulation = new KeepConstant(Math.Min(n, 32), load.During) };
+    await using var scenario = new EspEchoScenario(new EspEchoOptions(load.Edge, load.Api, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
         parse.GetValue(peers), ports.PeerIke, ports.PeerNatT) { PeerNetwork = network!, PayloadBytes = parse.GetValue(payload) });
-    var (run, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
+    var (run, exitCode) = await RunAsync(parse, load, scenario.Build(), ct);
     var step = run.Scenarios[0].Steps[0];
     double seconds = step.Rps > 0 ? (step.Ok + step.Failed) / step.Rps : double.NaN; // the step's RPS counts ok and failed per second of load
     Console.WriteLine($"attach failures: {scenario.AttachFailures}; SA failures: {scenario.SaFailures}; "
         + $"ESP packets through the edge: {2 * step.Ok} ({2 * step.Rps:F0}/s), access-link bytes {step.Bytes} ({step.Bytes / seconds / 1e6:F2} MB/s); "
         + $"peers echoed {scenario.Peers?.EspEchoed}");
-    return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+    return exitCode;
 });
 
 var edge2 = new Option<string?>("--edge2") { Description = "edge B's access endpoint (UDP), a second edge silo of the same cluster" };
@@ -181,32 +141,22 @@ var roam = new Command("roam", "N handsets attached at edge A re-attach at edge 
 roam.SetAction(async (parse, ct) =>
 {
     var errors = new List<string>();
-    var (edgeEndpoint, apiUri, during, n) = ParseTarget(parse, errors);
+    var target = ParseTarget(parse, errors);
     IPEndPoint? edgeB = null;
     if (parse.GetValue(edge2) is not { } e2) errors.Add("--edge2 is required: edge B's access endpoint");
     else if (!IPEndPoint.TryParse(e2, out edgeB)) errors.Add($"--edge2 '{e2}' is not an address:port");
     var network = ParsePeers(parse, parse.GetValue(roamPeers), 0, "127.0.134.0", errors);
-    var (parsedThresholds, simulation) = ParseLoad(parse, n, during, errors);
-    if (simulation is null)
-    {
-        foreach (var e in errors) Console.Error.WriteLine(e);
-        return 1;
-    }
-    var ports = await PortsAsync(parse, apiUri!, handsetPorts: false, errors, ct);
-    if (ports is null)
-    {
-        foreach (var e in errors) Console.Error.WriteLine(e);
-        return 1;
-    }
-    await using var scenario = new RoamScenario(new RoamOptions(edgeEndpoint!, edgeB!, apiUri!, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!)
+    if (ParseLoad(parse, target, errors) is not { } load || await PortsAsync(parse, load.Api, handsetPorts: false, ct) is not { } ports) return 1;
+    int n = load.Handsets;
+    await using var scenario = new RoamScenario(new RoamOptions(load.Edge, edgeB!, load.Api, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!)
     {
         DetachFirst = !parse.GetValue(silentRoam), Peers = parse.GetValue(roamPeers), PeerIkePort = ports.PeerIke,
         PeerNatTPort = ports.PeerNatT, PeerNetwork = network!,
     });
-    var (_, violations) = await LoadSession.RunAsync(scenario.Build(), simulation, parse.GetValue(reportDir)!, parsedThresholds, Console.Out, Live(parse), ct);
+    var (_, exitCode) = await RunAsync(parse, load, scenario.Build(), ct);
     Console.WriteLine($"attach failures at A: {scenario.AttachFailures}; attached at B at the end: {scenario.AttachedAtB} of {n}"
         + (scenario.Peers is { } p ? $"; peers: {p.ChildSas} CHILD_SAs" : ""));
-    return violations.Count == 0 ? 0 : LoadSession.ThresholdViolated;
+    return exitCode;
 });
 
 var count = new Option<int>("--count") { Description = "subscribers to provision", DefaultValueFactory = _ => 1000 };
@@ -256,9 +206,10 @@ IPAddress? ParsePeers(ParseResult parse, int count, int least, string defaultNet
 }
 
 // The peer (and, for peer-initiated, handset) ports: those given, the rest from the silo (GET /api/edge), so that
-// the peers bind where the proxy sends with nothing to repeat; null when they cannot be had (errors says why).
-async Task<EdgePorts?> PortsAsync(ParseResult parse, Uri api, bool handsetPorts, List<string> errors, CancellationToken ct)
+// the peers bind where the proxy sends with nothing to repeat; null when they cannot be had (the reasons printed).
+async Task<EdgePorts?> PortsAsync(ParseResult parse, Uri api, bool handsetPorts, CancellationToken ct)
 {
+    var errors = new List<string>();
     int? peerIke = parse.GetValue(peerPort), peerNatT = parse.GetValue(peerNatTPort);
     int? handsetIke = handsetPorts ? parse.GetValue(handsetIkePort) : 0, handsetNatT = handsetPorts ? parse.GetValue(handsetNatTPort) : 0;
     EdgePorts? silo = null;
@@ -273,7 +224,7 @@ async Task<EdgePorts?> PortsAsync(ParseResult parse, Uri api, bool handsetPorts,
         {
             errors.Add($"the silo at {api} did not tell its ports ({e.Message}); give --peer-port and --peer-natt-port"
                 + (handsetPorts ? ", --handset-ike-port and --handset-natt-port" : ""));
-            return null;
+            return BadArguments(errors, (EdgePorts?)null);
         }
     }
     var ports = new EdgePorts(handsetIke ?? silo!.HandsetIke, handsetNatT ?? silo!.HandsetNatT, peerIke ?? silo!.PeerIke, peerNatT ?? silo!.PeerNatT);
@@ -282,7 +233,7 @@ async Task<EdgePorts?> PortsAsync(ParseResult parse, Uri api, bool handsetPorts,
     if (handsetPorts)
         foreach (var port in new[] { ports.HandsetIke, ports.HandsetNatT })
             if (port is < 1 or > 65535) errors.Add($"handset port {port} is out of range");
-    return errors.Count == 0 ? ports : null;
+    return errors.Count == 0 ? ports : BadArguments(errors, (EdgePorts?)null);
 }
 
 // What every scenario is pointed at: edge, API, duration and handsets; problems go to errors.
@@ -296,17 +247,33 @@ async Task<EdgePorts?> PortsAsync(ParseResult parse, Uri api, bool handsetPorts,
     return (edgeEndpoint, apiUri, during, n);
 }
 
-// The thresholds and the load simulation; the simulation is null when any error was found (then errors says why).
-(List<Threshold> Thresholds, LoadSimulation? Simulation) ParseLoad(ParseResult parse, int n, TimeSpan during, List<string> errors)
+// The target with the thresholds and the load simulation; null when errors has any (found here or before), which are printed.
+LoadArguments? ParseLoad(ParseResult parse, (IPEndPoint? Edge, Uri? Api, TimeSpan During, int Handsets) target, List<string> errors)
 {
     var parsedThresholds = new List<Threshold>();
     foreach (var text in parse.GetValue(thresholds) ?? [])
         if (Threshold.TryParse(text, out var t, out var error)) parsedThresholds.Add(t!);
         else errors.Add(error!);
     var simulation = errors.Count == 0
-        ? CommandLineValues.Simulation(parse.GetValue(rate), parse.GetValue(ramp), parse.GetValue(copies), n, during, errors)
+        ? CommandLineValues.Simulation(parse.GetValue(rate), parse.GetValue(ramp), parse.GetValue(copies), target.Handsets, target.During, errors)
         : null;
-    return (parsedThresholds, errors.Count == 0 ? simulation : null);
+    return errors.Count == 0 && simulation is not null
+        ? new LoadArguments(target.Edge!, target.Api!, target.During, target.Handsets, parsedThresholds, simulation)
+        : BadArguments(errors, (LoadArguments?)null);
+}
+
+// Prints the problems with the command line (its exit code is then 1); returns none.
+T BadArguments<T>(List<string> errors, T none)
+{
+    foreach (var e in errors) Console.Error.WriteLine(e);
+    return none;
+}
+
+// Runs the scenario with its reports in --report-dir; the exit code: 2 when a threshold was violated.
+async Task<(RunResult Run, int ExitCode)> RunAsync(ParseResult parse, LoadArguments load, Scenario scenario, CancellationToken ct)
+{
+    var (run, violations) = await LoadSession.RunAsync(scenario, load.Simulation, parse.GetValue(reportDir)!, load.Thresholds, Console.Out, Live(parse), ct);
+    return (run, violations.Count == 0 ? 0 : LoadSession.ThresholdViolated);
 }
 
 var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa, peerInitiated, espEcho, roam, provision };
@@ -315,6 +282,9 @@ return await root.Parse(args).InvokeAsync();
 
 namespace KeyProxy.Load
 {
+    /// <summary>What every scenario command is given: edge, admin API, duration, handsets, thresholds and load model.</summary>
+    internal sealed record LoadArguments(IPEndPoint Edge, Uri Api, TimeSpan During, int Handsets, List<Threshold> Thresholds, LoadSimulation Simulation);
+
     /// <summary>Parsing of the command line's durations and load simulations.</summary>
     public static class CommandLineValues
     {

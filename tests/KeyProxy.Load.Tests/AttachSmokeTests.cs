@@ -50,8 +50,7 @@ public class AttachSmokeTests
             Assert.True(step.Bytes > 0);
             Assert.True(step.P99Ms > 0);
             Assert.Equal(50, silo.Services.GetRequiredService<EdgeGateway>().Attachments().Count());
-            foreach (var file in new[] { "report.md", "report.csv", "report.html" })
-                Assert.Contains("attach", File.ReadAllText(Path.Combine(dir, file)));
+            LoadSmoke.AssertReportsWritten(dir, "attach");
         }
         finally
         {

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using KeyProxy.Edge;
 using KeyProxy.Silo;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace KeyProxy.Load.Tests;
 
@@ -13,27 +12,15 @@ public class CommandLineSmokeTests
     public async Task Proxied_sa_without_peer_ports_asks_the_silo_for_them_and_writes_the_reports()
     {
         var ct = TestContext.Current.CancellationToken;
-        int ikePort = FreeUdpPort(), natTPort = FreeUdpPort();
-        var silo = await AttachSmokeTests.StartSiloAsync(ct, "127.0.115.0/24", $"--KeyProxy:Network:PeerIkePort={ikePort}", $"--KeyProxy:Network:PeerNatTPort={natTPort}");
-        var dir = Path.Combine(Path.GetTempPath(), "keyproxy-load-cli-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var edge = silo.Services.GetRequiredService<EdgeGateway>().AccessEndPoint;
-            int exit = await RunAsync("proxied-sa", "--edge", edge.ToString(), "--api", KeyProxySiloHost.BaseUrl(silo), "--handsets", "6",
-                "--duration", "1s", "--peers", "2", "--peer-network", "127.0.116.0", "--nai-prefix", "cli", "--report-dir", dir, "--no-live",
-                "--threshold", "proxied-sa:fail<=0");
+        await using var smoke = await LoadSmoke.StartAsync("127.0.115.0/24", "cli", ct);
+        var edge = smoke.Gateway.AccessEndPoint;
+        int exit = await RunAsync("proxied-sa", "--edge", edge.ToString(), "--api", KeyProxySiloHost.BaseUrl(smoke.Silo), "--handsets", "6",
+            "--duration", "1s", "--peers", "2", "--peer-network", "127.0.116.0", "--nai-prefix", "cli", "--report-dir", smoke.ReportDir, "--no-live",
+            "--threshold", "proxied-sa:fail<=0");
 
-            Assert.Equal(0, exit);
-            foreach (var file in new[] { "report.md", "report.csv", "report.html" })
-                Assert.Contains("proxied-sa", File.ReadAllText(Path.Combine(dir, file)));
-            Assert.Equal(6, silo.Services.GetRequiredService<EdgeGateway>().Metrics.Packets(EdgePacketClass.KeyTransferToHandset));
-        }
-        finally
-        {
-            await silo.StopAsync(CancellationToken.None);
-            await silo.DisposeAsync();
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        }
+        Assert.Equal(0, exit);
+        smoke.AssertReportsWritten("proxied-sa");
+        Assert.Equal(6, smoke.Gateway.Metrics.Packets(EdgePacketClass.KeyTransferToHandset));
     }
 
     [Fact]
@@ -61,12 +48,5 @@ public class CommandLineSmokeTests
     {
         var entry = typeof(CommandLineValues).Assembly.EntryPoint!;
         return Task.Run(() => (int)entry.Invoke(null, [args])!);
-    }
-
-    private static int FreeUdpPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

@@ -2,8 +2,6 @@ using System.Net;
 using KeyProxy.Edge;
 using KeyProxy.Load.Framework;
 using KeyProxy.Load.Scenarios;
-using KeyProxy.Silo;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace KeyProxy.Load.Tests;
 
@@ -17,40 +15,28 @@ public class PeerInitiatedSmokeTests
     public async Task Peers_initiate_towards_twenty_handsets_and_each_gets_the_sa_the_peer_has()
     {
         var ct = TestContext.Current.CancellationToken;
-        int ikePort = ProxiedSaSmokeTests.FreeUdpPort(), natTPort = ProxiedSaSmokeTests.FreeUdpPort();
-        var silo = await AttachSmokeTests.StartSiloAsync(ct, "127.2.1.0/24", $"--KeyProxy:Network:PeerIkePort={ikePort}", $"--KeyProxy:Network:PeerNatTPort={natTPort}");
-        var dir = Path.Combine(Path.GetTempPath(), "keyproxy-load-peer-initiated-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var gateway = silo.Services.GetRequiredService<EdgeGateway>();
-            var api = new Uri(KeyProxySiloHost.BaseUrl(silo) + "/");
-            await using var scenario = new PeerInitiatedScenario(new PeerInitiatedOptions(gateway.AccessEndPoint, api, Handsets: 20, Sockets: 2,
-                NaiPrefix: "peerinit", Peers: 4, PeerIkePort: ikePort, PeerNatTPort: natTPort) { PeerNetwork = IPAddress.Parse("127.0.131.0"), DetachAtEnd = false });
-            var (run, violations) = await LoadSession.RunAsync(scenario.Build(), new InjectRate(10, TimeSpan.FromSeconds(2)), dir,
-                [AttachSmokeTests.Parse("peer-initiated:fail<=0")], TextWriter.Null, live: false, ct);
+        await using var smoke = await LoadSmoke.StartAsync("127.2.1.0/24", "peer-initiated", ct);
+        var gateway = smoke.Gateway;
+        var api = smoke.Api;
+        await using var scenario = new PeerInitiatedScenario(new PeerInitiatedOptions(gateway.AccessEndPoint, api, Handsets: 20, Sockets: 2,
+            NaiPrefix: "peerinit", Peers: 4, PeerIkePort: smoke.PeerIkePort, PeerNatTPort: smoke.PeerNatTPort) { PeerNetwork = IPAddress.Parse("127.0.131.0"), DetachAtEnd = false });
+        var (run, violations) = await LoadSession.RunAsync(scenario.Build(), new InjectRate(10, TimeSpan.FromSeconds(2)), smoke.ReportDir,
+            [AttachSmokeTests.Parse("peer-initiated:fail<=0")], TextWriter.Null, live: false, ct);
 
-            Assert.Equal(0, scenario.AttachFailures);
-            var step = Assert.Single(Assert.Single(run.Scenarios).Steps);
-            Assert.True(step.Failed == 0, string.Join("; ", step.Failures.Select(f => $"{f.Value} × {f.Key}")));
-            Assert.Equal(20, step.Ok);
-            Assert.Empty(violations);
-            Assert.Equal(20, scenario.InstalledAtEnd);
-            Assert.All(scenario.Fleet!.Handsets, h => Assert.Equal(1, h.InstalledSas));
-            Assert.Equal(20, scenario.Peers!.Established);
-            Assert.Equal(20, scenario.Peers.ChildSas);
-            Assert.Equal(0, scenario.Peers.Failed);
-            Assert.All(scenario.Peers.Hosts, h => Assert.Equal(5, h.Established));
-            // Flow 2: every exchange came in from the network and none was asked for by a handset.
-            Assert.Equal(0, gateway.Metrics.Packets(EdgePacketClass.ProxyRequest));
-            Assert.Equal(20, gateway.Metrics.Packets(EdgePacketClass.KeyTransferToHandset));
-            foreach (var file in new[] { "report.md", "report.csv", "report.html" })
-                Assert.Contains("peer-initiated", File.ReadAllText(Path.Combine(dir, file)));
-        }
-        finally
-        {
-            await silo.StopAsync(CancellationToken.None);
-            await silo.DisposeAsync();
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        }
+        Assert.Equal(0, scenario.AttachFailures);
+        var step = Assert.Single(Assert.Single(run.Scenarios).Steps);
+        Assert.True(step.Failed == 0, string.Join("; ", step.Failures.Select(f => $"{f.Value} × {f.Key}")));
+        Assert.Equal(20, step.Ok);
+        Assert.Empty(violations);
+        Assert.Equal(20, scenario.InstalledAtEnd);
+        Assert.All(scenario.Fleet!.Handsets, h => Assert.Equal(1, h.InstalledSas));
+        Assert.Equal(20, scenario.Peers!.Established);
+        Assert.Equal(20, scenario.Peers.ChildSas);
+        Assert.Equal(0, scenario.Peers.Failed);
+        Assert.All(scenario.Peers.Hosts, h => Assert.Equal(5, h.Established));
+        // Flow 2: every exchange came in from the network and none was asked for by a handset.
+        Assert.Equal(0, gateway.Metrics.Packets(EdgePacketClass.ProxyRequest));
+        Assert.Equal(20, gateway.Metrics.Packets(EdgePacketClass.KeyTransferToHandset));
+        smoke.AssertReportsWritten("peer-initiated");
     }
 }

@@ -15,7 +15,7 @@ public class RoamSmokeTests
     public async Task Handsets_attached_at_edge_A_roam_to_edge_B_with_and_without_a_detach_and_get_a_first_sa_through_B()
     {
         var ct = TestContext.Current.CancellationToken;
-        int ikePort = ProxiedSaSmokeTests.FreeUdpPort(), natTPort = ProxiedSaSmokeTests.FreeUdpPort();
+        int ikePort = LoadSmoke.FreeUdpPort(), natTPort = LoadSmoke.FreeUdpPort();
         string[] peerPorts = [$"--KeyProxy:Network:PeerIkePort={ikePort}", $"--KeyProxy:Network:PeerNatTPort={natTPort}"];
         int primaryPort = AttachSmokeTests.FreeTcpPort();
         var siloA = await StartEdgeAsync("load-edge-a", "127.2.3.0/24", primaryPort, null, peerPorts, ct);
@@ -61,8 +61,7 @@ public class RoamSmokeTests
             Assert.Empty(edgeA.Attachments());
             Assert.Equal(20, edgeB.Attachments().Count);
             Assert.All(polite.FleetB!.Handsets, h => Assert.StartsWith("127.2.4.", h.Address!.ToString()));
-            foreach (var file in new[] { "report.md", "report.csv", "report.html" })
-                Assert.Contains("first-sa", File.ReadAllText(Path.Combine(dir, file)));
+            LoadSmoke.AssertReportsWritten(dir, "first-sa");
         }
         finally
         {

@@ -1,9 +1,7 @@
-using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Load.Peers;
 
 namespace KeyProxy.Load.Baselines;
 
@@ -16,16 +14,12 @@ namespace KeyProxy.Load.Baselines;
 /// </summary>
 public sealed class EngineInitiators : IAsyncDisposable
 {
-    private readonly (Socket Ike, Socket NatT)[] _pairs;
+    private readonly UdpIkeEndpoint<Entry> _udp;
     private readonly IkeServices _services;
-    private readonly ConcurrentDictionary<ulong, Entry> _sessions = new();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly List<Task> _loops = [];
-    private long _dropped;
 
-    private sealed class Entry(IkeSession session, int pair)
+    private sealed class Entry(IkeSession session, int pair) : IUdpIkeEntry
     {
-        public readonly IkeSession Session = session;
+        public IkeSession Session { get; } = session;
         public readonly int Pair = pair;
         public readonly TaskCompletionSource<IkeEvent> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -34,32 +28,17 @@ public sealed class EngineInitiators : IAsyncDisposable
     public EngineInitiators(IReadOnlyList<IPAddress> addresses, int ikePort, int natTPort, IkeServices? services = null)
     {
         _services = services ?? IkeServices.Default;
-        _pairs = new (Socket, Socket)[addresses.Count];
-        try
-        {
-            for (int i = 0; i < addresses.Count; i++)
-                _pairs[i] = (Bind(new IPEndPoint(addresses[i], ikePort)), Bind(new IPEndPoint(addresses[i], natTPort)));
-        }
-        catch
-        {
-            foreach (var (ike, natT) in _pairs) { ike?.Dispose(); natT?.Dispose(); }
-            throw;
-        }
-        foreach (var (ike, natT) in _pairs)
-        {
-            _loops.Add(Task.Run(() => ReceiveLoop(ike, natTraversal: false)));
-            _loops.Add(Task.Run(() => ReceiveLoop(natT, natTraversal: true)));
-        }
-        _loops.Add(Task.Run(TimerLoop));
+        _udp = new UdpIkeEndpoint<Entry>(addresses, ikePort, natTPort, _services);
+        _udp.Start(open: (_, _, _) => null, (_, entry, _) => Flush(entry));
     }
 
-    public int Pairs => _pairs.Length;
+    public int Pairs => _udp.Pairs;
 
     /// <summary>Datagrams no session took.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => _udp.Dropped;
 
     /// <summary>The IKE endpoint of pair <paramref name="pair"/> (a handset's own address and port).</summary>
-    public IPEndPoint IkeEndPoint(int pair) => (IPEndPoint)_pairs[pair].Ike.LocalEndPoint!;
+    public IPEndPoint IkeEndPoint(int pair) => _udp.IkeEndPoint(pair);
 
     /// <summary>
     /// Runs one IKE SA on pair <paramref name="pair"/>: <paramref name="config"/> with its local endpoints replaced by
@@ -68,54 +47,16 @@ public sealed class EngineInitiators : IAsyncDisposable
     /// </summary>
     public async Task<IkeEvent> EstablishAsync(IkeSessionConfig config, int pair, CancellationToken ct)
     {
-        var (ike, natT) = _pairs[pair];
-        var local = (IPEndPoint)ike.LocalEndPoint!;
-        var session = IkeSession.CreateInitiator(config with { LocalEndpoint = local, LocalNatTraversalPort = ((IPEndPoint)natT.LocalEndPoint!).Port }, _services);
+        var session = IkeSession.CreateInitiator(config with { LocalEndpoint = _udp.IkeEndPoint(pair), LocalNatTraversalPort = _udp.NatTPort(pair) }, _services);
         var entry = new Entry(session, pair);
         lock (entry)
         {
             session.Start();
-            if (!_sessions.TryAdd(session.InitiatorSpi, entry)) return new IkeSaClosed(IkeCloseReason.Local, Detail: "initiator SPI collision");
+            if (!_udp.Sessions.TryAdd(session.InitiatorSpi, entry)) return new IkeSaClosed(IkeCloseReason.Local, Detail: "initiator SPI collision");
             Flush(entry);
         }
         try { return await entry.Done.Task.WaitAsync(ct); }
-        finally { _sessions.TryRemove(session.InitiatorSpi, out _); }
-    }
-
-    private async Task ReceiveLoop(Socket socket, bool natTraversal)
-    {
-        var buffer = new byte[65536];
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
-        while (!_stop.IsCancellationRequested)
-        {
-            SocketReceiveFromResult received;
-            try { received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token); }
-            catch (OperationCanceledException) { return; }
-            catch (ObjectDisposedException) { return; }
-            catch (SocketException) { continue; }
-            int length = received.ReceivedBytes, skip = 0;
-            bool viaNatT = natTraversal;
-            if (length > NonEspMarker.Length && buffer.AsSpan(0, NonEspMarker.Length).IndexOfAnyExcept((byte)0) < 0)
-            {
-                skip = NonEspMarker.Length;
-                viaNatT = true;
-            }
-            else if (natTraversal)
-            {
-                continue; // ESP in UDP or a keepalive: the baseline sends no data
-            }
-            if (length - skip < IkeHeader.Size || !_sessions.TryGetValue(BinaryPrimitives.ReadUInt64BigEndian(buffer.AsSpan(skip)), out var entry))
-            {
-                Interlocked.Increment(ref _dropped);
-                continue;
-            }
-            var ike = buffer.AsSpan(skip, length - skip).ToArray();
-            lock (entry)
-            {
-                entry.Session.HandleDatagram(ike, viaNatT);
-                Flush(entry);
-            }
-        }
+        finally { _udp.Sessions.TryRemove(session.InitiatorSpi, out _); }
     }
 
     /// <summary>Sends what the session produced and completes the entry on its outcome; under the entry's lock.</summary>
@@ -126,7 +67,7 @@ public sealed class EngineInitiators : IAsyncDisposable
             switch (output)
             {
                 case SendDatagram d:
-                    Send(entry, d);
+                    _udp.Send(entry.Pair, entry.Session.Config, d);
                     break;
                 case ChildSaEstablished or IkeSaClosed or ChildSaFailed:
                     entry.Done.TrySetResult((IkeEvent)output);
@@ -135,57 +76,9 @@ public sealed class EngineInitiators : IAsyncDisposable
         }
     }
 
-    private void Send(Entry entry, SendDatagram datagram)
-    {
-        var (ike, natT) = _pairs[entry.Pair];
-        var config = entry.Session.Config;
-        try
-        {
-            if (datagram.NatTraversal)
-                natT.SendTo(NonEspMarker.Prepend(datagram.Data.Span), SocketFlags.None, new IPEndPoint(config.RemoteEndpoint.Address, config.RemoteNatTraversalPort));
-            else if (config.RemoteEndpoint.Port != 500 && config.LocalEndpoint.Port != 500)
-                ike.SendTo(NonEspMarker.Prepend(datagram.Data.Span), SocketFlags.None, config.RemoteEndpoint);
-            else ike.SendTo(datagram.Data.Span, SocketFlags.None, config.RemoteEndpoint);
-        }
-        catch (SocketException) { Interlocked.Increment(ref _dropped); }
-        catch (ObjectDisposedException) { }
-    }
-
-    private async Task TimerLoop()
-    {
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        try
-        {
-            while (await tick.WaitForNextTickAsync(_stop.Token))
-            {
-                var now = _services.Clock.UtcNow;
-                foreach (var (_, entry) in _sessions)
-                    lock (entry)
-                    {
-                        if (entry.Session.NextDeadline is { } due && due <= now)
-                        {
-                            entry.Session.HandleTimer();
-                            Flush(entry);
-                        }
-                    }
-            }
-        }
-        catch (OperationCanceledException) { }
-    }
-
-    private static Socket Bind(IPEndPoint endpoint)
-    {
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = 4 * 1024 * 1024 };
-        socket.Bind(endpoint);
-        return socket;
-    }
-
     public async ValueTask DisposeAsync()
     {
-        _stop.Cancel();
-        foreach (var (ike, natT) in _pairs) { ike.Dispose(); natT.Dispose(); }
-        try { await Task.WhenAll(_loops); } catch (Exception) { /* the loops end on cancellation */ }
-        foreach (var (_, entry) in _sessions) entry.Done.TrySetCanceled();
-        _stop.Dispose();
+        await _udp.DisposeAsync();
+        foreach (var (_, entry) in _udp.Sessions) entry.Done.TrySetCanceled();
     }
 }

@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
 
@@ -15,19 +12,15 @@ namespace KeyProxy.Load.Peers;
 /// </summary>
 public sealed class IkeInitiatorHost : IAsyncDisposable
 {
-    private readonly Socket _ike;
-    private readonly Socket _natT;
+    private readonly UdpIkeEndpoint<Entry> _udp;
     private readonly IkeSessionConfig _config;
     private readonly IkeServices _services;
-    private readonly ConcurrentDictionary<ulong, Entry> _sessions = new();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task[] _loops;
-    private long _established, _childSas, _failed, _espPackets, _dropped;
+    private long _established, _childSas, _failed;
 
     /// <summary>One IKE SA: its session and who waits for its first CHILD_SA (guarded by the entry).</summary>
-    private sealed class Entry(IkeSession session, TaskCompletionSource<ChildSa> done)
+    private sealed class Entry(IkeSession session, TaskCompletionSource<ChildSa> done) : IUdpIkeEntry
     {
-        public readonly IkeSession Session = session;
+        public IkeSession Session { get; } = session;
         public readonly TaskCompletionSource<ChildSa> Done = done;
     }
 
@@ -40,20 +33,14 @@ public sealed class IkeInitiatorHost : IAsyncDisposable
     {
         _config = config;
         _services = services ?? IkeServices.Default;
-        _ike = Bind(config.LocalEndpoint);
-        _natT = Bind(new IPEndPoint(config.LocalEndpoint.Address, config.LocalNatTraversalPort));
-        _loops =
-        [
-            Task.Run(() => ReceiveLoop(_ike, natTraversal: false)),
-            Task.Run(() => ReceiveLoop(_natT, natTraversal: true)),
-            Task.Run(TimerLoop),
-        ];
+        _udp = new UdpIkeEndpoint<Entry>([config.LocalEndpoint.Address], config.LocalEndpoint.Port, config.LocalNatTraversalPort, _services);
+        _udp.Start(open: (_, _, _) => null, Flush);
     }
 
     public IPAddress Address => _config.LocalEndpoint.Address;
 
     /// <summary>When set, the CHILD_SAs' ESP is decrypted and UDP inside it echoed back.</summary>
-    public EspEcho? Echo { get; init; }
+    public EspEcho? Echo { get => _udp.Echo; init => _udp.Echo = value; }
 
     /// <summary>IKE SAs established (IKE_AUTH done).</summary>
     public long Established => Interlocked.Read(ref _established);
@@ -65,13 +52,13 @@ public sealed class IkeInitiatorHost : IAsyncDisposable
     public long Failed => Interlocked.Read(ref _failed);
 
     /// <summary>ESP-in-UDP packets received on the NAT-T port.</summary>
-    public long EspPackets => Interlocked.Read(ref _espPackets);
+    public long EspPackets => _udp.EspPackets;
 
     /// <summary>Datagrams no session took.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => _udp.Dropped;
 
     /// <summary>IKE SAs held now.</summary>
-    public int Sessions => _sessions.Count;
+    public int Sessions => _udp.Sessions.Count;
 
     /// <summary>
     /// Starts an IKE SA towards <paramref name="remote"/> (its NAT-T port <paramref name="remoteNatTPort"/>) asking
@@ -90,68 +77,22 @@ public sealed class IkeInitiatorHost : IAsyncDisposable
         var entry = new Entry(session, new TaskCompletionSource<ChildSa>(TaskCreationOptions.RunContinuationsAsynchronously));
         lock (entry)
         {
-            _sessions[session.InitiatorSpi] = entry;
+            _udp.Sessions[session.InitiatorSpi] = entry;
             session.Start();
-            Flush(session.InitiatorSpi, entry);
+            Flush(session.InitiatorSpi, entry, null);
         }
         return entry.Done.Task;
     }
 
-    private async Task ReceiveLoop(Socket socket, bool natTraversal)
-    {
-        var buffer = new byte[65536];
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
-        while (!_stop.IsCancellationRequested)
-        {
-            SocketReceiveFromResult received;
-            try { received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token); }
-            catch (OperationCanceledException) { return; }
-            catch (ObjectDisposedException) { return; }
-            catch (SocketException) { continue; }
-            var datagram = buffer.AsSpan(0, received.ReceivedBytes);
-            bool viaNatT = natTraversal;
-            int skip = 0;
-            if (datagram.Length > NonEspMarker.Length && datagram[..NonEspMarker.Length].IndexOfAnyExcept((byte)0) < 0)
-            {
-                skip = NonEspMarker.Length;
-                viaNatT = true;
-            }
-            else if (natTraversal)
-            {
-                if (!NonEspMarker.IsNatKeepalive(datagram))
-                {
-                    Interlocked.Increment(ref _espPackets);
-                    Echo?.Echo(datagram, socket, received.RemoteEndPoint);
-                }
-                continue;
-            }
-            Handle(datagram[skip..].ToArray(), viaNatT);
-        }
-    }
-
-    private void Handle(byte[] ike, bool viaNatT)
-    {
-        if (ike.Length < IkeHeader.Size || !_sessions.TryGetValue(BinaryPrimitives.ReadUInt64BigEndian(ike), out var entry))
-        {
-            Interlocked.Increment(ref _dropped);
-            return;
-        }
-        lock (entry)
-        {
-            entry.Session.HandleDatagram(ike, viaNatT);
-            Flush(entry.Session.InitiatorSpi, entry);
-        }
-    }
-
     /// <summary>Sends the session's datagrams and acts on its events; under the entry's lock.</summary>
-    private void Flush(ulong spiI, Entry entry)
+    private void Flush(ulong spiI, Entry entry, UdpIkePath? path)
     {
         foreach (var output in entry.Session.TakeOutputs())
         {
             switch (output)
             {
                 case SendDatagram d:
-                    Send(entry.Session.Config, d);
+                    _udp.Send(0, entry.Session.Config, d);
                     break;
                 case IkeSaEstablished:
                     Interlocked.Increment(ref _established);
@@ -165,7 +106,7 @@ public sealed class IkeInitiatorHost : IAsyncDisposable
                     Echo?.Remove(d.InboundSpi);
                     break;
                 case IkeSaClosed closed:
-                    _sessions.TryRemove(spiI, out _);
+                    _udp.Sessions.TryRemove(spiI, out _);
                     if (entry.Done.TrySetException(new IkeInitiationFailedException(closed.Reason, closed.Notify, closed.Detail)))
                         Interlocked.Increment(ref _failed);
                     break;
@@ -173,60 +114,10 @@ public sealed class IkeInitiatorHost : IAsyncDisposable
         }
     }
 
-    private void Send(IkeSessionConfig config, SendDatagram datagram)
-    {
-        var (socket, remote) = datagram.NatTraversal
-            ? (_natT, new IPEndPoint(config.RemoteEndpoint.Address, config.RemoteNatTraversalPort))
-            : (_ike, config.RemoteEndpoint);
-        try
-        {
-            // RFC 3948 2.2: the marker on NAT-T, and on the IKE port when neither end uses 500 (strongSwan's rule).
-            if (socket == _natT || remote.Port != 500 && _config.LocalEndpoint.Port != 500)
-                socket.SendTo(NonEspMarker.Prepend(datagram.Data.Span), SocketFlags.None, remote);
-            else socket.SendTo(datagram.Data.Span, SocketFlags.None, remote);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException) { Interlocked.Increment(ref _dropped); }
-    }
-
-    private async Task TimerLoop()
-    {
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        try
-        {
-            while (await tick.WaitForNextTickAsync(_stop.Token))
-            {
-                var now = _services.Clock.UtcNow;
-                foreach (var (spiI, entry) in _sessions)
-                    lock (entry)
-                    {
-                        if (entry.Session.NextDeadline is { } due && due <= now)
-                        {
-                            entry.Session.HandleTimer();
-                            Flush(spiI, entry);
-                        }
-                    }
-            }
-        }
-        catch (OperationCanceledException) { }
-    }
-
-    private static Socket Bind(IPEndPoint endpoint)
-    {
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        socket.ReceiveBufferSize = 4 * 1024 * 1024;
-        socket.Bind(endpoint);
-        return socket;
-    }
-
     public async ValueTask DisposeAsync()
     {
-        _stop.Cancel();
-        _ike.Dispose();
-        _natT.Dispose();
-        Echo?.Dispose();
-        try { await Task.WhenAll(_loops); } catch (Exception) { /* the loops end on cancellation */ }
-        foreach (var entry in _sessions.Values) entry.Done.TrySetCanceled();
-        _stop.Dispose();
+        await _udp.DisposeAsync();
+        foreach (var entry in _udp.Sessions.Values) entry.Done.TrySetCanceled();
     }
 }
 

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
 
@@ -14,21 +12,16 @@ namespace KeyProxy.Load.Peers;
 /// </summary>
 public sealed class IkeResponderHost : IAsyncDisposable
 {
-    private readonly Socket _ike;
-    private readonly Socket _natT;
+    private readonly UdpIkeEndpoint<Entry> _udp;
     private readonly IkeSessionConfig _config;
     private readonly IkeServices _services;
-    private readonly ConcurrentDictionary<ulong, Entry> _sessions = new();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task[] _loops;
-    private long _established, _childSas, _espPackets, _dropped;
+    private long _established, _childSas;
 
     /// <summary>One IKE SA: its session and where its initiator last reached us (guarded by the entry).</summary>
-    private sealed class Entry(IkeSession session)
+    private sealed class Entry(IkeSession session) : IUdpIkeEntry
     {
-        public readonly IkeSession Session = session;
-        public Socket? PathSocket;
-        public IPEndPoint? PathRemote;
+        public IkeSession Session { get; } = session;
+        public UdpIkePath? Path;
     }
 
     /// <param name="config">
@@ -39,14 +32,8 @@ public sealed class IkeResponderHost : IAsyncDisposable
     {
         _config = config;
         _services = services ?? IkeServices.Default;
-        _ike = Bind(config.LocalEndpoint);
-        _natT = Bind(new IPEndPoint(config.LocalEndpoint.Address, config.LocalNatTraversalPort));
-        _loops =
-        [
-            Task.Run(() => ReceiveLoop(_ike, natTraversal: false)),
-            Task.Run(() => ReceiveLoop(_natT, natTraversal: true)),
-            Task.Run(TimerLoop),
-        ];
+        _udp = new UdpIkeEndpoint<Entry>([config.LocalEndpoint.Address], config.LocalEndpoint.Port, config.LocalNatTraversalPort, _services);
+        _udp.Start(Open, Flush);
     }
 
     public IPAddress Address => _config.LocalEndpoint.Address;
@@ -57,78 +44,31 @@ public sealed class IkeResponderHost : IAsyncDisposable
     /// <summary>CHILD_SAs established (with IKE_AUTH or CREATE_CHILD_SA).</summary>
     public long ChildSas => Interlocked.Read(ref _childSas);
 
-    /// <summary>ESP-in-UDP packets received on the NAT-T port (counted, not decrypted).</summary>
-    public long EspPackets => Interlocked.Read(ref _espPackets);
+    /// <summary>ESP-in-UDP packets received on the NAT-T port.</summary>
+    public long EspPackets => _udp.EspPackets;
 
     /// <summary>When set, the CHILD_SAs' ESP is decrypted and UDP inside it echoed back (the <c>esp-echo</c> scenario).</summary>
-    public EspEcho? Echo { get; init; }
+    public EspEcho? Echo { get => _udp.Echo; init => _udp.Echo = value; }
 
     /// <summary>Datagrams no session took.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => _udp.Dropped;
 
     /// <summary>IKE SAs held now.</summary>
-    public int Sessions => _sessions.Count;
+    public int Sessions => _udp.Sessions.Count;
 
-    private async Task ReceiveLoop(Socket socket, bool natTraversal)
+    /// <summary>A new IKE SA for an IKE_SA_INIT request (RFC 7296 1.2), answering where it came from; nothing else opens one.</summary>
+    private Entry? Open(ulong spiI, ReadOnlySpan<byte> ike, UdpIkePath path)
     {
-        var buffer = new byte[65536];
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
-        while (!_stop.IsCancellationRequested)
-        {
-            SocketReceiveFromResult received;
-            try { received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token); }
-            catch (OperationCanceledException) { return; }
-            catch (ObjectDisposedException) { return; }
-            catch (SocketException) { continue; }
-            var datagram = buffer.AsSpan(0, received.ReceivedBytes);
-            bool viaNatT = natTraversal;
-            int skip = 0;
-            if (datagram.Length > NonEspMarker.Length && datagram[..NonEspMarker.Length].IndexOfAnyExcept((byte)0) < 0)
-            {
-                // The marker: on NAT-T always, on the IKE port from a peer off port 500 (see UdpIkeHost).
-                skip = NonEspMarker.Length;
-                viaNatT = true;
-            }
-            else if (natTraversal)
-            {
-                if (!NonEspMarker.IsNatKeepalive(datagram))
-                {
-                    Interlocked.Increment(ref _espPackets);
-                    Echo?.Echo(datagram, socket, received.RemoteEndPoint);
-                }
-                continue;
-            }
-            Handle(socket, (IPEndPoint)received.RemoteEndPoint, datagram[skip..].ToArray(), viaNatT);
-        }
+        if (!CookieChallenge.IsIkeSaInitRequest(ike, out _)) return null;
+        var config = _config with { RemoteEndpoint = path.Remote };
+        return _udp.Sessions.GetOrAdd(spiI, _ => new Entry(IkeSession.CreateResponder(config, _services)));
     }
 
-    private void Handle(Socket socket, IPEndPoint from, byte[] ike, bool viaNatT)
-    {
-        if (ike.Length < IkeHeader.Size)
-        {
-            Interlocked.Increment(ref _dropped);
-            return;
-        }
-        ulong spiI = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(ike);
-        if (!_sessions.TryGetValue(spiI, out var entry))
-        {
-            if (!CookieChallenge.IsIkeSaInitRequest(ike, out _))
-            {
-                Interlocked.Increment(ref _dropped);
-                return;
-            }
-            var config = _config with { RemoteEndpoint = from };
-            entry = _sessions.GetOrAdd(spiI, _ => new Entry(IkeSession.CreateResponder(config, _services)));
-        }
-        lock (entry)
-        {
-            entry.Session.HandleDatagram(ike, viaNatT);
-            if (Flush(spiI, entry, socket, from)) (entry.PathSocket, entry.PathRemote) = (socket, from);
-        }
-    }
-
-    /// <summary>Sends the session's datagrams and counts its events; under the entry's lock. False when it dropped its input.</summary>
-    private bool Flush(ulong spiI, Entry entry, Socket? socket = null, IPEndPoint? from = null)
+    /// <summary>
+    /// Sends the session's datagrams (back along <paramref name="path"/>, else the initiator's last path) and counts its
+    /// events; under the entry's lock. A datagram the session took becomes the initiator's path.
+    /// </summary>
+    private void Flush(ulong spiI, Entry entry, UdpIkePath? path)
     {
         bool accepted = true;
         foreach (var output in entry.Session.TakeOutputs())
@@ -136,7 +76,8 @@ public sealed class IkeResponderHost : IAsyncDisposable
             switch (output)
             {
                 case SendDatagram d:
-                    Send(entry, d, socket ?? entry.PathSocket, from ?? entry.PathRemote);
+                    if ((path ?? entry.Path) is { } back) _udp.Send(back, d);
+                    else _udp.Send(0, entry.Session.Config, d);
                     break;
                 case IkeMessageDropped:
                     accepted = false;
@@ -152,68 +93,12 @@ public sealed class IkeResponderHost : IAsyncDisposable
                     Echo?.Remove(d.InboundSpi);
                     break;
                 case IkeSaClosed:
-                    _sessions.TryRemove(spiI, out _);
+                    _udp.Sessions.TryRemove(spiI, out _);
                     break;
             }
         }
-        return accepted;
+        if (accepted && path is not null) entry.Path = path;
     }
 
-    private void Send(Entry entry, SendDatagram datagram, Socket? socket, IPEndPoint? remote)
-    {
-        if (socket is null || remote is null)
-        {
-            var config = entry.Session.Config;
-            (socket, remote) = datagram.NatTraversal
-                ? (_natT, new IPEndPoint(config.RemoteEndpoint.Address, config.RemoteNatTraversalPort))
-                : (_ike, config.RemoteEndpoint);
-        }
-        try
-        {
-            if (socket == _natT || remote.Port != 500 && _config.LocalEndpoint.Port != 500)
-                socket.SendTo(NonEspMarker.Prepend(datagram.Data.Span), SocketFlags.None, remote);
-            else socket.SendTo(datagram.Data.Span, SocketFlags.None, remote);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException) { Interlocked.Increment(ref _dropped); }
-    }
-
-    private async Task TimerLoop()
-    {
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        try
-        {
-            while (await tick.WaitForNextTickAsync(_stop.Token))
-            {
-                var now = _services.Clock.UtcNow;
-                foreach (var (spiI, entry) in _sessions)
-                    lock (entry)
-                    {
-                        if (entry.Session.NextDeadline is { } due && due <= now)
-                        {
-                            entry.Session.HandleTimer();
-                            Flush(spiI, entry);
-                        }
-                    }
-            }
-        }
-        catch (OperationCanceledException) { }
-    }
-
-    private static Socket Bind(IPEndPoint endpoint)
-    {
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        socket.ReceiveBufferSize = 4 * 1024 * 1024;
-        socket.Bind(endpoint);
-        return socket;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _stop.Cancel();
-        _ike.Dispose();
-        _natT.Dispose();
-        Echo?.Dispose();
-        try { await Task.WhenAll(_loops); } catch (Exception) { /* the loops end on cancellation */ }
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _udp.DisposeAsync();
 }

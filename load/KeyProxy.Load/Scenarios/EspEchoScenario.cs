@@ -63,20 +63,14 @@ public sealed class EspEchoScenario : IAsyncDisposable
 
     private string PeerPrefix => _options.PeerNetwork + "/24";
 
-    private IPAddress Peer(int index)
-    {
-        var b = _options.PeerNetwork.GetAddressBytes();
-        return new IPAddress([b[0], b[1], b[2], (byte)(index % _options.Peers + 1)]);
-    }
+    private IPAddress Peer(int index) => ProxiedFleet.Peer(_options.PeerNetwork, _options.Peers, index);
 
     private async Task InitAsync(ScenarioInitContext context)
     {
         var ct = context.CancellationToken;
         _peers = new ResponderPeers(_options.Peers, _options.PeerNetwork, _options.PeerIkePort, _options.PeerNatTPort, echoEsp: true);
-        using (var admin = AdminClient.Create(_options.Api))
-            await admin.ProvisionFleetAsync(_options.NaiPrefix, _options.Handsets, parallel: 16, ct);
-        _fleet = new HandsetFleet(_options.Edge, _options.Handsets, _options.Sockets, _options.NaiPrefix, PeerPrefix);
-        AttachFailures = await _fleet.AttachAllAsync(_options.AttachTimeout, _options.InitParallelism, ct);
+        (_fleet, AttachFailures) = await ProxiedFleet.AttachAsync(_options.Api, _options.Edge, _options.Handsets, _options.Sockets, _options.NaiPrefix,
+            PeerPrefix, _options.AttachTimeout, _options.InitParallelism, ct);
         int failures = 0;
         await Parallel.ForAsync(0, _options.Handsets, new ParallelOptions { MaxDegreeOfParallelism = _options.InitParallelism, CancellationToken = ct },
             async (i, c) =>

@@ -67,10 +67,8 @@ public sealed class PeerInitiatedScenario : IAsyncDisposable
     {
         var ct = context.CancellationToken;
         _peers = new InitiatorPeers(_options.Peers, _options.PeerNetwork, _options.PeerIkePort, _options.PeerNatTPort);
-        using (var admin = AdminClient.Create(_options.Api))
-            await admin.ProvisionFleetAsync(_options.NaiPrefix, _options.Handsets, parallel: 16, ct);
-        _fleet = new HandsetFleet(_options.Edge, _options.Handsets, _options.Sockets, _options.NaiPrefix);
-        AttachFailures = await _fleet.AttachAllAsync(_options.AttachTimeout, _options.AttachParallelism, ct);
+        (_fleet, AttachFailures) = await ProxiedFleet.AttachAsync(_options.Api, _options.Edge, _options.Handsets, _options.Sockets, _options.NaiPrefix,
+            null, _options.AttachTimeout, _options.AttachParallelism, ct);
     }
 
     private async Task<StepResult> InitiateOne(StepContext context)

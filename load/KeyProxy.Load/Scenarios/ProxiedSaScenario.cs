@@ -75,11 +75,7 @@ public sealed class ProxiedSaScenario : IAsyncDisposable
 
     private string PeerPrefix => _options.PeerNetwork + "/24";
 
-    private IPAddress Peer(int index)
-    {
-        var b = _options.PeerNetwork.GetAddressBytes();
-        return new IPAddress([b[0], b[1], b[2], (byte)(index % _options.Peers + 1)]);
-    }
+    private IPAddress Peer(int index) => ProxiedFleet.Peer(_options.PeerNetwork, _options.Peers, index);
 
     private async Task InitAsync(ScenarioInitContext context)
     {
@@ -91,19 +87,8 @@ public sealed class ProxiedSaScenario : IAsyncDisposable
             _charon = await Baselines.CharonResponderPeer.StartAsync(
                 Path.Combine(Path.GetTempPath(), $"kpbase-charon-peer-{Environment.ProcessId}-{Guid.NewGuid():N}"), _options.PeerIkePort, _options.PeerNatTPort,
                 proposal ?? Baselines.DhGroupChoice.IkeProposal(Baselines.DhGroupChoice.Default), PeerPrefix, _options.HandsetPool, ct);
-        using (var admin = AdminClient.Create(_options.Api))
-            await admin.ProvisionFleetAsync(_options.NaiPrefix, _options.Handsets, parallel: 16, ct, proposal);
-        _fleet = new HandsetFleet(_options.Edge, _options.Handsets, _options.Sockets, _options.NaiPrefix, PeerPrefix);
-        int failures = 0;
-        await Parallel.ForEachAsync(_fleet.Handsets, new ParallelOptions { MaxDegreeOfParallelism = _options.AttachParallelism, CancellationToken = ct },
-            async (h, c) =>
-            {
-                HandsetEvent outcome;
-                try { outcome = await h.AttachAsync(_options.AttachTimeout, c); }
-                catch (TimeoutException) { outcome = new AttachFailed(null, "timeout"); }
-                if (outcome is not Attached) Interlocked.Increment(ref failures);
-            });
-        AttachFailures = failures;
+        (_fleet, AttachFailures) = await ProxiedFleet.AttachAsync(_options.Api, _options.Edge, _options.Handsets, _options.Sockets, _options.NaiPrefix,
+            PeerPrefix, _options.AttachTimeout, _options.AttachParallelism, ct, proposal);
     }
 
     private async Task<StepResult> ProxyOne(StepContext context)
@@ -117,15 +102,7 @@ public sealed class ProxiedSaScenario : IAsyncDisposable
         object outcome;
         try { outcome = await handset.SendProtectedAsync(packet, _options.SaTimeout, context.CancellationToken); }
         catch (TimeoutException) { return StepResult.Fail("timeout", handset.Bytes - before); }
-        long bytes = handset.Bytes - before;
-        return outcome switch
-        {
-            SaInstalled => StepResult.Ok(bytes),
-            ProxyRefused r => StepResult.Fail($"refused: {r.Reason}", bytes),
-            ProxyRequestTimedOut => StepResult.Fail("request timed out", bytes),
-            HandsetPacketResult p => StepResult.Fail($"send: {p.Status} {p.Reason}", bytes),
-            _ => StepResult.Fail("unexpected " + outcome.GetType().Name, bytes),
-        };
+        return ProxiedFleet.SaOutcome(outcome, handset.Bytes - before);
     }
 
     /// <summary>An IPv4 UDP packet (the application's packet the handset protects).</summary>

@@ -79,11 +79,9 @@ public sealed class RoamScenario : IAsyncDisposable
     {
         var ct = context.CancellationToken;
         if (_options.Peers > 0) _peers = new ResponderPeers(_options.Peers, _options.PeerNetwork, _options.PeerIkePort, _options.PeerNatTPort);
-        using (var admin = AdminClient.Create(_options.Api))
-            await admin.ProvisionFleetAsync(_options.NaiPrefix, _options.Handsets, parallel: 16, ct);
-        _atA = new HandsetFleet(_options.EdgeA, _options.Handsets, _options.Sockets, _options.NaiPrefix, PeerPrefix);
+        (_atA, AttachFailures) = await ProxiedFleet.AttachAsync(_options.Api, _options.EdgeA, _options.Handsets, _options.Sockets, _options.NaiPrefix,
+            PeerPrefix, _options.AttachTimeout, _options.AttachParallelism, ct);
         _atB = new HandsetFleet(_options.EdgeB, _options.Handsets, _options.Sockets, _options.NaiPrefix, PeerPrefix);
-        AttachFailures = await _atA.AttachAllAsync(_options.AttachTimeout, _options.AttachParallelism, ct);
     }
 
     private async Task<StepResult> RoamOne(StepContext context)
@@ -124,20 +122,11 @@ public sealed class RoamScenario : IAsyncDisposable
         var handset = _atB!.Handsets[index];
         long before = handset.Bytes;
         if (handset.Address is not { } source) return StepResult.Fail("not attached at B");
-        var b = _options.PeerNetwork.GetAddressBytes();
-        var peer = new IPAddress([b[0], b[1], b[2], (byte)(index % _options.Peers + 1)]);
+        var peer = ProxiedFleet.Peer(_options.PeerNetwork, _options.Peers, index);
         object outcome;
         try { outcome = await handset.SendProtectedAsync(ProxiedSaScenario.Udp(source, (ushort)(20000 + index % 40000), peer, 7, "roamed " + index), _options.SaTimeout, context.CancellationToken); }
         catch (TimeoutException) { return StepResult.Fail("timeout", handset.Bytes - before); }
-        long bytes = handset.Bytes - before;
-        return outcome switch
-        {
-            SaInstalled => StepResult.Ok(bytes),
-            ProxyRefused r => StepResult.Fail($"refused: {r.Reason}", bytes),
-            ProxyRequestTimedOut => StepResult.Fail("request timed out", bytes),
-            HandsetPacketResult p => StepResult.Fail($"send: {p.Status} {p.Reason}", bytes),
-            _ => StepResult.Fail("unexpected " + outcome.GetType().Name, bytes),
-        };
+        return ProxiedFleet.SaOutcome(outcome, handset.Bytes - before);
     }
 
     private async Task CleanAsync(CancellationToken ct)

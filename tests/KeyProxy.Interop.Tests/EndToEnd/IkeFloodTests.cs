@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using KeyProxy.Abstractions;
 using KeyProxy.Edge;
 using KeyProxy.Handset;
+using KeyProxy.Handset.Cli;
 using KeyProxy.Ike.Auth;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Demo;
@@ -35,12 +36,8 @@ public sealed class IkeFloodTests(ITestOutputHelper output)
             ["KeyProxy:Edge:MaxHalfOpen"] = "6",
             ["KeyProxy:Edge:MaxHalfOpenPerPeer"] = "4",
         };
-        await using var silo = await EdgeSilo.StartAsync("edge-flood", "127.0.71.0/24", settings: settings, ct: Ct);
-        await silo.ProvisionAsync(Proxied.Subscriber(Nai, "127.0.0.0/24", roles: ProxyRoles.Responder));
-        await using var handset = Proxied.Handset(Nai, silo.AccessEndPoint, "127.0.0.0/24");
-        handset.Attach();
-        var attached = await handset.WaitForAsync<Attached>(TimeSpan.FromSeconds(10), Ct);
-        var target = new IPEndPoint(attached.Address, 500);
+        await using var edge = await FloodedEdge.StartAsync("edge-flood", "127.0.71.0/24", settings);
+        var (silo, handset, target) = (edge.Silo, edge.Handset, edge.Target);
         var metrics = silo.Edge.Metrics;
         try
         {
@@ -100,12 +97,8 @@ public sealed class IkeFloodTests(ITestOutputHelper output)
             ["KeyProxy:Edge:CookieAnswersPerSecond"] = "20",
             ["KeyProxy:Edge:CookieAnswerBurst"] = "10",
         };
-        await using var silo = await EdgeSilo.StartAsync("edge-cookie-rate", "127.0.73.0/24", settings: settings, ct: Ct);
-        await silo.ProvisionAsync(Proxied.Subscriber(Nai, "127.0.0.0/24", roles: ProxyRoles.Responder));
-        await using var handset = Proxied.Handset(Nai, silo.AccessEndPoint, "127.0.0.0/24");
-        handset.Attach();
-        var attached = await handset.WaitForAsync<Attached>(TimeSpan.FromSeconds(10), Ct);
-        var target = new IPEndPoint(attached.Address, 500);
+        await using var edge = await FloodedEdge.StartAsync("edge-cookie-rate", "127.0.73.0/24", settings);
+        var (silo, handset, target) = (edge.Silo, edge.Handset, edge.Target);
         var metrics = silo.Edge.Metrics;
         const int flood = 400;
         await using var first = new Flood(IPAddress.Parse("127.0.0.4"), target);
@@ -178,6 +171,45 @@ public sealed class IkeFloodTests(ITestOutputHelper output)
     };
 
     /// <summary>Many initiators (one engine each, so distinct SPIs and nonces) behind one UDP socket on one address.</summary>
+    /// <summary>
+    /// An edge silo with <paramref name="settings"/> and one attached handset whose subscriber lets the network
+    /// initiate (responder role); the floods aim at its address, port 500. Disposing closes the handset, then the silo.
+    /// </summary>
+    private sealed class FloodedEdge(EdgeSilo silo, UdpHandsetHost handset, IPEndPoint target) : IAsyncDisposable
+    {
+        public EdgeSilo Silo { get; } = silo;
+
+        public UdpHandsetHost Handset { get; } = handset;
+
+        public IPEndPoint Target { get; } = target;
+
+        public static async Task<FloodedEdge> StartAsync(string edgeId, string pool, Dictionary<string, string> settings)
+        {
+            var silo = await EdgeSilo.StartAsync(edgeId, pool, settings: settings, ct: Ct);
+            UdpHandsetHost? handset = null;
+            try
+            {
+                await silo.ProvisionAsync(Proxied.Subscriber(Nai, "127.0.0.0/24", roles: ProxyRoles.Responder));
+                handset = Proxied.Handset(Nai, silo.AccessEndPoint, "127.0.0.0/24");
+                handset.Attach();
+                var attached = await handset.WaitForAsync<Attached>(TimeSpan.FromSeconds(10), Ct);
+                return new FloodedEdge(silo, handset, new IPEndPoint(attached.Address, 500));
+            }
+            catch
+            {
+                if (handset is not null) await handset.DisposeAsync();
+                await silo.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Handset.DisposeAsync();
+            await Silo.DisposeAsync();
+        }
+    }
+
     private sealed class Flood : IAsyncDisposable
     {
         private readonly PortLease _ports = PortAllocator.AllocateBlock(2);
