@@ -22,18 +22,22 @@ public static partial class SeedWriter
     public static void WriteAll(string directory, TextWriter log)
     {
         var wireExamples = WireDocExamples();
+        var charon = CharonCapture();
         var corpora = new Dictionary<string, List<byte[]>>
         {
-            ["ike-parse"] = IkeParseSeeds(),
+            ["ike-parse"] = [.. IkeParseSeeds(), .. charon.Select(d => d[UdpEncapsulation.NonEspMarkerLength..]), charon[0]],
             ["ike-decrypt"] = IkeDecryptSeeds(),
-            ["esp"] = EspSeeds(),
+            ["esp"] = [.. EspSeeds(), [0, .. charon[0]]],
             ["wire"] = WireSeeds(wireExamples),
-            ["access"] = AccessSeeds(wireExamples),
+            ["access"] = [.. AccessSeeds(wireExamples), .. charon.Take(4)],
         };
         foreach (var (target, seeds) in corpora)
         {
             var path = Path.Combine(directory, target);
             Directory.CreateDirectory(path);
+            // Encrypted seeds carry fresh CBC IVs each time: replace the corpus rather than add to it.
+            foreach (var old in Directory.GetFiles(path, "*.bin"))
+                File.Delete(old);
             foreach (var seed in seeds.DistinctBy(Convert.ToHexString))
                 File.WriteAllBytes(Path.Combine(path, Convert.ToHexString(SHA256.HashData(seed), 0, 8).ToLowerInvariant() + ".bin"), seed);
             log.WriteLine($"{target}: {seeds.DistinctBy(Convert.ToHexString).Count()} seeds in {path}");
@@ -227,6 +231,19 @@ public static partial class SeedWriter
         if (UdpPacketWriter.TryWrite(buffer, source, sourcePort, destination, destinationPort, payload, out var written) != PacketError.None)
             throw new InvalidOperationException("UDP seed failed");
         return buffer[..written];
+    }
+
+    /// <summary>
+    /// strongSwan's own datagrams (fuzz/captures/charon-psk.hex): non-ESP-marked IKE from a charon to charon
+    /// exchange, so the corpora also hold another implementation's encodings.
+    /// </summary>
+    private static List<byte[]> CharonCapture()
+    {
+        var file = FindUp("fuzz/captures/charon-psk.hex") ?? throw new FileNotFoundException("fuzz/captures/charon-psk.hex not found above the current directory");
+        return File.ReadAllLines(file)
+            .Where(line => line.Length > 0 && !line.StartsWith('#'))
+            .Select(Convert.FromHexString)
+            .ToList();
     }
 
     /// <summary>The hex blocks of docs/wire.md (found from the working directory or the executable upwards).</summary>
