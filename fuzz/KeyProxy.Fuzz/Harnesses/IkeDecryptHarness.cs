@@ -127,6 +127,7 @@ public static class IkeDecryptHarness
             BinaryPrimitives.WriteUInt16BigEndian(span[34..], body[3]);
         }
         cipher.Seal(span, bodyOffset, plaintext);
+        (cipher as IDisposable)?.Dispose();
         return datagram;
     }
 }
