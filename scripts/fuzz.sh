@@ -64,8 +64,9 @@ stat() { sed -n "s/^$2 *: *//p" "$1" | head -n1; }
 found=0
 for t in "${targets[@]}"; do
   echo "fuzz.sh: $t for ${seconds}s (output $out/$t)"
-  # Now and then (about one start in ten, more under load) afl-fuzz sees an empty coverage map on its very first
-  # run of SharpFuzz's fork server and aborts with "No instrumentation detected"; a new start goes through.
+  # SharpFuzz's fork server reads its first input before afl-fuzz has written it; should that run leave the
+  # coverage map empty, afl-fuzz aborts with "No instrumentation detected" (the harnesses avoid it; a new start
+  # goes through anyway).
   for attempt in 1 2 3; do
     rm -rf "${out:?}/$t"
     if afl-fuzz -i "fuzz/corpus/$t" -o "$out/$t" -V "$seconds" -t 5000 -m none -- dotnet "$bin/keyproxy-fuzz.dll" "$t" > "$out/$t.log" 2>&1; then

@@ -31,7 +31,9 @@ public static class FuzzCommand
             return Replay(replayed, args[2..]);
         if (args.Length == 1 && Targets.TryGetValue(args[0], out var target))
         {
-            // SharpFuzz's AFL fork server hands each input over as a stream; the harnesses take a span.
+            // SharpFuzz's AFL fork server hands each input over as a stream; the harnesses take a span. Its very first
+            // run reads stdin before afl-fuzz has written the first input, so that run may see an empty input; every
+            // harness reaches instrumented code even then, or afl-fuzz aborts ("No instrumentation detected").
             var buffer = new MemoryStream();
             Fuzzer.Run(stream =>
             {

@@ -29,10 +29,9 @@ public static class EspHarness
 
     public static void Run(ReadOnlySpan<byte> input)
     {
-        if (input.IsEmpty)
-            return;
-        var control = input[0];
-        var body = input[1..];
+        // An empty input still builds the SA: see FuzzCommand on SharpFuzz's first run.
+        var control = input.IsEmpty ? (byte)0 : input[0];
+        var body = input.IsEmpty ? input : input[1..];
         var cbc = (control & Cbc) != 0;
         var esn = (control & Esn) != 0;
         using var sa = new InboundEspSa(EspSealer.Parameters(cbc, esn, (control & Transport) != 0), Support.FixedClock.Epoch);

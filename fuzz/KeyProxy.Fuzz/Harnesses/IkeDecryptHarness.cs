@@ -46,10 +46,9 @@ public static class IkeDecryptHarness
 
     public static void Run(ReadOnlySpan<byte> input)
     {
-        if (input.IsEmpty)
-            return;
-        var control = input[0];
-        var body = input[1..];
+        // An empty input still runs the handshake: see FuzzCommand on SharpFuzz's first run.
+        var control = input.IsEmpty ? (byte)0 : input[0];
+        var body = input.IsEmpty ? input : input[1..];
         var pending = (PendingRequest)((control >> 4) & 7);
         var pair = Prepare(control, pending, out _);
         var toInitiator = (control & ToInitiator) != 0;

@@ -38,10 +38,9 @@ public static class WireHarness
 
     public static void Run(ReadOnlySpan<byte> input)
     {
-        if (input.IsEmpty)
-            return;
-        var data = input[1..];
-        switch ((Decoder)(input[0] % DecoderCount))
+        // An empty input still reaches a decoder: see FuzzCommand on SharpFuzz's first run.
+        var data = input.IsEmpty ? input : input[1..];
+        switch ((Decoder)(input.IsEmpty ? 0 : input[0] % DecoderCount))
         {
             case Decoder.IpUdp:
                 if (IpPacket.TryRead(data, out var ip) == PacketError.None && ip.Protocol == IpPacket.Udp)
