@@ -1,0 +1,1 @@
+return KeyProxy.Fuzz.FuzzCommand.Run(args);
