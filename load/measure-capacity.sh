@@ -45,7 +45,7 @@ start_silo() { # name http access siloPort gatewayPort pool [primaryPort]
     --KeyProxy:GatewayPort=$5 --KeyProxy:Edge:AddressPool=$6 --KeyProxy:EdgeId=capacity-$1 --KeyProxy:ClusterId=capacity-$$
     --KeyProxy:DemoSubscribers=false --Logging:LogLevel:Default=Warning)
   [ -n "${7:-}" ] && args+=(--KeyProxy:PrimarySiloPort=$7)
-  dotnet "$SILO_DLL" "${args[@]}" >"$OUT/silo-$1.log" 2>&1 &
+  DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x8000000} dotnet "$SILO_DLL" "${args[@]}" >"$OUT/silo-$1.log" 2>&1 &
   SILO_PID=$!
   pids+=("$SILO_PID")
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$2/api/" >/dev/null && break; sleep 0.2; done

@@ -32,7 +32,7 @@ cleanup() {
   [ -n "$SILO_PID" ] && kill "$SILO_PID" 2>/dev/null && wait "$SILO_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
-dotnet src/KeyProxy.Silo/bin/Release/net10.0/KeyProxy.Silo.dll \
+DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x8000000} dotnet src/KeyProxy.Silo/bin/Release/net10.0/KeyProxy.Silo.dll \
   --KeyProxy:HttpUrl=http://127.0.0.1:$HTTP_PORT --KeyProxy:Edge:AccessEndpoint=127.0.0.1:$ACCESS_PORT \
   --KeyProxy:SiloPort=$SILO_PORT --KeyProxy:GatewayPort=$GATEWAY_PORT --KeyProxy:Edge:AddressPool=127.5.0.0/24 \
   --KeyProxy:Network:PeerIkePort=$PEER_PORT --KeyProxy:Network:PeerNatTPort=$PEER_NATT_PORT \

@@ -54,7 +54,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 dotnet src/KeyProxy.Silo/bin/Release/net10.0/KeyProxy.Silo.dll \
+DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x8000000} DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 dotnet src/KeyProxy.Silo/bin/Release/net10.0/KeyProxy.Silo.dll \
   --KeyProxy:HttpUrl=http://127.0.0.1:$HTTP_PORT --KeyProxy:Edge:AccessEndpoint=127.0.0.1:$ACCESS_PORT \
   --KeyProxy:SiloPort=$SILO_PORT --KeyProxy:GatewayPort=$GATEWAY_PORT --KeyProxy:Edge:AddressPool=$POOL \
   --KeyProxy:Network:PeerIkePort=$PEER_PORT --KeyProxy:Network:PeerNatTPort=$PEER_NATT_PORT \

@@ -29,7 +29,8 @@ public sealed class ChildProcess : IAsyncDisposable
     public string Tail { get { lock (_tail) return string.Join('\n', _tail); } }
 
     /// <param name="readyLine">A line (prefix) on stdout that <see cref="WaitReadyAsync"/> waits for; null: none.</param>
-    public static ChildProcess Start(string file, IEnumerable<string> args, string? readyLine = null)
+    /// <param name="environment">Variables set for the child on top of this process's.</param>
+    public static ChildProcess Start(string file, IEnumerable<string> args, string? readyLine = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -37,6 +38,7 @@ public sealed class ChildProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var child = new ChildProcess(process, readyLine);
         process.OutputDataReceived += (_, e) => child.Line(e.Data);
