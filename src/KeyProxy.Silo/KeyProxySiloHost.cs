@@ -79,7 +79,7 @@ public static class KeyProxySiloHost
             silo.Services.AddPlacementDirector<ProxySessionPlacementStrategy, ProxySessionPlacementDirector>();
             silo.Services.AddPlacementDirector<EdgePlacementStrategy, EdgePlacementDirector>();
 
-            silo.AddDashboard();
+            if (options.DashboardEnabled) silo.AddDashboard();
         });
 
         if (options.EdgeEnabled)
@@ -99,7 +99,7 @@ public static class KeyProxySiloHost
 
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(WriteError));
-        app.MapOrleansDashboard("/dashboard");
+        if (options.DashboardEnabled) app.MapOrleansDashboard("/dashboard");
         app.MapKeyProxyAdminApi();
         app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(ReadyLine(app)));
         return app;

@@ -47,6 +47,12 @@ public sealed class KeyProxySiloOptions
     /// <summary>Whether this silo runs the edge gateway (DESIGN: every silo of the embedded default is also an edge).</summary>
     public bool EdgeEnabled { get; set; } = true;
 
+    /// <summary>
+    /// Whether this silo runs the Orleans dashboard at /dashboard. It profiles every grain call and samples every
+    /// grain once a second: a silo serving heavy load may do without it (docs/PERFORMANCE.md).
+    /// </summary>
+    public bool DashboardEnabled { get; set; } = true;
+
     /// <summary>Membership failure detection in seconds instead of about half a minute (tests and local clusters).</summary>
     public bool FastFailureDetection { get; set; }
 

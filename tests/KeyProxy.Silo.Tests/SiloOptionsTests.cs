@@ -10,6 +10,7 @@ public sealed class SiloOptionsTests
         Assert.False(options.IsAzureTable);
         Assert.True(options.EffectiveDemoSubscribers);
         Assert.True(options.EdgeEnabled);
+        Assert.True(options.DashboardEnabled);
         Assert.Equal($"{Environment.MachineName}-11111", options.EffectiveEdgeId);
     }
 
@@ -52,5 +53,29 @@ public sealed class SiloOptionsTests
         Assert.Contains(e.Errors, m => m.StartsWith("KeyProxy:StorageConnectionString is required", StringComparison.Ordinal));
         Assert.Contains(e.Errors, m => m.StartsWith("KeyProxy:PrimarySiloPort applies to Localhost clustering only", StringComparison.Ordinal));
         Assert.Contains(e.Errors, m => m.StartsWith("KeyProxy:AdvertisedAddress 'silo-1' is not an IP address", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_silo_without_the_dashboard_serves_the_admin_api_and_no_dashboard()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var app = KeyProxySiloHost.Build(
+        [
+            "--KeyProxy:HttpUrl=http://127.0.0.1:0", $"--KeyProxy:SiloPort={FreePorts.Next()}", $"--KeyProxy:GatewayPort={FreePorts.Next()}",
+            "--KeyProxy:ClusterId=no-dashboard", "--KeyProxy:EdgeEnabled=false", "--KeyProxy:DashboardEnabled=false",
+            "--Logging:LogLevel:Default=Warning",
+        ]);
+        await app.StartAsync(ct);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(KeyProxySiloHost.BaseUrl(app)) };
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/api", ct)).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/dashboard", ct)).StatusCode);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+        }
     }
 }
