@@ -23,24 +23,12 @@ while [ $# -gt 0 ]; do
 done
 OUT="$(mktemp -d /tmp/keyproxy-esp.XXXXXX)"
 cd "$ROOT"
-dotnet build src/KeyProxy.Silo -c Release -v q -nologo >/dev/null
-dotnet build load/KeyProxy.Load -c Release -v q -nologo >/dev/null
-
-SILO_PID="" LOAD_PID=""
-cleanup() {
-  [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null || true
-  [ -n "$SILO_PID" ] && kill "$SILO_PID" 2>/dev/null && wait "$SILO_PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x8000000} dotnet src/KeyProxy.Silo/bin/Release/net10.0/KeyProxy.Silo.dll \
-  --KeyProxy:HttpUrl=http://127.0.0.1:$HTTP_PORT --KeyProxy:Edge:AccessEndpoint=127.0.0.1:$ACCESS_PORT \
-  --KeyProxy:SiloPort=$SILO_PORT --KeyProxy:GatewayPort=$GATEWAY_PORT --KeyProxy:Edge:AddressPool=127.5.0.0/24 \
-  --KeyProxy:Network:PeerIkePort=$PEER_PORT --KeyProxy:Network:PeerNatTPort=$PEER_NATT_PORT \
-  --KeyProxy:DemoSubscribers=false --Logging:LogLevel:Default=Warning >"$OUT/silo.log" 2>&1 &
-SILO_PID=$!
-API="http://127.0.0.1:$HTTP_PORT/api/edge"
-for _ in $(seq 1 120); do curl -sf "$API" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -sf "$API" >/dev/null || { echo "measure-esp.sh: the silo did not come up; see $OUT/silo.log" >&2; exit 1; }
+POOL="127.5.0.0/24"
+# shellcheck source=load/measure-silo.sh
+. load/measure-silo.sh
+build_release
+SILO_ENV=()
+start_silo measure-esp.sh "$OUT/silo.log"
 
 # The silo's own background allocation (timers, the dashboard's sampling), over the same time with no traffic.
 sleep 5

@@ -44,25 +44,11 @@ DURATION=$(( (HANDSETS + RATE - 1) / RATE ))
 command -v perf >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends linux-perf >/dev/null; }
 mkdir -p "$OUT"
 cd "$ROOT"
-dotnet build src/KeyProxy.Silo -c Release -v q -nologo >/dev/null
-dotnet build load/KeyProxy.Load -c Release -v q -nologo >/dev/null
-
-SILO_PID="" LOAD_PID=""
-cleanup() {
-  [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null || true
-  [ -n "$SILO_PID" ] && kill "$SILO_PID" 2>/dev/null && wait "$SILO_PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x8000000} DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 dotnet src/KeyProxy.Silo/bin/Release/net10.0/KeyProxy.Silo.dll \
-  --KeyProxy:HttpUrl=http://127.0.0.1:$HTTP_PORT --KeyProxy:Edge:AccessEndpoint=127.0.0.1:$ACCESS_PORT \
-  --KeyProxy:SiloPort=$SILO_PORT --KeyProxy:GatewayPort=$GATEWAY_PORT --KeyProxy:Edge:AddressPool=$POOL \
-  --KeyProxy:Network:PeerIkePort=$PEER_PORT --KeyProxy:Network:PeerNatTPort=$PEER_NATT_PORT \
-  --KeyProxy:DemoSubscribers=false --Logging:LogLevel:Default=Warning >"$OUT/silo.log" 2>&1 &
-SILO_PID=$!
-API="http://127.0.0.1:$HTTP_PORT/api/edge"
-for _ in $(seq 1 120); do curl -sf "$API" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -sf "$API" >/dev/null || { echo "profile-cpu.sh: the silo did not come up; see $OUT/silo.log" >&2; exit 1; }
+# shellcheck source=load/measure-silo.sh
+. load/measure-silo.sh
+build_release
+SILO_ENV=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
+start_silo profile-cpu.sh "$OUT/silo.log"
 
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 dh_args=(); [ -n "$DH" ] && dh_args=(--dh "$DH")
