@@ -18,8 +18,10 @@ namespace KeyProxy.Interop.Tests.EndToEnd;
 /// a cookie; wave 2: our own engine as initiators that do. Every datagram is counted by reason, the half-open table
 /// and the route table stay within the configured caps, and once the half-open timeouts (edge and engine, short here)
 /// pass, no proxy session activation and no route is left. The managed heap of this process (which hosts the edge
-/// silo) is reported before, at the peak and after.
+/// silo) is measured before, at the peak and after: the test runs alone (its collection is not parallel with the
+/// others), so that heap is this edge's and the test's, not the other tests' silos.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class ManyHandsetFloodTests(ITestOutputHelper output)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
