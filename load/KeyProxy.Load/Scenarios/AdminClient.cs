@@ -30,10 +30,21 @@ public sealed class AdminClient(HttpClient http) : IDisposable
             ["preSharedKeys"] = new JsonArray(new JsonObject { ["peerPrefix"] = "127.0.0.0/8", ["peerIdentity"] = null, ["key"] = "text:keyproxy-load-psk" }),
         };
         if (ikeProposal is not null) body["ikeProposals"] = new JsonArray(ikeProposal);
-        using var response = await http.PutAsJsonAsync("api/subscribers/" + Uri.EscapeDataString(nai), body, ct);
-        if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"provisioning {nai}: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+        // The PUT creates or replaces, so a server error (a silo busy or a cluster still settling) is tried again;
+        // a refusal (4xx) is not, and the last answer is what the error says.
+        for (int attempt = 1; ; attempt++)
+        {
+            using var response = await http.PutAsJsonAsync("api/subscribers/" + Uri.EscapeDataString(nai), body, ct);
+            if (response.IsSuccessStatusCode) return;
+            if ((int)response.StatusCode < 500 || attempt == ProvisionAttempts)
+                throw new InvalidOperationException($"provisioning {nai}: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}"
+                    + (attempt > 1 ? $" (after {attempt} attempts)" : ""));
+            await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), ct);
+        }
     }
+
+    /// <summary>How often a provisioning PUT is sent when the silo answers with a server error.</summary>
+    public const int ProvisionAttempts = 3;
 
     /// <summary>Provisions handsets 0..count-1 of a fleet with <paramref name="parallel"/> requests in flight.</summary>
     public Task ProvisionFleetAsync(string naiPrefix, int count, int parallel, CancellationToken ct, string? ikeProposal = null) =>

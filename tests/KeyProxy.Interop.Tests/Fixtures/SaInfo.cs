@@ -116,6 +116,9 @@ public sealed record ChildSa(
 {
     public bool IsInstalled => State == "INSTALLED";
 
+    /// <summary>ESP packets charon counted in on this SA (its counters can trail the packets it already answered).</summary>
+    public long PacketsIn => long.Parse(Raw.Value("packets-in") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+
     public override string ToString() =>
         $"CHILD_SA {Name}{{{UniqueId}}} {State} {Mode} {Protocol}{(Encap ? "-in-UDP" : "")} " +
         $"in={SpiIn:x8} out={SpiOut:x8} {EncryptionAlgorithm}-{EncryptionKeySize}/{IntegrityAlgorithm}/{DhGroup} " +
