@@ -33,7 +33,7 @@ public sealed class LoadScenarioTests(AzuriteFixture azurite, ITestOutputHelper 
                 var clock = Stopwatch.StartNew();
                 int exit = await RunLoadAsync([name, "--edge", edgeA, "--api", api, "--nai-prefix", "cl-" + name, "--report-dir", dir, "--no-live",
                     "--threshold", $"{name}:fail<=0", .. args]);
-                Assert.True(exit == 0, $"{name} exited {exit}");
+                Assert.True(exit == 0, $"{name} exited {exit}; the last lines of edge-a (whose admin API it used):\n{cluster.EdgeA.Tail(40)}");
                 foreach (var file in new[] { "report.md", "report.csv", "report.html" })
                     Assert.Contains(name, File.ReadAllText(Path.Combine(dir, file)));
                 output.WriteLine($"{name}: done in {clock.ElapsedMilliseconds} ms; {File.ReadAllLines(Path.Combine(dir, "report.md")).First(l => l.StartsWith($"| {name} ", StringComparison.Ordinal))}");
