@@ -19,7 +19,7 @@ public sealed class ClusterTests(AzuriteFixture azurite, ITestOutputHelper outpu
     {
         var ct = TestContext.Current.CancellationToken;
         const string poolA = "127.0.81.0/24", poolB = "127.0.82.0/24";
-        await using var cluster = new LocalCluster(azurite.ConnectionString, NewClusterId("three"), poolA, poolB);
+        await using var cluster = new LocalCluster(azurite.ConnectionString, LocalCluster.NewId("three"), poolA, poolB);
         var startTime = await cluster.StartAsync();
         Report($"cluster start (first process start to all three ready lines): {startTime.TotalMilliseconds:F0} ms; " +
             $"until every silo's dashboard shows all three Active: {cluster.Converged.TotalMilliseconds:F0} ms");
@@ -48,7 +48,7 @@ public sealed class ClusterTests(AzuriteFixture azurite, ITestOutputHelper outpu
         await pair.AttachAsync(AttachTimeout);
         var clock = Stopwatch.StartNew();
         pair.SendFirst("hello bob, from edge-a");
-        await CompleteOrExplain(cluster, pair.CompleteAsync("hello bob, from edge-a", TimeSpan.FromSeconds(30)));
+        await cluster.ExplainTimeoutAsync(pair.CompleteAsync("hello bob, from edge-a", TimeSpan.FromSeconds(30)));
         Report($"first proxied exchange across the two edges (both SAs, ESP both ways): {clock.ElapsedMilliseconds} ms");
     }
 
@@ -58,7 +58,7 @@ public sealed class ClusterTests(AzuriteFixture azurite, ITestOutputHelper outpu
         var ct = TestContext.Current.CancellationToken;
         const string poolA = "127.0.83.0/24", poolB = "127.0.84.0/24";
         const int pairs = 10;
-        await using var cluster = new LocalCluster(azurite.ConnectionString, NewClusterId("kill"), poolA, poolB);
+        await using var cluster = new LocalCluster(azurite.ConnectionString, LocalCluster.NewId("kill"), poolA, poolB);
         var startTime = await cluster.StartAsync();
         Report($"cluster start: {startTime.TotalMilliseconds:F0} ms");
 
@@ -118,7 +118,7 @@ public sealed class ClusterTests(AzuriteFixture azurite, ITestOutputHelper outpu
             Assert.True(detection <= TimeSpan.FromSeconds(10), $"the killed silo was marked Dead only after {detection}");
 
             // Every handset ends with an SA, and the SAs carry data both ways.
-            await CompleteOrExplain(cluster, Task.WhenAll(handsets.Select((p, i) => p.CompleteAsync($"pair {i} through a dying silo", TimeSpan.FromSeconds(75)))));
+            await cluster.ExplainTimeoutAsync(Task.WhenAll(handsets.Select((p, i) => p.CompleteAsync($"pair {i} through a dying silo", TimeSpan.FromSeconds(75)))));
             var allDone = killedAt.Elapsed;
 
             // After the retries settle, no SA on one side only: each handset's inbound SPIs are its peer's outbound ones.
@@ -169,7 +169,7 @@ public sealed class ClusterTests(AzuriteFixture azurite, ITestOutputHelper outpu
     {
         var ct = TestContext.Current.CancellationToken;
         const string poolA = "127.0.85.0/24", poolB = "127.0.86.0/24";
-        await using var cluster = new LocalCluster(azurite.ConnectionString, NewClusterId("restart"), poolA, poolB);
+        await using var cluster = new LocalCluster(azurite.ConnectionString, LocalCluster.NewId("restart"), poolA, poolB);
         Report($"cluster start: {(await cluster.StartAsync()).TotalMilliseconds:F0} ms");
 
         var provisioned = new Dictionary<string, JsonObject>();
@@ -186,7 +186,7 @@ public sealed class ClusterTests(AzuriteFixture azurite, ITestOutputHelper outpu
         {
             await before.AttachAsync(AttachTimeout);
             before.SendFirst("before the restart");
-            await CompleteOrExplain(cluster, before.CompleteAsync("before the restart", TimeSpan.FromSeconds(30)));
+            await cluster.ExplainTimeoutAsync(before.CompleteAsync("before the restart", TimeSpan.FromSeconds(30)));
         }
 
         var stopClock = Stopwatch.StartNew();
@@ -213,22 +213,7 @@ public sealed class ClusterTests(AzuriteFixture azurite, ITestOutputHelper outpu
         await using var after = HandsetPair.Create("r", 1, cluster, poolA, poolB);
         await after.AttachAsync(AttachTimeout);
         after.SendFirst("after the restart");
-        await CompleteOrExplain(cluster, after.CompleteAsync("after the restart", TimeSpan.FromSeconds(30)));
-    }
-
-    private static string NewClusterId(string what) => $"cluster-{what}-{Guid.NewGuid():N}"[..32];
-
-    /// <summary>Awaits the exchange; on failure, the silos' logs go with the message.</summary>
-    private static async Task CompleteOrExplain(LocalCluster cluster, Task exchange)
-    {
-        try
-        {
-            await exchange;
-        }
-        catch (TimeoutException e)
-        {
-            throw new TimeoutException($"{e.Message}\n{cluster.Logs(60)}", e);
-        }
+        await cluster.ExplainTimeoutAsync(after.CompleteAsync("after the restart", TimeSpan.FromSeconds(30)));
     }
 
     private void Report(string line)

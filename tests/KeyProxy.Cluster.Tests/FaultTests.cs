@@ -30,7 +30,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
     {
         var ct = TestContext.Current.CancellationToken;
         const string poolA = "127.0.87.0/24", poolB = "127.0.88.0/24";
-        await using var cluster = new LocalCluster(azurite.ConnectionString, NewClusterId("edge"), poolA, poolB, ShortLeases);
+        await using var cluster = new LocalCluster(azurite.ConnectionString, LocalCluster.NewId("edge"), poolA, poolB, ShortLeases);
         Report($"cluster start: {(await cluster.StartAsync()).TotalMilliseconds:F0} ms");
         var nais = new List<string>();
         using (var http = cluster.Http(cluster.Core))
@@ -46,7 +46,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         await using var before = HandsetPair.Create("e", 0, cluster, poolA, poolB);
         await before.AttachAsync(AttachTimeout);
         before.SendFirst("before the edge restart");
-        await CompleteOrExplain(cluster, before.CompleteAsync("before the edge restart", TimeSpan.FromSeconds(30)));
+        await cluster.ExplainTimeoutAsync(before.CompleteAsync("before the edge restart", TimeSpan.FromSeconds(30)));
         var accessBefore = cluster.EdgeA.AccessEndPoint;
 
         // kill -9 of edge-a and the same settings again: the same access port, pool and silo ports.
@@ -74,7 +74,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         var (aliceSas, bobSas) = (before.Alice.EventsOf<SaInstalled>().Count(), before.Bob.EventsOf<SaInstalled>().Count());
         var exchange = Stopwatch.StartNew();
         before.SendFirst("after the edge restart");
-        await CompleteOrExplain(cluster, Task.WhenAll(
+        await cluster.ExplainTimeoutAsync(Task.WhenAll(
             before.Alice.WaitAsync<SaInstalled>(_ => before.Alice.EventsOf<SaInstalled>().Count() > aliceSas, TimeSpan.FromSeconds(45), "new SA at alice"),
             before.Bob.WaitAsync<SaInstalled>(_ => before.Bob.EventsOf<SaInstalled>().Count() > bobSas, TimeSpan.FromSeconds(45), "new SA at bob")));
         Assert.Equal("after the edge restart", HandsetPair.Text(await before.Bob.NextDeliveredAsync(TimeSpan.FromSeconds(10))));
@@ -91,7 +91,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         await using var after = HandsetPair.Create("e", 1, cluster, poolA, poolB);
         await after.AttachAsync(AttachTimeout);
         after.SendFirst("new handset after the edge restart");
-        await CompleteOrExplain(cluster, after.CompleteAsync("new handset after the edge restart", TimeSpan.FromSeconds(30)));
+        await cluster.ExplainTimeoutAsync(after.CompleteAsync("new handset after the edge restart", TimeSpan.FromSeconds(30)));
         await SettleOrExplain(cluster, after);
 
         Report($"edge-a kill -9 and restart: ready line {ready.TotalMilliseconds:F0} ms after the new start ({readyAt.TotalMilliseconds:F0} ms after the kill); " +
@@ -117,7 +117,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         const string poolA = "127.0.89.0/24", poolB = "127.0.90.0/24";
         await using var storage = new DiskAzurite();
         await storage.StartAsync();
-        await using var cluster = new LocalCluster(storage.ConnectionString, NewClusterId("storage"), poolA, poolB);
+        await using var cluster = new LocalCluster(storage.ConnectionString, LocalCluster.NewId("storage"), poolA, poolB);
         Report($"cluster start: {(await cluster.StartAsync()).TotalMilliseconds:F0} ms");
         using (var http = cluster.Http(cluster.Core))
         {
@@ -132,7 +132,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         await using var established = HandsetPair.Create("s", 0, cluster, poolA, poolB);
         await established.AttachAsync(AttachTimeout);
         established.SendFirst("before the outage");
-        await CompleteOrExplain(cluster, established.CompleteAsync("before the outage", TimeSpan.FromSeconds(30)));
+        await cluster.ExplainTimeoutAsync(established.CompleteAsync("before the outage", TimeSpan.FromSeconds(30)));
         await using var waiting = HandsetPair.Create("s", 1, cluster, poolA, poolB, retry);
         await waiting.AttachAsync(AttachTimeout);
 
@@ -210,14 +210,14 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         Assert.Equal(["core", "edge-a", "edge-b"], rows.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloName).Order().ToArray());
 
         // The exchange started during the outage completes (handset retries), and a new pair attaches and exchanges.
-        await CompleteOrExplain(cluster, waiting.CompleteAsync("across the outage", TimeSpan.FromSeconds(60)));
+        await cluster.ExplainTimeoutAsync(waiting.CompleteAsync("across the outage", TimeSpan.FromSeconds(60)));
         var waitingDone = restored.Elapsed;
         await using var fresh = HandsetPair.Create("s", 2, cluster, poolA, poolB);
         var attach = Stopwatch.StartNew();
         await fresh.AttachAsync(AttachTimeout);
         var attached = attach.Elapsed;
         fresh.SendFirst("after the outage");
-        await CompleteOrExplain(cluster, fresh.CompleteAsync("after the outage", TimeSpan.FromSeconds(30)));
+        await cluster.ExplainTimeoutAsync(fresh.CompleteAsync("after the outage", TimeSpan.FromSeconds(30)));
         foreach (var pair in new[] { established, waiting, fresh })
         {
             await SettleOrExplain(cluster, pair);
@@ -263,33 +263,10 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         return n;
     }
 
-    private static string NewClusterId(string what) => $"cluster-{what}-{Guid.NewGuid():N}"[..32];
-
-    private static async Task<TimeSpan> SettleOrExplain(LocalCluster cluster, HandsetPair pair)
-    {
-        try
-        {
-            // The bound is the audit (2 s here) after membership declared the killed silo dead, or liveness: under
-            // CI's load (three clusters and the interop tests on two cores) declaring it dead alone took up to 25 s.
-            return await pair.WaitSasMatchAsync(TimeSpan.FromSeconds(60));
-        }
-        catch (TimeoutException e)
-        {
-            throw new TimeoutException($"{e.Message}\n{cluster.Logs(60)}", e);
-        }
-    }
-
-    private static async Task CompleteOrExplain(LocalCluster cluster, Task exchange)
-    {
-        try
-        {
-            await exchange;
-        }
-        catch (TimeoutException e)
-        {
-            throw new TimeoutException($"{e.Message}\n{cluster.Logs(60)}", e);
-        }
-    }
+    // The bound is the audit (2 s here) after membership declared the killed silo dead, or liveness: under CI's
+    // load (three clusters and the interop tests on two cores) declaring it dead alone took up to 25 s.
+    private static Task<TimeSpan> SettleOrExplain(LocalCluster cluster, HandsetPair pair) =>
+        cluster.ExplainTimeoutAsync(pair.WaitSasMatchAsync(TimeSpan.FromSeconds(60)));
 
     private void Report(string line)
     {

@@ -13,7 +13,7 @@ public sealed class LoadScenarioTests(AzuriteFixture azurite, ITestOutputHelper 
     public async Task Every_load_scenario_runs_against_the_cluster_and_writes_its_reports()
     {
         const string poolA = "127.0.93.0/24", poolB = "127.0.94.0/24";
-        await using var cluster = new LocalCluster(azurite.ConnectionString, $"cluster-load-{Guid.NewGuid():N}"[..32], poolA, poolB);
+        await using var cluster = new LocalCluster(azurite.ConnectionString, LocalCluster.NewId("load"), poolA, poolB);
         await cluster.StartAsync();
         string edgeA = cluster.EdgeA.AccessEndPoint!.ToString(), edgeB = cluster.EdgeB.AccessEndPoint!.ToString();
         string api = cluster.EdgeA.BaseUrl.ToString();
@@ -33,7 +33,7 @@ public sealed class LoadScenarioTests(AzuriteFixture azurite, ITestOutputHelper 
                 var clock = Stopwatch.StartNew();
                 int exit = await RunLoadAsync([name, "--edge", edgeA, "--api", api, "--nai-prefix", "cl-" + name, "--report-dir", dir, "--no-live",
                     "--threshold", $"{name}:fail<=0", .. args]);
-                Assert.True(exit == 0, $"{name} exited {exit}; the last lines of edge-a (whose admin API it used):\n{cluster.EdgeA.Tail(40)}");
+                Assert.True(exit == 0, $"{name} exited {exit}\n{cluster.Logs(40)}");
                 foreach (var file in new[] { "report.md", "report.csv", "report.html" })
                     Assert.Contains(name, File.ReadAllText(Path.Combine(dir, file)));
                 output.WriteLine($"{name}: done in {clock.ElapsedMilliseconds} ms; {File.ReadAllLines(Path.Combine(dir, "report.md")).First(l => l.StartsWith($"| {name} ", StringComparison.Ordinal))}");

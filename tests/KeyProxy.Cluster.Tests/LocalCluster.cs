@@ -175,6 +175,25 @@ internal sealed class LocalCluster : IAsyncDisposable
     public string Logs(int lines = 30) =>
         string.Join("\n", _all.Select(s => $"----- {s.Name} (pid {s.Pid}{(s.HasExited ? ", exited" : "")}) -----\n{s.Tail(lines)}"));
 
+    /// <summary>A cluster id of its own per test (Azure Table keys: at most 32 characters).</summary>
+    public static string NewId(string what) => $"cluster-{what}-{Guid.NewGuid():N}"[..32];
+
+    /// <summary>Awaits <paramref name="work"/>; when it times out, the silos' logs go with the message.</summary>
+    public async Task<T> ExplainTimeoutAsync<T>(Task<T> work)
+    {
+        try { return await work; }
+        catch (TimeoutException e) { throw Explained(e); }
+    }
+
+    /// <inheritdoc cref="ExplainTimeoutAsync{T}(Task{T})"/>
+    public async Task ExplainTimeoutAsync(Task work)
+    {
+        try { await work; }
+        catch (TimeoutException e) { throw Explained(e); }
+    }
+
+    private TimeoutException Explained(TimeoutException e) => new($"{e.Message}\n{Logs(60)}", e);
+
     public async ValueTask DisposeAsync()
     {
         foreach (var silo in _all.Where(s => !s.HasExited))
