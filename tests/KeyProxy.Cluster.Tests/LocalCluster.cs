@@ -59,14 +59,40 @@ internal sealed class LocalCluster : IAsyncDisposable
     public async Task<TimeSpan> StartAsync()
     {
         var clock = Stopwatch.StartNew();
-        var silos = Specs.Select(s => SiloProcess.Start(s, ConnectionString, ClusterId, IkePort, NatTPort, Settings)).ToArray();
-        _all.AddRange(silos);
+        var silos = await Task.WhenAll(Enumerable.Range(0, Specs.Count).Select(StartFirstTimeAsync));
         (EdgeA, EdgeB, Core) = (silos[0], silos[1], silos[2]);
-        await Task.WhenAll(silos.Select(s => s.WaitReadyAsync(ReadyTimeout)));
         var ready = clock.Elapsed;
         await WaitForMembershipAsync(TimeSpan.FromSeconds(20));
         Converged = clock.Elapsed;
         return ready;
+    }
+
+    /// <summary>
+    /// Starts silo <paramref name="index"/> until it is ready. Its ports were free when picked, but test processes
+    /// running beside this one may take one before the silo binds it: then it starts again on new ports (at most
+    /// three times). Restarts of a silo keep its ports and do not come here.
+    /// </summary>
+    private async Task<SiloProcess> StartFirstTimeAsync(int index)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var silo = SiloProcess.Start(Specs[index], ConnectionString, ClusterId, IkePort, NatTPort, Settings);
+            lock (_all) _all.Add(silo); // the three start side by side
+            try
+            {
+                await silo.WaitReadyAsync(ReadyTimeout);
+                return silo;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && silo.HasExited && silo.Output.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                lock (_all)
+                {
+                    var specs = Specs.ToArray();
+                    specs[index] = specs[index] with { SiloPort = FreeTcpPort(), GatewayPort = FreeTcpPort() };
+                    Specs = specs;
+                }
+            }
+        }
     }
 
     /// <summary>After the last <see cref="StartAsync"/>: from the first process start until every silo saw all three Active.</summary>
