@@ -26,8 +26,11 @@
 set -euo pipefail
 
 CHARON=/usr/lib/ipsec/charon
-PLUGINS="random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf sha1 sha2 hmac aes gcm ctr ccm cmac xcbc chapoly curve25519 gmp kernel-libipsec kernel-netlink socket-default vici"
-SWANCTL_PLUGINS="pem pkcs1 pkcs8 x509 pubkey openssl gmp random nonce sha1 sha2"
+# The plugin table shared with the tests and scripts/check-strongswan.sh.
+TABLE=$(dirname "$0")/plugins.conf
+plugins_for() { awk -v who="$1" '!/^#/ && NF >= 3 && index("," $3 "," , "," who ",") { printf "%s ", $1 }' "$TABLE"; }
+PLUGINS=$(plugins_for charon)
+SWANCTL_PLUGINS=$(plugins_for swanctl)
 
 die() { echo "charon-peer.sh: $*" >&2; exit 1; }
 usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -65,7 +68,7 @@ start)
   done
   [ -n "$natt" ] || natt=$((port + 1))
   [ -n "$lid" ] || lid="charon-$port.keyproxy.test"
-  [ -x "$CHARON" ] || die "$CHARON missing: apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins"
+  [ -x "$CHARON" ] || die "$CHARON missing: apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins"
   if [ -f "$D/pgid" ] && kill -0 -- "-$(cat "$D/pgid")" 2>/dev/null; then die "a peer is already running in $D"; fi
   mkdir -p "$D/run" "$D/swanctl"/{x509,x509ca,x509aa,x509ocsp,x509crl,x509ac,pubkey,private,rsa,ecdsa,bliss,pkcs8,pkcs12,conf.d}
   cat > "$D/strongswan.conf" <<CONF

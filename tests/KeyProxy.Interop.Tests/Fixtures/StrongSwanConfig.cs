@@ -6,17 +6,11 @@ namespace KeyProxy.Interop.Tests.Fixtures;
 /// <summary>Renders strongswan.conf and swanctl.conf for one <see cref="StrongSwanPeer"/>.</summary>
 public static class StrongSwanConfig
 {
-    /// <summary>
-    /// charon's plugins. <c>kdf</c> must be listed explicitly (an explicit list disables
-    /// load_modular); kernel-libipsec gives userspace ESP (the kernel here has no XFRM ESP),
-    /// kernel-netlink is still needed for addresses and routes.
-    /// </summary>
-    public const string CharonPlugins =
-        "random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf sha1 sha2 hmac aes gcm ctr ccm " +
-        "cmac xcbc chapoly curve25519 gmp kernel-libipsec kernel-netlink socket-default vici";
+    /// <summary>charon's plugins (infra/strongswan/plugins.conf). kernel-libipsec gives userspace ESP (the kernel here has no XFRM ESP), kernel-netlink is still needed for addresses and routes.</summary>
+    public static string CharonPlugins => StrongSwanPlugins.Charon;
 
-    /// <summary>swanctl's own plugins: enough to parse PEM certificates and PKCS#8 keys.</summary>
-    public const string SwanctlPlugins = "pem pkcs1 pkcs8 x509 pubkey openssl gmp random nonce sha1 sha2";
+    /// <summary>swanctl's own plugins (infra/strongswan/plugins.conf).</summary>
+    public static string SwanctlPlugins => StrongSwanPlugins.Swanctl;
 
     public static string RenderStrongSwanConf(StrongSwanPeerOptions o, int ikePort, int natTPort, string workDirectory)
     {
