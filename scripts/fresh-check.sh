@@ -45,7 +45,11 @@ for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do [ -s "$f" ]
 ROOT=$DIR/root
 mounted=()
 cleanup() {
-  local i
+  local i p
+  # Whatever still runs inside the root (a build server node, a silo) ends with the check.
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/root" 2>/dev/null)" = "$ROOT" ] && kill -9 "${p#/proc/}" 2>/dev/null
+  done
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
   [ -n "$KEEP" ] || rm -rf --one-file-system "$DIR"
 }
@@ -66,6 +70,12 @@ mnt --bind "$DOTNET_ROOT" "$ROOT/usr/share/dotnet"
 mount -o remount,bind,ro "$ROOT/usr/share/dotnet"
 ln -sf /usr/share/dotnet/dotnet "$ROOT/usr/bin/dotnet"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# The network's own trust: a workplace or carrier that inspects TLS on the way to the registries adds
+# its CA here, as every fresh machine on that network has it.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+  chroot "$ROOT" update-ca-certificates >/dev/null 2>&1 || fail "update-ca-certificates failed in the root"
+fi
 # The kernel interfaces the tests use: network namespaces, TUN for charon's userspace ESP, /dev/shm.
 mnt -t proc proc "$ROOT/proc"
 mnt --rbind /sys "$ROOT/sys"
@@ -76,10 +86,13 @@ mnt -t tmpfs tmpfs "$ROOT/tmp"
 mnt --bind "$REPO" "$ROOT/origin"
 mount -o remount,bind,ro "$ROOT/origin"
 
-# As CI runs: root, CI=true, no standard input, a plain environment.
+# As CI runs: root, CI=true, no standard input, a plain environment but for the machine's network
+# settings (proxies, CA bundles, NuGet's revocation mode) and .NET's switches, which CI has too.
+mapfile -t NETWORK_ENV < <(env | grep -E '^(NUGET_[A-Z_]*|DOTNET_[A-Z_]*|[A-Z_]*(CERT|CA_BUNDLE|CAINFO|PROXY)[A-Z_]*|(http|https|no)_proxy)=' || true)
 in_root() {
+  # 9>&-: the test lock stays with this script, not with a build server that outlives a command.
   chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    LANG=C.UTF-8 CI=true DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 /bin/bash -c "$1" </dev/null
+    LANG=C.UTF-8 CI=true "${NETWORK_ENV[@]}" /bin/bash -c "$1" </dev/null 9>&-
 }
 in_root "git config --global --add safe.directory '*' && git clone -q /origin /work/keyproxy && cd /work/keyproxy && git checkout -q $(git -C "$REPO" rev-parse "$REV")"
 say "cloned $(git -C "$REPO" rev-parse --short "$REV") into the root"
