@@ -95,6 +95,7 @@ for _ in $(seq 100); do
   kill -0 "$pid" 2>/dev/null || break
   sleep 0.1
 done
+[ -f "$D/charon.log" ] || fail "charon did not start: $(tr '\n' ' ' < "$D/charon.out")"
 
 # "plugin 'gcm': failed to load - gcm_plugin_create not found and no plugin file available"
 failed=$(sed -n "s/.*plugin '\([^']*\)': failed to load.*/\1/p" "$D/charon.log" | sort -u)

@@ -64,6 +64,9 @@ mmdebstrap --variant=minbase --include=ca-certificates,git,libicu72,libssl3,tzda
   "$SUITE" "$ROOT" "${SOURCES[@]}" >"$DIR/mmdebstrap.log" 2>&1 || { tail -20 "$DIR/mmdebstrap.log" >&2; fail "mmdebstrap failed"; }
 say "root ready in $(( $(date +%s) - start )) s: $(chroot "$ROOT" dpkg-query -W | wc -l) packages"
 
+# The root is a mount point of its own, as / is on a machine: `unshare -m` (charon's private /run)
+# cannot change the propagation of a / that is not one.
+mnt --bind "$ROOT" "$ROOT"
 # The .NET SDK as the machine has it, read-only; the resolver, to reach the registries.
 mkdir -p "$ROOT/usr/share/dotnet" "$ROOT/origin"
 mnt --bind "$DOTNET_ROOT" "$ROOT/usr/share/dotnet"
