@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Debian packages, by package rather than by command: a command can be there while a package it
 # only recommends is not (charon without libstrongswan-standard-plugins has no AES-GCM).
 # strongSwan's come from the plugin table, so a plugin added there brings its package here.
-debs=(strongswan-charon strongswan-swanctl $(awk '!/^#/ && NF >= 3 { print $2 }' infra/strongswan/plugins.conf | sort -u)
+debs=($( (echo strongswan-charon strongswan-swanctl; awk '!/^#/ && NF >= 3 { print $2 }' infra/strongswan/plugins.conf) | tr ' ' '\n' | sort -u)
       tshark openssl iproute2 chromium afl++)
 need_pkgs=()
 for pkg in "${debs[@]}"; do
