@@ -137,4 +137,9 @@ code=${PIPESTATUS[0]}
 set -e
 say "test command: exit code $code in $(( $(date +%s) - test_start )) s"
 say "whole check: $(( $(date +%s) - start )) s (logs in $DIR$( [ -n "$KEEP" ] || echo ', removed: pass --keep to keep them'))"
+# The test projects' summaries ("Passed: N", "Failed: N"), added up, as the closing line.
+passed=$(awk '$1 == "Passed:" { s += $2 } END { print s + 0 }' "$DIR/test.log")
+failed=$(awk '$1 == "Failed:" { s += $2 } END { print s + 0 }' "$DIR/test.log")
+skipped=$(awk '$1 == "Skipped:" { s += $2 } END { print s + 0 }' "$DIR/test.log")
+[ "$passed" = 0 ] && [ "$failed" = 0 ] || echo "fresh-check: $passed passed, $failed failed, $skipped skipped"
 exit "$code"
