@@ -68,7 +68,7 @@ start)
   done
   [ -n "$natt" ] || natt=$((port + 1))
   [ -n "$lid" ] || lid="charon-$port.keyproxy.test"
-  [ -x "$CHARON" ] || die "$CHARON missing: apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins"
+  [ -x "$CHARON" ] || die "$CHARON missing: bash scripts/test.sh installs it, or see the README for the apt-get line"
   if [ -f "$D/pgid" ] && kill -0 -- "-$(cat "$D/pgid")" 2>/dev/null; then die "a peer is already running in $D"; fi
   mkdir -p "$D/run" "$D/swanctl"/{x509,x509ca,x509aa,x509ocsp,x509crl,x509ac,pubkey,private,rsa,ecdsa,bliss,pkcs8,pkcs12,conf.d}
   cat > "$D/strongswan.conf" <<CONF

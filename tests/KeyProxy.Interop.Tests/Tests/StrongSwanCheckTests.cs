@@ -55,6 +55,16 @@ public sealed class StrongSwanCheckTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_readme_install_line_names_the_packages_test_sh_installs()
+    {
+        // scripts/test.sh installs strongswan-charon, strongswan-swanctl and every package of the table.
+        var expected = StrongSwanPlugins.All.Select(p => p.Package).Append("strongswan-charon").Append("strongswan-swanctl").ToHashSet();
+        var line = File.ReadLines(Path.Combine(Root, "README.md")).Single(l => l.StartsWith("apt-get install strongswan-", StringComparison.Ordinal));
+        var named = line["apt-get install ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        Assert.Equal(expected.Order(), named.Order());
+    }
+
+    [Fact]
     public void The_embedded_table_is_the_one_the_script_reads()
     {
         Assert.Equal(StrongSwanPlugins.Parse(File.ReadAllText(Table)), StrongSwanPlugins.All);
