@@ -13,16 +13,14 @@ namespace KeyProxy.Silo.Storage;
 /// (<c>Microsoft.Orleans.Persistence.AzureStorage</c>, table <see cref="GrainStateTable"/>) and reminders
 /// (<c>Microsoft.Orleans.Reminders.AzureStorage</c>, table <see cref="ReminderTable"/>). The tables are Orleans'
 /// default names, which an operator who ran Orleans before already knows; they differ from the project's old
-/// tables (<see cref="LegacyTables"/>), so old rows are never misread as new ones.
+/// tables (KeyProxyMembership, KeyProxyGrainState), so old rows are never misread as new ones
+/// (<see cref="Migration.LegacyProfileMigration"/> moves the profiles).
 /// </summary>
 public static class AzureStorageSetup
 {
     public const string MembershipTable = "OrleansSiloInstances";
     public const string GrainStateTable = "OrleansGrainState";
     public const string ReminderTable = "OrleansReminders";
-
-    /// <summary>The tables of the project's own providers before issue 14 (see the migration command).</summary>
-    public static readonly IReadOnlyList<string> LegacyTables = ["KeyProxyMembership", "KeyProxyGrainState"];
 
     public static ISiloBuilder UseKeyProxyAzureStorage(this ISiloBuilder silo, string connectionString)
     {
