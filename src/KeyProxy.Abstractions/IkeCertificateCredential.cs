@@ -7,7 +7,7 @@ namespace KeyProxy.Abstractions;
 [GenerateSerializer, Immutable]
 public sealed record IkeCertificateCredential(
     [property: Id(0)] string CertificatePem,
-    [property: Id(1)] string PrivateKeyPem)
+    [property: Id(1), StoredSecret] string PrivateKeyPem)
 {
     public override string ToString() => $"IkeCertificateCredential {{ CertificatePem = ({CertificatePem?.Length ?? 0} chars), PrivateKeyPem = (hidden) }}";
 }

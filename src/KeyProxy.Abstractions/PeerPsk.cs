@@ -8,7 +8,7 @@ namespace KeyProxy.Abstractions;
 public sealed record PeerPsk(
     [property: Id(0)] string PeerPrefix,
     [property: Id(1)] string? PeerIdentity,
-    [property: Id(2)] byte[] Key)
+    [property: Id(2), StoredSecret] byte[] Key)
 {
     public override string ToString() => $"PeerPsk {{ PeerPrefix = {PeerPrefix}, PeerIdentity = {PeerIdentity ?? "any"}, Key = ({Key?.Length ?? 0} bytes) }}";
 }

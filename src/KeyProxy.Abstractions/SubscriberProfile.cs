@@ -19,7 +19,7 @@ public sealed record SubscriberProfile
     [Id(1)] public string? Msisdn { get; init; }
 
     /// <summary>The subscriber secret shared with the handset, at least <see cref="SubscriberProfileValidator.MinSecretLength"/> bytes.</summary>
-    [Id(2)] public byte[] Secret { get; init; } = [];
+    [Id(2)] [StoredSecret] public byte[] Secret { get; init; } = [];
 
     /// <summary>Entitled to the key exchange proxy service.</summary>
     [Id(3)] public bool ProxyService { get; init; }

@@ -46,6 +46,13 @@ public sealed class ProxyNetworkOptions
     /// </summary>
     public TimeSpan? SessionAuditInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How often a subscriber that owes its handset SA deletes of dead sessions tries them again from its reminder
+    /// (which outlives the subscriber's silo). Orleans refuses reminder periods under a minute unless its
+    /// ReminderOptions.MinimumReminderPeriod is lowered, as tests do.
+    /// </summary>
+    public TimeSpan PendingDeleteRetry { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Placement of proxy sessions: spread over the cluster (DH is the cost) or on the edge's own silo (latency).</summary>
     public ProxySessionPlacementMode Placement { get; set; } = ProxySessionPlacementMode.Spread;
 }

@@ -180,6 +180,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private void ArmLease()
     {
         if (_lease is not null || _options.SessionAuditInterval is not { } every || every <= TimeSpan.Zero) return;
+        // A grain timer, not a reminder (issue 14): the lease is this activation's IKE SA, which dies with its silo;
+        // a reminder would wake a fresh activation with nothing to renew. The subscriber's audit covers that death.
         _lease = this.RegisterGrainTimer(RenewLeaseAsync, new GrainTimerCreationOptions(every, every) { KeepAlive = true });
     }
 
@@ -397,6 +399,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         }
         var wait = due - DateTimeOffset.UtcNow;
         if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+        // A grain timer, not a reminder (issue 14): retransmission, liveness and rekey act on the in-memory IKE engine,
+        // lost with the silo anyway (the peer's liveness check and the subscriber's audit clean up after it), and they
+        // need sub-second precision that reminders (a minute at least, a storage write each) do not give.
         if (_timer is null)
             _timer = this.RegisterGrainTimer(OnTimerAsync, new GrainTimerCreationOptions(wait, Timeout.InfiniteTimeSpan) { KeepAlive = true });
         else

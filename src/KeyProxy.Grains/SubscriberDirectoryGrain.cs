@@ -12,7 +12,7 @@ namespace KeyProxy.Grains;
 /// </summary>
 [Reentrant]
 public sealed class SubscriberDirectoryGrain(
-    [PersistentState("directory", StorageNames.Subscribers)] IPersistentState<SubscriberDirectoryState> state)
+    [PersistentState("directory", StorageNames.Directory)] IPersistentState<SubscriberDirectoryState> state)
     : Grain, ISubscriberDirectoryGrain
 {
     public async Task<bool> Add(string nai)

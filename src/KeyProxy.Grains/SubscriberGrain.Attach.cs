@@ -19,7 +19,11 @@ namespace KeyProxy.Grains;
 [PreferLocalPlacement]
 public sealed partial class SubscriberGrain : ISubscriberSessionGrain
 {
-    /// <summary>Key transfer counters are reserved in blocks so a counter is never reused after a reactivation.</summary>
+    /// <summary>
+    /// Key transfer counters are reserved in blocks so a counter is never reused after a reactivation. No timer or
+    /// reminder is involved (issue 14): the reservation is written before a counter of a new block is used, so a silo
+    /// death leaves nothing to finish, and the next activation resumes above the reserved block.
+    /// </summary>
     private const ulong CounterBlock = 1024;
 
     private ulong _counter;
@@ -190,9 +194,14 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
         foreach (var session in _sessions.Keys) closing.Add(GrainFactory.GetGrain<IProxySessionGrain>(session).Close(reason));
         // The handset dropped (or drops, attaching again) every SA of the old attachment: nothing left to delete for it.
         _sessions.Clear();
-        _orphans.Clear();
+        if (State.State.PendingSaDeletes.Count > 0)
+        {
+            State.State.PendingSaDeletes.Clear();
+            _pendingUnsaved = true;
+        }
         try { await Task.WhenAll(closing).WaitAsync(TimeSpan.FromSeconds(5)); }
         catch (Exception e) when (e is TimeoutException or OrleansException) { LogCloseFailed(Nai, e.Message); }
+        await SettlePendingDeletesAsync(); // writes the cleared list and drops the reminder, when there was one
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai} attached at edge {EdgeId} as {Address} (tunnel {TunnelId})")]

@@ -9,21 +9,36 @@ namespace KeyProxy.Grains;
 /// The grain lists its handset's live sessions with the inbound SPIs each installed at the handset (from the key
 /// transfers it sealed). Every <see cref="ProxyNetworkOptions.SessionAuditInterval"/> it asks each session whether it
 /// still holds SAs for this handset; a session whose silo died answers from a fresh activation that it does not, and
-/// the grain then sends the handset an SA delete for that session's SPIs itself. The list lives in memory only: after
-/// a reactivation of this grain the sessions list themselves again with their next lease renewal
+/// the grain then owes the handset an SA delete for that session's SPIs. The list lives in memory only: after a
+/// reactivation of this grain the sessions list themselves again with their next lease renewal
 /// (<see cref="RenewSession"/>), so nothing needs writing to storage on the exchange path.
 /// </summary>
-public sealed partial class SubscriberGrain
+/// <remarks>
+/// Timers and silos (issue 14). The audit is a grain timer, not a reminder: what it checks (the session list) dies
+/// with this activation, and a reminder would only wake an activation with nothing to audit; the sessions' own lease
+/// renewals rebuild the list wherever this grain comes back. What it owes once a session is found dead is different:
+/// an SA delete not yet delivered (the handset's edge did not answer) is work a silo death would leave undone, with the
+/// handset holding SAs nobody else will delete. Those are persisted (<see cref="SubscriberState.PendingSaDeletes"/>,
+/// written only on this failure path) under a reminder (<see cref="PendingDeletesReminder"/>, durable with
+/// Reminders.AzureStorage), which brings the grain back on any silo until they are delivered or moot.
+/// </remarks>
+public sealed partial class SubscriberGrain : IRemindable
 {
+    /// <summary>The reminder held while <see cref="SubscriberState.PendingSaDeletes"/> is not empty.</summary>
+    internal const string PendingDeletesReminder = "pending-sa-deletes";
+
     /// <summary>A probe of one session that takes longer than this counts as no answer (its silo may be dying); asked again next time.</summary>
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Dictionary<Guid, SessionLease> _sessions = [];
 
-    /// <summary>SAs of sessions known dead (or restarted under the same key) still to be deleted at the handset.</summary>
-    private readonly List<SessionLease> _orphans = [];
-
     private IGrainTimer? _audit;
+
+    /// <summary><see cref="SubscriberState.PendingSaDeletes"/> changed since it was last written.</summary>
+    private bool _pendingUnsaved;
+
+    /// <summary>Whether <see cref="PendingDeletesReminder"/> is (believed) registered; a reminder tick proves it.</summary>
+    private bool _reminderHeld;
 
     /// <summary>What the subscriber knows of one proxy session: the attachment it served, its peer, the handset's inbound SPIs it installed.</summary>
     private sealed class SessionLease(uint tunnelId)
@@ -41,7 +56,7 @@ public sealed partial class SubscriberGrain
         {
             // The same key starting again: the earlier activation died with its silo and the handset's retried
             // request re-created it. What the earlier one installed has nobody left to delete it.
-            _orphans.Add(earlier);
+            Owe(earlier);
         }
         if (State.State.Attachment is { } attachment) _sessions[session] = new SessionLease(attachment.TunnelId);
         EnsureAudit();
@@ -107,10 +122,11 @@ public sealed partial class SubscriberGrain
     /// <summary>Asks every listed session whether it still lives; deletes at the handset the SAs of those that do not.</summary>
     private async Task AuditSessionsAsync(CancellationToken ct)
     {
-        if (_sessions.Count == 0 && _orphans.Count == 0)
+        if (_sessions.Count == 0 && State.State.PendingSaDeletes.Count == 0)
         {
             _audit?.Dispose();
             _audit = null;
+            await SettlePendingDeletesAsync();
             return;
         }
         var ids = new Guid[_sessions.Count];
@@ -123,15 +139,77 @@ public sealed partial class SubscriberGrain
             if (alive[i] == false && _sessions.Remove(ids[i], out var dead))
             {
                 LogSessionGone(Nai, ids[i], dead.InboundSpis.Count);
-                if (dead.InboundSpis.Count > 0) _orphans.Add(dead);
+                Owe(dead);
                 await RemoveRoutesAsync(ids[i]);
             }
         }
-        while (_orphans.Count > 0)
+        await SettlePendingDeletesAsync();
+    }
+
+    /// <summary>Records the SA delete owed for a dead session's SPIs (nothing when it installed none).</summary>
+    private void Owe(SessionLease dead)
+    {
+        if (dead.InboundSpis.Count == 0 || dead.Peer is null) return;
+        State.State.PendingSaDeletes.Add(new PendingSaDelete(dead.TunnelId, dead.Peer, [.. dead.InboundSpis]));
+        _pendingUnsaved = true;
+    }
+
+    /// <summary>The reminder's tick: the pending deletes again, on whichever silo this grain now lives.</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != PendingDeletesReminder) return;
+        _reminderHeld = true;
+        await SettlePendingDeletesAsync();
+    }
+
+    /// <summary>
+    /// Persists new pending deletes under the reminder first (so a silo death from here on loses none), then delivers
+    /// what it can, then writes what is left and drops the reminder once nothing is. A storage or reminder failure is
+    /// logged and does not hold the deliveries back (the handset needs the deletes more than the record of them);
+    /// the write is tried again at the next audit or reminder tick.
+    /// </summary>
+    private async Task SettlePendingDeletesAsync()
+    {
+        var pending = State.State.PendingSaDeletes;
+        if (pending.Count == 0 && !_pendingUnsaved && !_reminderHeld) return;
+        await KeepDurableAsync(pending);
+        foreach (var owed in pending.ToArray()) // interleaved SessionStarted may add one meanwhile
         {
-            var orphan = _orphans[^1];
-            if (!await DeleteAtHandsetAsync(orphan)) break; // the edge did not answer: again next time
-            _orphans.Remove(orphan); // by reference: SessionStarted (interleaved) may have added one meanwhile
+            if (!await DeleteAtHandsetAsync(owed)) break; // the edge did not answer: again next time
+            pending.Remove(owed);
+            _pendingUnsaved = true;
+        }
+
+        await KeepDurableAsync(pending);
+    }
+
+    /// <summary>Writes the pending list when it changed; holds the reminder while it is not empty, drops it once it is.</summary>
+    private async Task KeepDurableAsync(List<PendingSaDelete> pending)
+    {
+        try
+        {
+            if (_pendingUnsaved)
+            {
+                _pendingUnsaved = false;
+                try { await State.WriteStateAsync(); }
+                catch { _pendingUnsaved = true; throw; }
+            }
+
+            if (pending.Count > 0 && !_reminderHeld)
+            {
+                await this.RegisterOrUpdateReminder(PendingDeletesReminder, PendingDeleteRetry, PendingDeleteRetry);
+                _reminderHeld = true;
+            }
+            else if (pending.Count == 0 && _reminderHeld)
+            {
+                if (await this.GetReminder(PendingDeletesReminder) is { } reminder) await this.UnregisterReminder(reminder);
+                _reminderHeld = false;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Storage or the reminder table is unreachable (the Azure SDK's RequestFailedException among others).
+            LogPendingDeletesNotSettled(Nai, pending.Count, e.Message);
         }
     }
 
@@ -156,26 +234,24 @@ public sealed partial class SubscriberGrain
     }
 
     /// <summary>
-    /// An SA delete for the dead session's SPIs, sealed and delivered through the handset's edge; true when done or
-    /// nothing is left to do (the handset attached again since, and dropped those SAs itself).
+    /// The owed SA delete, sealed and delivered through the handset's edge (in messages of at most
+    /// <see cref="SaDelete.MaxSpis"/> SPIs); true when done or nothing is left to do (the handset attached again
+    /// since, and dropped those SAs itself).
     /// </summary>
-    private async Task<bool> DeleteAtHandsetAsync(SessionLease orphan)
+    private async Task<bool> DeleteAtHandsetAsync(PendingSaDelete owed)
     {
         var attachment = State.State.Attachment;
-        if (attachment is null || attachment.TunnelId != orphan.TunnelId || State.State.DeliveryKey is null || orphan.Peer is null)
+        if (attachment is null || attachment.TunnelId != owed.TunnelId || State.State.DeliveryKey is null)
             return true;
-        var spis = new uint[Math.Min(orphan.InboundSpis.Count, SaDelete.MaxSpis)];
-        int n = 0;
-        foreach (var spi in orphan.InboundSpis)
-        {
-            if (n == spis.Length) break;
-            spis[n++] = spi;
-        }
         try
         {
-            var sealedMessage = await SealAsync(new SaDelete(SaDeleteReason.IkeSaClosed, spis));
-            bool delivered = await GrainFactory.GetGrain<IEdgeGrain>(attachment.EdgeId).DeliverKeyTransfer(attachment.TunnelId, orphan.Peer, sealedMessage);
-            LogOrphansDeleted(Nai, spis.Length, delivered);
+            for (int from = 0; from < owed.InboundSpis.Length; from += SaDelete.MaxSpis)
+            {
+                var spis = owed.InboundSpis[from..Math.Min(owed.InboundSpis.Length, from + SaDelete.MaxSpis)];
+                var sealedMessage = await SealAsync(new SaDelete(SaDeleteReason.IkeSaClosed, spis));
+                bool delivered = await GrainFactory.GetGrain<IEdgeGrain>(attachment.EdgeId).DeliverKeyTransfer(attachment.TunnelId, owed.Peer, sealedMessage);
+                LogOrphansDeleted(Nai, spis.Length, delivered);
+            }
             return true;
         }
         catch (Exception e) when (e is TimeoutException or OrleansException or InvalidOperationException)
@@ -196,4 +272,7 @@ public sealed partial class SubscriberGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: SA delete for a dead proxy session not sent: {Error}")]
     private partial void LogOrphanDeleteFailed(string nai, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: {Count} owed SA deletes not settled (storage or reminders): {Error}; again at the next tick")]
+    private partial void LogPendingDeletesNotSettled(string nai, int count, string error);
 }

@@ -21,6 +21,9 @@ public sealed partial class SubscriberGrain(
     /// <summary>How often the proxy sessions' leases are checked (<see cref="ProxyNetworkOptions.SessionAuditInterval"/>).</summary>
     private TimeSpan? SessionAuditInterval => networkOptions.Value.SessionAuditInterval;
 
+    /// <summary>The period of the pending-deletes reminder (<see cref="ProxyNetworkOptions.PendingDeleteRetry"/>).</summary>
+    private TimeSpan PendingDeleteRetry => networkOptions.Value.PendingDeleteRetry;
+
     private ISubscriberDirectoryGrain Directory => GrainFactory.GetGrain<ISubscriberDirectoryGrain>(ISubscriberDirectoryGrain.Key);
 
     public async Task<ProvisionResult> Provision(SubscriberProfile profile)

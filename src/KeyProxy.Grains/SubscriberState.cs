@@ -16,8 +16,11 @@ public sealed class SubscriberState
     [Id(2)] public int LastVersion { get; set; }
 
     /// <summary>The current attachment's delivery key (docs/wire.md, key schedule); null when detached. Never logged.</summary>
-    [Id(3)] public byte[]? DeliveryKey { get; set; }
+    [Id(3)] [StoredSecret] public byte[]? DeliveryKey { get; set; }
 
     /// <summary>Key transfer counters up to this value may have been used: after a reactivation, counting resumes above it.</summary>
     [Id(4)] public ulong CounterReservedUpTo { get; set; }
+
+    /// <summary>SA deletes of dead proxy sessions not yet delivered to the handset; empty on the exchange path.</summary>
+    [Id(5)] public List<PendingSaDelete> PendingSaDeletes { get; set; } = [];
 }

@@ -3,13 +3,11 @@ using KeyProxy.Abstractions;
 using KeyProxy.Edge;
 using KeyProxy.Grains;
 using KeyProxy.Silo.Api;
-using KeyProxy.Storage.AzureTable;
+using KeyProxy.Silo.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
-using Orleans.Serialization;
-using Orleans.Storage;
 
 namespace KeyProxy.Silo;
 
@@ -51,11 +49,7 @@ public static class KeyProxySiloHost
             {
                 var connectionString = options.StorageConnectionString!;
                 silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort);
-                silo.UseAzureTableClustering(o => o.ConnectionString = connectionString);
-                silo.AddAzureTableGrainStorage(StorageNames.Subscribers, o => o.ConnectionString = connectionString);
-                // Orleans' binary format for the stored state: version tolerant through the [Id]s, no type names in the data.
-                silo.Services.AddOptions<AzureTableGrainStorageOptions>(StorageNames.Subscribers)
-                    .Configure<Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
+                silo.UseKeyProxyAzureStorage(connectionString);
             }
             else
             {
@@ -66,11 +60,14 @@ public static class KeyProxySiloHost
                     options.ServiceId,
                     options.ClusterId);
                 silo.AddMemoryGrainStorage(StorageNames.Subscribers);
+                silo.AddMemoryGrainStorage(StorageNames.Directory);
+                // One silo (or a few on one machine sharing nothing durable): reminders need not outlive the process.
+                silo.UseInMemoryReminderService();
             }
 
             if (options.FastFailureDetection)
             {
-                silo.Configure<ClusterMembershipOptions>(KeyProxyMembershipDefaults.FastFailureDetection);
+                silo.Configure<ClusterMembershipOptions>(MembershipPresets.FastFailureDetection);
             }
 
             // Every edge silo is named after its edge, so EdgeGrain activations land where the edge's sockets are.

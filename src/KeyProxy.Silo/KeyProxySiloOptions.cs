@@ -83,6 +83,11 @@ public sealed class KeyProxySiloOptions
             errors.Add("KeyProxy:StorageConnectionString is required with Clustering=AzureTable (e.g. Azurite's, from infra/azurite/azurite.sh connection-string)");
         }
 
+        if (IsAzureTable && !string.IsNullOrWhiteSpace(StorageConnectionString) && ConnectionStringProblem(StorageConnectionString) is { } problem)
+        {
+            errors.Add($"KeyProxy:StorageConnectionString is not an Azure Storage connection string: {problem}");
+        }
+
         if (localhost && !string.IsNullOrWhiteSpace(StorageConnectionString))
         {
             errors.Add("KeyProxy:StorageConnectionString is set but Clustering is Localhost, whose storage is in memory; set Clustering=AzureTable or remove the connection string");
@@ -139,6 +144,24 @@ public sealed class KeyProxySiloOptions
         }
 
         return errors;
+    }
+
+    /// <summary>
+    /// What the Azure SDK finds wrong with the connection string, or null. Checked here so a typo stops the silo at
+    /// start with exit code 2 instead of failing inside Orleans' first membership call; the message never repeats
+    /// the string itself, which carries the account key.
+    /// </summary>
+    private static string? ConnectionStringProblem(string connectionString)
+    {
+        try
+        {
+            _ = new Azure.Data.Tables.TableServiceClient(connectionString);
+            return null;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            return e.Message;
+        }
     }
 
     private static bool IsHttpUrl(string url) =>

@@ -1,4 +1,11 @@
 using KeyProxy.Silo;
+using KeyProxy.Silo.Migration;
+
+// One-shot: subscriber profiles from the project's old Azure Table layout into the official provider's (README).
+if (args is [LegacyProfileMigration.Command, ..])
+{
+    return await LegacyProfileMigration.RunAsync(args[1..], Console.Out);
+}
 
 // The KeyProxy silo: Orleans, dashboard and admin API. With no configuration: one localhost silo, in-memory storage,
 // demo subscribers, http://127.0.0.1:8080/dashboard and /api.

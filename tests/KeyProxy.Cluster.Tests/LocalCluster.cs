@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using KeyProxy.Storage.AzureTable;
+using Azure.Data.Tables;
+using KeyProxy.Silo.Storage;
 using Orleans.Runtime;
 
 namespace KeyProxy.Cluster.Tests;
@@ -14,7 +15,6 @@ internal sealed class LocalCluster : IAsyncDisposable
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
     private readonly List<SiloProcess> _all = [];
-    private AzureTableMembershipTable? _membership;
 
     public LocalCluster(string connectionString, string clusterId, string poolA, string poolB, IReadOnlyDictionary<string, string>? settings = null)
     {
@@ -183,18 +183,21 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public HttpClient Http(SiloProcess silo) => new() { BaseAddress = silo.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
 
-    /// <summary>The membership rows of this cluster, read straight from the table through the provider.</summary>
-    public async Task<IReadOnlyList<MembershipEntry>> ReadMembershipAsync()
+    /// <summary>
+    /// The membership rows of this cluster, read straight from Orleans' table as an operator's tool would: one
+    /// partition per cluster id, a row per silo (RowKey "address-port-generation") beside the version row.
+    /// </summary>
+    public async Task<IReadOnlyList<MembershipRow>> ReadMembershipAsync()
     {
-        if (_membership is null)
+        var table = new TableClient(ConnectionString, AzureStorageSetup.MembershipTable);
+        var rows = new List<MembershipRow>();
+        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == ClusterId))
         {
-            var table = new AzureTableMembershipTable(new AzureTableClusteringOptions { ConnectionString = ConnectionString }, ClusterId);
-            await table.InitializeMembershipTableAsync(tryInitTableVersion: false);
-            _membership = table;
+            if (row.GetString("Status") is not { } status) continue; // the version row
+            rows.Add(new MembershipRow(row.GetString("SiloName") ?? "", Enum.Parse<SiloStatus>(status), row.RowKey));
         }
 
-        var data = await _membership.ReadAllAsync();
-        return data.Members.Select(m => m.Item1).ToList();
+        return rows;
     }
 
     /// <summary>Every silo's output, for failure messages.</summary>
@@ -241,6 +244,9 @@ internal sealed class LocalCluster : IAsyncDisposable
             silo.Dispose();
         }
     }
+
+    /// <summary>One silo's row in the membership table.</summary>
+    public sealed record MembershipRow(string SiloName, SiloStatus Status, string SiloAddress);
 
     private static int FreeTcpPort()
     {

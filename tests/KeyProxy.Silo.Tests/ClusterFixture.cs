@@ -22,6 +22,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     private sealed class Configurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddMemoryGrainStorage(StorageNames.Subscribers);
+        public void Configure(ISiloBuilder siloBuilder) => siloBuilder
+            .AddMemoryGrainStorage(StorageNames.Subscribers)
+            .AddMemoryGrainStorage(StorageNames.Directory)
+            .UseInMemoryReminderService();
     }
 }

@@ -44,6 +44,17 @@ public sealed class SiloOptionsTests
         Assert.Contains(expected, e.Message);
     }
 
+    [Theory]
+    [InlineData("not a connection string")]
+    [InlineData("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=secret-that-is-not-base64;TableEndpoint=nonsense")]
+    public void A_storage_connection_string_the_Azure_SDK_cannot_use_stops_the_silo_without_repeating_it(string connectionString)
+    {
+        var e = Assert.Throws<SiloConfigurationException>(() => KeyProxySiloHost.Build(
+            ["--KeyProxy:Clustering=AzureTable", "--KeyProxy:StorageConnectionString=" + connectionString]));
+        Assert.StartsWith("KeyProxy:StorageConnectionString is not an Azure Storage connection string", Assert.Single(e.Errors));
+        Assert.DoesNotContain("secret-that-is-not-base64", e.Message);
+    }
+
     [Fact]
     public void Azure_table_settings_are_checked_together()
     {

@@ -1,16 +1,17 @@
 using Orleans.Configuration;
 
-namespace KeyProxy.Storage.AzureTable;
+namespace KeyProxy.Silo.Storage;
 
-/// <summary>Membership settings shared by KeyProxy's tests and local multi-silo scripts.</summary>
-public static class KeyProxyMembershipDefaults
+/// <summary>
+/// Membership settings the official clustering provider does not choose for us. Orleans' defaults declare a
+/// crashed silo dead after about half a minute, right for production on a loaded network and too slow for tests
+/// and local clusters, where a kill -9 should show its effect within seconds (<c>KeyProxy:FastFailureDetection</c>).
+/// </summary>
+public static class MembershipPresets
 {
     /// <summary>
-    /// Failure detection tuned for tests and local clusters: a crashed silo is declared Dead within a few seconds
-    /// instead of Orleans' default of about half a minute. Probes time out after 1 s and two misses suspect a silo;
-    /// IAmAlive is written every 2 s and two missed writes make a row stale; the table is re-read every 2 s.
-    /// Use as <c>siloBuilder.Configure&lt;ClusterMembershipOptions&gt;(KeyProxyMembershipDefaults.FastFailureDetection)</c>.
-    /// Too eager for production on a loaded network.
+    /// Probes time out after 1 s and two misses suspect a silo; IAmAlive is written every 2 s and two missed writes
+    /// make a row stale; the table is re-read every 2 s. Too eager for production.
     /// </summary>
     public static void FastFailureDetection(ClusterMembershipOptions options)
     {

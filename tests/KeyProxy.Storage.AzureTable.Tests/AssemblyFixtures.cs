@@ -1,1 +1,0 @@
-[assembly: AssemblyFixture(typeof(KeyProxy.Testing.AzuriteFixture))]
