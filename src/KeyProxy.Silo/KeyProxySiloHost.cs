@@ -112,8 +112,11 @@ public static class KeyProxySiloHost
     {
         var baseUrl = BaseUrl(app);
         var edge = app.Services.GetService<EdgeGateway>();
-        return $"{ReadyPrefix}dashboard {baseUrl}/dashboard, admin API {baseUrl}/api" +
-            (edge is null ? "" : $", edge {edge.EdgeId} for handsets at {edge.AccessEndPoint}");
+        var dashboard = app.Services.GetRequiredService<IOptions<KeyProxySiloOptions>>().Value.DashboardEnabled;
+        // Only what this silo serves: without the dashboard, /dashboard answers 404.
+        return ReadyPrefix + (dashboard ? $"dashboard {baseUrl}/dashboard, " : "") + $"admin API {baseUrl}/api" +
+            (edge is null ? "" : $", edge {edge.EdgeId} for handsets at {edge.AccessEndPoint}") +
+            (dashboard ? "" : " (no dashboard: KeyProxy:DashboardEnabled is false)");
     }
 
     private static KeyProxySiloOptions ReadOptions(IConfiguration configuration)
