@@ -36,12 +36,12 @@ public sealed partial class Handset
                 Install(install);
                 break;
             case SaDelete delete:
-                Interlocked.Increment(ref Counters.keyTransfersAccepted);
+                Interlocked.Increment(ref Counters.saDeletes);
                 foreach (var spi in delete.InboundSpis)
                     if (_byInbound.TryGetValue(spi, out var sa)) RemoveSa(sa, SaRemovalReason.DeletedByNetwork);
                 break;
             case ProxyFailure failure:
-                Interlocked.Increment(ref Counters.keyTransfersAccepted);
+                Interlocked.Increment(ref Counters.proxyFailures);
                 FailRequest(failure.RequestId, failure.Reason, failure.Text, byEdge: false);
                 break;
         }
@@ -97,7 +97,7 @@ public sealed partial class Handset
         _byInbound[bundle.InboundSpi] = installed;
         _byOutbound[bundle.OutboundSpi] = installed;
         _nextLifetimeCheck ??= now + Config.LifetimeCheckInterval;
-        Interlocked.Increment(ref Counters.keyTransfersAccepted);
+        Interlocked.Increment(ref Counters.sasInstalled);
 
         if (install.Replaces != 0 && _byInbound.TryGetValue(install.Replaces, out var old))
         {

@@ -159,4 +159,25 @@ public sealed class KeyTransferTests
         Assert.Empty(rig.Handset.InstalledInboundSpis);
         Assert.Equal(1, rig.Handset.PendingRequests);
     }
+
+    [Fact]
+    public void Key_transfers_are_counted_by_outcome_and_a_refusal_is_not_an_installed_sa()
+    {
+        using var rig = new HandsetRig();
+        rig.Attach();
+        rig.Edge.Behaviour = ProxyBehaviour.FailInProxy;
+        rig.Send(rig.ToPeer("refused"));
+        rig.Single<ProxyRefused>();
+        Assert.Equal((0L, 0L, 1L), (rig.Handset.Counters.SasInstalled, rig.Handset.Counters.SaDeletes, rig.Handset.Counters.ProxyFailures));
+        Assert.Contains("key transfers: 0 installed, 0 deletes, 1 refusals, 0 rejected, 0 replayed", rig.Handset.Counters.ToString());
+
+        rig.Advance(TimeSpan.FromSeconds(11));
+        rig.Edge.Behaviour = ProxyBehaviour.Install;
+        rig.Send(rig.ToPeer("installs"));
+        var sa = rig.Single<SaInstalled>();
+        rig.Receive(rig.Edge.KeyTransferTo(HandsetRig.Peer, new SaDelete(SaDeleteReason.PeerDeleted, [sa.InboundSpi])));
+        rig.Pump();
+        Assert.Equal((1L, 1L, 1L), (rig.Handset.Counters.SasInstalled, rig.Handset.Counters.SaDeletes, rig.Handset.Counters.ProxyFailures));
+        Assert.Contains("key transfers: 1 installed, 1 deletes, 1 refusals, 0 rejected, 0 replayed", rig.Handset.Counters.ToString());
+    }
 }
