@@ -27,7 +27,13 @@ public static class KeyProxySiloHost
     /// The configured app, not yet started. Throws <see cref="SiloConfigurationException"/> listing every problem
     /// when the configuration cannot work.
     /// </summary>
-    public static WebApplication Build(string[] args)
+    public static WebApplication Build(string[] args) => Build(args, configure: null);
+
+    /// <summary>
+    /// As <see cref="Build(string[])"/>, with <paramref name="configure"/> run on the builder last (tests add log
+    /// providers and the like).
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -97,8 +103,16 @@ public static class KeyProxySiloHost
             builder.Services.AddHostedService<DemoSubscriberProvisioner>();
         }
 
+        builder.Services.AddSingleton<RefusedRequests>();
+        configure?.Invoke(builder);
         var app = builder.Build();
-        app.UseExceptionHandler(errors => errors.Run(WriteError));
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = WriteError,
+            // A client's malformed or oversize request is logged by WriteError as a counted warning, not as an error
+            // with a stack trace: any client could fill the log with those.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
+        });
         if (options.DashboardEnabled) app.MapOrleansDashboard("/dashboard");
         app.MapKeyProxyAdminApi();
         app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(ReadyLine(app)));
@@ -144,6 +158,13 @@ public static class KeyProxySiloHost
             BadHttpRequestException bad => (bad.StatusCode, bad.Message),
             _ => (StatusCodes.Status500InternalServerError, "internal error; the silo log has the details"),
         };
+        if (failure is BadHttpRequestException)
+        {
+            context.RequestServices.GetRequiredService<RefusedRequests>().Count(status);
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AdminApi));
+            AdminApi.LogRefused(logger, context.Request.Method, context.Request.Path.Value ?? "", status, message);
+        }
+
         context.Response.StatusCode = status;
         await context.Response.WriteAsJsonAsync(new ErrorDto(message), AdminApi.JsonOptions);
     }
