@@ -99,8 +99,8 @@ public sealed partial class EdgeGateway
             Metrics.Drop(EdgeDropReason.Unroutable);
             return;
         }
-        var socket = info.SourcePort == _options.HandsetNatTPort ? link.NatTSocket
-            : info.SourcePort == _options.HandsetIkePort ? link.IkeSocket : null;
+        var socket = info.SourcePort == _network.HandsetNatTPort ? link.NatTSocket
+            : info.SourcePort == _network.HandsetIkePort ? link.IkeSocket : null;
         if (socket is null)
         {
             Metrics.Drop(EdgeDropReason.Unroutable);
@@ -267,7 +267,7 @@ public sealed partial class EdgeGateway
         try
         {
             link = new HandsetLink(response.Identity.Value, tunnelId, address, from, EdgeProfile.From(outcome.Profile!),
-                _options.HandsetIkePort, _options.HandsetNatTPort)
+                _network.HandsetIkePort, _network.HandsetNatTPort)
             {
                 ProxyRequestBucket = new TokenBucket(_options.ProxyRequestsPerSecond, _options.ProxyRequestBurst,
                     Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency),

@@ -133,8 +133,24 @@ public static class KeyProxySiloHost
             (dashboard ? "" : " (no dashboard: KeyProxy:DashboardEnabled is false)");
     }
 
+    /// <summary>Settings that were given up, and the one that replaced each (issue 21: one setting for one fact).</summary>
+    private static readonly (string Old, string New)[] Replaced =
+    [
+        ("KeyProxy:Edge:HandsetIkePort", "KeyProxy:Network:HandsetIkePort"),
+        ("KeyProxy:Edge:HandsetNatTPort", "KeyProxy:Network:HandsetNatTPort"),
+        ("KeyProxy:Edge:HalfOpenTimeout", "KeyProxy:Network:HalfOpenTimeout"),
+    ];
+
     private static KeyProxySiloOptions ReadOptions(IConfiguration configuration)
     {
+        var replaced = Replaced.Where(r => configuration[r.Old] is not null)
+            .Select(r => $"{r.Old} is not a setting any more; {r.New} is the one setting for the edges and the proxy sessions")
+            .ToList();
+        if (replaced.Count > 0)
+        {
+            throw new SiloConfigurationException(replaced);
+        }
+
         KeyProxySiloOptions options;
         try
         {

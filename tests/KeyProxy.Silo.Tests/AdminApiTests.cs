@@ -187,7 +187,7 @@ public sealed class AdminApiTests(SiloHostFixture host)
         Assert.True(root.GetProperty("process").GetProperty("cpuSeconds").GetDouble() > 0);
         long malformed = root.GetProperty("drops").GetProperty("malformed").GetInt64();
         var ports = root.GetProperty("ports");
-        var network = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<KeyProxy.Grains.ProxyNetworkOptions>>().Value;
+        var network = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<KeyProxy.Abstractions.ProxyNetworkOptions>>().Value;
         Assert.Equal(network.PeerIkePort, ports.GetProperty("peerIke").GetInt32());
         Assert.Equal(network.PeerNatTPort, ports.GetProperty("peerNatT").GetInt32());
 

@@ -175,8 +175,7 @@ public static partial class AdminApi
 
     private static IResult GetEdge(IServiceProvider services) =>
         services.GetService<KeyProxy.Edge.EdgeGateway>() is { } edge
-            ? Json(EdgeStatusDto.From(edge, services.GetRequiredService<IOptions<KeyProxy.Edge.EdgeOptions>>().Value,
-                services.GetRequiredService<IOptions<KeyProxy.Grains.ProxyNetworkOptions>>().Value))
+            ? Json(EdgeStatusDto.From(edge, services.GetRequiredService<IOptions<ProxyNetworkOptions>>().Value))
             : Results.Json(new ErrorDto("this silo runs no edge (KeyProxy:EdgeEnabled is false)"), JsonOptions, statusCode: StatusCodes.Status404NotFound);
 
     private static bool TryPaging(HttpRequest request, out int skip, out int take, out List<string> errors)
