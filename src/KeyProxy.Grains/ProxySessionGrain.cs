@@ -225,7 +225,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     /// <summary>Sends what the engine produced and acts on its events; then re-arms the timer.</summary>
     private async Task FlushAsync(IPEndPoint? from = null, bool viaNatTraversal = false)
     {
-        bool established = false;
+        bool established = false, registerAgain = false;
         var outputs = _ike!.TakeOutputs();
         if (from is not null && !outputs.Exists(o => o is IkeMessageDropped))
         {
@@ -236,7 +236,13 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         // IkeSaRekeyed, and the peer may use the new IKE SA as soon as it has it (e.g. a CHILD_SA
         // rekey it queued): the edge must route the new initiator SPI here before the response leaves.
         foreach (var output in outputs)
-            if (output is IkeSaRekeyed rekeyed) await Edge.AddRoute(_handset!.HandsetAddress, rekeyed.InitiatorSpi, Id);
+        {
+            if (output is IkeSaRekeyed rekeyed)
+            {
+                await Edge.AddRoute(_handset!.HandsetAddress, rekeyed.InitiatorSpi, Id);
+                registerAgain = true; // the directory lists the live IKE SA's SPIs, not the first ones
+            }
+        }
         foreach (var output in outputs)
         {
             switch (output)
@@ -275,7 +281,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             }
         }
         ArmTimer();
-        if (established) await RegisterAsync();
+        if (established || registerAgain) await RegisterAsync();
     }
 
     /// <summary>

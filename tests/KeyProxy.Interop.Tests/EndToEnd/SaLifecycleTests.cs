@@ -93,6 +93,7 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
             Assert.Equal(first.InboundSpi, child.SpiOut);
             Assert.True(world.Silo.Edge.Routes > routes, "the edge has a route for the new IKE SA's initiator SPI");
             Assert.Equal(0, world.Silo.Edge.Metrics.Drops(EdgeDropReason.NoRoute));
+            await WaitForListedIkeSaAsync(world, rekeyed);
 
             // The CHILD_SA is untouched: no key transfer, ESP as before.
             await world.EchoAsync(handset, "after the proxy's IKE SA rekey", Ct);
@@ -131,6 +132,7 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
             await charon.WaitForNoIkeSaAsync(s => s.UniqueId == original.UniqueId, ct: Ct);
             var (carrier, _) = await charon.WaitForChildSaAsync(c => c.SpiIn == first.OutboundSpi, ct: Ct);
             Assert.Equal(rekeyed.UniqueId, carrier.UniqueId);
+            await WaitForListedIkeSaAsync(world, rekeyed);
             await world.EchoAsync(handset, "after charon's IKE SA rekey", Ct);
             Assert.Single(events.All<SaInstalled>());
             Assert.Empty(events.All<SaRemoved>());
@@ -288,6 +290,24 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
                 await Task.Delay(20, Ct);
             }
         }
+    }
+
+    /// <summary>GET /api/sessions lists the one session with the SPIs of <paramref name="live"/>, charon's current IKE SA.</summary>
+    private static async Task WaitForListedIkeSaAsync(ProxiedWorld world, IkeSa live)
+    {
+        var expected = $"{live.InitiatorSpi:x16}/{live.ResponderSpi:x16}";
+        using var http = new HttpClient { BaseAddress = new Uri(world.Silo.BaseUrl) };
+        var until = DateTime.UtcNow + Wait;
+        string listed;
+        do
+        {
+            using var sessions = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/sessions", Ct));
+            listed = string.Join(", ", sessions.RootElement.EnumerateArray().Select(s => s.GetProperty("ikeSpis").GetString()));
+            if (listed == expected) return;
+            await Task.Delay(100, Ct);
+        }
+        while (DateTime.UtcNow < until);
+        Assert.Fail($"/api/sessions lists IKE SAs [{listed}], not the live one {expected}");
     }
 
     /// <summary>The replacement was installed before the pair it replaces was removed: no moment without an SA.</summary>
