@@ -160,7 +160,14 @@ public sealed partial class EdgeGateway
             {
                 // Request ids only matter while the handset may still retry them: keep the table small.
                 if (link.Requests.Count >= 256) link.Requests.Clear();
-                session = Guid.NewGuid();
+                // A new request towards a peer whose IKE SA lives on (its CHILD_SA was deleted, or expired at the
+                // handset) goes to that IKE SA's session: CREATE_CHILD_SA there, not a second IKE SA beside it.
+                if (!link.SessionsByPeer.TryGetValue(peer, out session) || !_routes.HasSession(session))
+                {
+                    session = Guid.NewGuid();
+                    if (link.SessionsByPeer.Count >= 256) link.SessionsByPeer.Clear();
+                    link.SessionsByPeer[peer] = session;
+                }
                 link.Requests[request.RequestId] = session;
             }
         }

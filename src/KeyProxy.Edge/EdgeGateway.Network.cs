@@ -146,6 +146,11 @@ public sealed partial class EdgeGateway
             Metrics.Drop(EdgeDropReason.NoRoute);
             return;
         }
+        lock (link.Requests)
+        {
+            if (link.SessionsByPeer.Count >= 256) link.SessionsByPeer.Clear();
+            link.SessionsByPeer[peerValue] = session;
+        }
         var call = Metrics.GrainCall(nameof(IProxySessionGrain.StartResponder));
         Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), call), "StartResponder");
     }

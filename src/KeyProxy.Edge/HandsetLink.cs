@@ -59,6 +59,12 @@ internal sealed class HandsetLink : IDisposable
     /// <summary>Proxy requests already handed to a session, by request id (the handset retries with the same id).</summary>
     public Dictionary<uint, Guid> Requests { get; } = [];
 
+    /// <summary>
+    /// The last session started towards each peer (either role; guarded by <see cref="Requests"/>): a new request
+    /// towards that peer goes to it while its IKE SA lives, for a CHILD_SA on that IKE SA (RFC 7296 1.3.1).
+    /// </summary>
+    public Dictionary<IpAddressValue, Guid> SessionsByPeer { get; } = [];
+
     private int _disposed;
     private IpAddressValue _lastDestination;
     private ushort _lastPort;

@@ -44,6 +44,17 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     {
         if (_ike is not null)
         {
+            if (!_closed && _ike.State == IkeSessionState.Established && ProxyRequest.TryParse(proxyRequest, out var next) == WireError.None
+                && next!.RequestId != _requestId)
+            {
+                // A new request towards this peer while our IKE SA lives (its CHILD_SA was deleted, or expired at the
+                // handset): RFC 7296 1.3.1, a CHILD_SA by CREATE_CHILD_SA on this IKE SA, delivered for that request.
+                (_requestId, _handsetNonce, _childDelivered, _attemptStarted) = (next.RequestId, next.HandsetNonce, false, DateTimeOffset.UtcNow);
+                LogChildRequested(Id, next.RequestId, _ike.InitiatorSpi);
+                _ike.CreateChildSa();
+                await FlushAsync();
+                return;
+            }
             // A retried call: the handset is still waiting. While our IKE SA is not established after a while, the
             // other side may have lost its state (its proxy session died with a silo): start over with a fresh IKE SA.
             // So too when the IKE SA is up but the key transfer of its child SA never reached the handset (the
@@ -269,12 +280,12 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     _childInboundSpis.Remove(d.InboundSpi);
                     await DeliverAsync(new SaDelete(d.ByPeer ? SaDeleteReason.PeerDeleted : SaDeleteReason.Rekeyed, [d.InboundSpi]));
                     break;
-                case ChildSaFailed f when !_childDelivered && _role == ProxyRoles.Initiator:
+                case ChildSaFailed f when !_childDelivered && _requestId != 0:
                     await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(f.Reason), f.Detail));
                     break;
                 case IkeSaClosed closed when closed.Reason != IkeCloseReason.Rekeyed:
                     LogClosed(Id, closed.Reason, closed.Detail);
-                    if (!_childDelivered && _role == ProxyRoles.Initiator)
+                    if (!_childDelivered && _requestId != 0)
                         await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(closed.Reason), closed.Detail ?? closed.Reason.ToString()));
                     await EndAsync(SaDeleteReason.IkeSaClosed);
                     return;
@@ -434,6 +445,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session}: IKE SA {Spii:x16} got nowhere and the handset asked again; starting a new IKE SA")]
     private partial void LogRestarting(Guid session, ulong spii);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session}: request {RequestId} gets a CHILD_SA on the live IKE SA {Spii:x16}")]
+    private partial void LogChildRequested(Guid session, uint requestId, ulong spii);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: a call to its edge or subscriber failed: {Error}")]
     private partial void LogSendFailed(Guid session, string error);

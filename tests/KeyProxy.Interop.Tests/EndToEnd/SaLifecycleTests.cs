@@ -243,6 +243,40 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
         catch (Exception) { output.WriteLine(world.Describe()); output.WriteLine("handset events:\n" + events); throw; }
     }
 
+    /// <summary>
+    /// RFC 7296 1.3.1: once charon deleted the only CHILD_SA, the IKE SA still lives; the handset's next datagram gets
+    /// its CHILD_SA by CREATE_CHILD_SA on that IKE SA, not by a second IKE SA beside the childless one.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task After_charon_deletes_only_the_child_sa_the_next_datagram_gets_a_child_sa_on_the_live_ike_sa(bool peerInitiated)
+    {
+        await using var world = await ProxiedWorld.StartAsync(ct: Ct);
+        HandsetEventLog? events = null;
+        try
+        {
+            (var handset, events, var first) = await EstablishAsync(world, peerInitiated);
+            var charon = world.Charon!;
+            var (original, _) = await charon.WaitForChildSaAsync(c => c.SpiIn == first.OutboundSpi, ct: Ct);
+
+            await charon.TerminateChildAsync(timeout: Wait, ct: Ct);
+            await events.WaitAsync<SaRemoved>(r => r.InboundSpi == first.InboundSpi, Wait, Ct);
+
+            var earlier = events.All<ProxyRequested>();
+            Assert.Equal(HandsetPacketStatus.Held, handset.Send(Proxied.Udp(handset.Address!, 40000, world.Peer, 7, "after the CHILD_SA delete")).Status);
+            var request = await events.WaitAsync<ProxyRequested>(r => !earlier.Contains(r), Wait, Ct);
+            var again = await events.WaitAsync<SaInstalled>(s => s.RequestId == request.RequestId, Wait, Ct);
+            Assert.Equal(1, again.ReleasedPackets);
+            var (carrier, _) = await charon.WaitForChildSaAsync(c => c.SpiIn == again.OutboundSpi, ct: Ct);
+            Assert.Equal(original.UniqueId, carrier.UniqueId);
+            var ikeSas = await charon.ListSasAsync(Ct);
+            Assert.True(ikeSas.Count == 1, "charon has one IKE SA with the handset: " + string.Join("; ", ikeSas));
+            await world.EchoAsync(handset, "through the CHILD_SA on the same IKE SA", Ct);
+        }
+        catch (Exception) { output.WriteLine(world.Describe()); output.WriteLine("handset events:\n" + events); throw; }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
