@@ -37,6 +37,13 @@ public sealed class ProxyNetworkOptions
     public int MaxTransmissions { get; set; } = 6;
 
     /// <summary>
+    /// A proxy session initiating for a handset gives up an IKE SA not established after this long (a peer that does
+    /// not answer) and refuses the handset's request as "peer not responding". Below the handset's own patience
+    /// (30 s by default) so that the handset hears why.
+    /// </summary>
+    public TimeSpan EstablishTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
     /// RFC 7296 2.6 half-open IKE SAs: a responder session gives up an IKE SA still without IKE_AUTH after this long,
     /// and the edge stops counting it against its half-open bounds then.
     /// </summary>
@@ -75,6 +82,7 @@ public sealed class ProxyNetworkOptions
         if (MaxTransmissions < 1)
             errors.Add($"{Section}:MaxTransmissions {MaxTransmissions} is below 1");
         Positive(nameof(HalfOpenTimeout), HalfOpenTimeout, errors);
+        Positive(nameof(EstablishTimeout), EstablishTimeout, errors);
         if (SessionAuditInterval is { } audit && audit < TimeSpan.Zero)
             errors.Add($"{Section}:SessionAuditInterval {audit} is negative; zero or unset turns it off");
         if (!Enum.IsDefined(Placement))

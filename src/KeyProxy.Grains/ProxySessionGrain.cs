@@ -55,11 +55,14 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 await FlushAsync();
                 return;
             }
-            // A retried call: the handset is still waiting. While our IKE SA is not established after a while, the
-            // other side may have lost its state (its proxy session died with a silo): start over with a fresh IKE SA.
+            // A retried call: the handset is still waiting. When the peer answered IKE_SA_INIT but not IKE_AUTH after a
+            // while, it may have lost its state (its proxy session died with a silo): start over with a fresh IKE SA.
             // So too when the IKE SA is up but the key transfer of its child SA never reached the handset (the
-            // subscriber's storage was down when it was sealed): the handset has no SA and asks again.
-            if (!_closed && !_childDelivered && (_ike.State != IkeSessionState.Established || _childInboundSpis.Count > 0)
+            // subscriber's storage was down when it was sealed): the handset has no SA and asks again. A peer that
+            // answered nothing yet gets no new IKE SA per retry: this one retransmits until it is established or
+            // gives up (EstablishTimeout), and the handset hears which.
+            if (!_closed && !_childDelivered
+                && (_ike.State == IkeSessionState.Authenticating || _ike.State == IkeSessionState.Established && _childInboundSpis.Count > 0)
                 && DateTimeOffset.UtcNow - _attemptStarted >= RestartAfter)
             {
                 await RestartInitiatorAsync();
@@ -286,7 +289,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 case IkeSaClosed closed when closed.Reason != IkeCloseReason.Rekeyed:
                     LogClosed(Id, closed.Reason, closed.Detail);
                     if (!_childDelivered && _requestId != 0)
-                        await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(closed.Reason), closed.Detail ?? closed.Reason.ToString()));
+                        await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(closed.Reason), ProxySessionConfig.TextFor(closed)));
                     await EndAsync(SaDeleteReason.IkeSaClosed);
                     return;
             }
