@@ -278,6 +278,7 @@ public sealed partial class EdgeGateway
             {
                 ProxyRequestBucket = new TokenBucket(_options.ProxyRequestsPerSecond, _options.ProxyRequestBurst,
                     Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency),
+                EspSuites = [.. response.Suites.Select(s => new HandsetEspSuite((ushort)s.Encryption, s.KeyBits, (ushort)s.Integrity, s.Esn == KeyProxy.Ike.Messages.EsnMode.Esn))],
             };
         }
         catch (SocketException e)

@@ -128,7 +128,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         return list;
     }
 
-    private HandsetBinding Binding(HandsetLink link) => new(link.Nai, EdgeId, link.Address.ToString(), link.TunnelId);
+    private HandsetBinding Binding(HandsetLink link) => new(link.Nai, EdgeId, link.Address.ToString(), link.TunnelId) { EspSuites = link.EspSuites };
 
     private void Remove(HandsetLink link)
     {

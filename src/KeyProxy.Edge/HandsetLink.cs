@@ -1,3 +1,4 @@
+using KeyProxy.Abstractions;
 using System.Net;
 using System.Net.Sockets;
 using KeyProxy.Edge.Profiles;
@@ -55,6 +56,9 @@ internal sealed class HandsetLink : IDisposable
 
     /// <summary>Limits this handset's proxy requests (set by the gateway from its options).</summary>
     public required Admission.TokenBucket ProxyRequestBucket { get; init; }
+
+    /// <summary>The ESP suites the handset said at attach it can run (empty: not said).</summary>
+    public IReadOnlyList<HandsetEspSuite> EspSuites { get; init; } = [];
 
     /// <summary>Proxy requests already handed to a session, by request id (the handset retries with the same id).</summary>
     public Dictionary<uint, Guid> Requests { get; } = [];

@@ -55,8 +55,10 @@ internal static class ProxySessionConfig
             remote.Add(TrafficSelectorNarrowing.ForPrefix(network.BaseAddress, network.PrefixLength, c.Protocol, c.StartPort, c.EndPort));
         }
         if (remote.Count == 0) return null;
-        var esp = new List<EspSuite>();
-        foreach (var p in credentials.EspProposals) esp.Add(SuiteNames.ParseEsp(p));
+        // Only what the handset can run (it said so at attach) and the profile allows: the handset refuses anything else.
+        var esp = Offered(credentials, [.. handset.EspSuites.Select(s => new EspSuitePreference(
+            (EncryptionAlgorithm)s.Encryption, s.KeyBits, (IntegrityAlgorithm)s.Integrity, s.Esn ? EsnMode.Esn : EsnMode.NoEsn))]);
+        if (esp.Count == 0) return null;
         return Build(credentials, handset, peer, options, esp, [TrafficSelectorNarrowing.ForHost(handsetAddress)], remote);
     }
 

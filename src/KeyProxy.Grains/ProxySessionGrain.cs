@@ -133,7 +133,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         var config = credentials is null ? null : ProxySessionConfig.ForResponder(credentials, handset, new IPEndPoint(_peer, first.PeerPort), _options);
         if (config is null)
         {
-            // The edge checked the profile copy; the master profile changed since. Say nothing to the peer.
+            // The edge checked the profile copy; the master profile changed since (or allows none of the suites the
+            // handset runs). Say nothing to the peer.
             await CloseQuietlyAsync();
             return;
         }
