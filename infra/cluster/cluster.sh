@@ -116,8 +116,6 @@ start_silo() { # name silo gateway http access pool connection-string
       "KeyProxy__EdgeEnabled=true"
       "KeyProxy__Edge__AccessEndpoint=127.0.0.1:$access"
       "KeyProxy__Edge__AddressPool=$pool"
-      "KeyProxy__Edge__HandsetIkePort=$IKE_PORT"
-      "KeyProxy__Edge__HandsetNatTPort=$NATT_PORT"
     )
   fi
   : >"$log"

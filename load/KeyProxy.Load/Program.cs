@@ -55,8 +55,8 @@ async Task HoldAsync(HandsetFleet? fleet, TimeSpan holdFor, string what, Cancell
 var peers = new Option<int>("--peers") { Description = "IKE responder peers of our own engine on 127.0.120.1..N", DefaultValueFactory = _ => 8 };
 var peerPort = new Option<int?>("--peer-port") { Description = "the peers' IKE port (default: the silo's KeyProxy:Network:PeerIkePort, read from GET /api/edge)" };
 var peerNatTPort = new Option<int?>("--peer-natt-port") { Description = "the peers' NAT-T port (default: the silo's KeyProxy:Network:PeerNatTPort, read from GET /api/edge)" };
-var handsetIkePort = new Option<int?>("--handset-ike-port") { Description = "the port the edge binds on each handset's address for IKE (default: the silo's KeyProxy:Edge:HandsetIkePort, from GET /api/edge)" };
-var handsetNatTPort = new Option<int?>("--handset-natt-port") { Description = "the NAT-T port the edge binds on each handset's address (default: the silo's KeyProxy:Edge:HandsetNatTPort, from GET /api/edge)" };
+var handsetIkePort = new Option<int?>("--handset-ike-port") { Description = "the port the edge binds on each handset's address for IKE (default: the silo's KeyProxy:Network:HandsetIkePort, from GET /api/edge)" };
+var handsetNatTPort = new Option<int?>("--handset-natt-port") { Description = "the NAT-T port the edge binds on each handset's address (default: the silo's KeyProxy:Network:HandsetNatTPort, from GET /api/edge)" };
 var dh = new Option<string>("--dh") { Description = "DH group of the subscribers' IKE proposal and the peers': x25519, ecp256 or modp2048", DefaultValueFactory = _ => KeyProxy.Load.Baselines.DhGroupChoice.Default };
 var peerKind = new Option<string>("--peer") { Description = "the peers: engine (our IKE engine, in this process), strongswan (one charon, load-tester plugin), external (already running)", DefaultValueFactory = _ => "engine" };
 var peerNetwork = new Option<string?>("--peer-network") { Description = "a /24 in 127.0.0.0/8 whose .1 .. .N the peers take (default per scenario: proxied-sa 127.0.120.0, peer-initiated 127.0.130.0, esp-echo 127.0.132.0, roam 127.0.134.0)" };

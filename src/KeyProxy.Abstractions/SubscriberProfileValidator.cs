@@ -21,6 +21,24 @@ public static class SubscriberProfileValidator
     /// <summary>Longest NAI (RFC 7542 2.2: implementations must support at least 253 octets).</summary>
     public const int MaxNaiLength = 253;
 
+    /// <summary>Proxy conditions per profile, at most: a profile is copied to the edge on every attach and listed by the API.</summary>
+    public const int MaxConditions = 256;
+
+    /// <summary>Pre-shared keys per profile, at most.</summary>
+    public const int MaxPreSharedKeys = 64;
+
+    /// <summary>Longest pre-shared key accepted.</summary>
+    public const int MaxPskLength = 1024;
+
+    /// <summary>Trusted CA certificates per profile, at most.</summary>
+    public const int MaxTrustedCas = 16;
+
+    /// <summary>Longest PEM text (certificate, private key, trusted CA) accepted: an RSA-4096 chain member is about 2 KiB.</summary>
+    public const int MaxPemLength = 16 * 1024;
+
+    /// <summary>IKE or ESP proposals per profile, at most.</summary>
+    public const int MaxProposals = 16;
+
     /// <summary>Every problem of <paramref name="profile"/>, empty when it can be stored.</summary>
     public static IReadOnlyList<string> Validate(SubscriberProfile? profile)
     {
@@ -137,6 +155,12 @@ public static class SubscriberProfileValidator
             return;
         }
 
+        if (conditions.Count > MaxConditions)
+        {
+            errors.Add($"conditions: {conditions.Count} conditions; at most {MaxConditions}");
+            return;
+        }
+
         for (var i = 0; i < conditions.Count; i++)
         {
             var at = $"conditions[{i}]";
@@ -179,6 +203,12 @@ public static class SubscriberProfileValidator
             return;
         }
 
+        if (keys.Count > MaxPreSharedKeys)
+        {
+            errors.Add($"preSharedKeys: {keys.Count} keys; at most {MaxPreSharedKeys}");
+            return;
+        }
+
         for (var i = 0; i < keys.Count; i++)
         {
             var at = $"preSharedKeys[{i}]";
@@ -203,11 +233,21 @@ public static class SubscriberProfileValidator
             {
                 errors.Add($"{at}.key: {length} bytes is too short; at least {MinPskLength} bytes");
             }
+            else if (length > MaxPskLength)
+            {
+                errors.Add($"{at}.key: {length} bytes is too long; at most {MaxPskLength} bytes");
+            }
         }
     }
 
     private static void ValidateCertificates(IkeCertificateCredential? credential, IReadOnlyList<string>? trustedCas, List<string> errors)
     {
+        if (credential is not null && (IsTooLong("certificate.certificatePem", credential.CertificatePem, errors)
+            | IsTooLong("certificate.privateKeyPem", credential.PrivateKeyPem, errors)))
+        {
+            credential = null; // not parsed
+        }
+
         if (credential is not null)
         {
             X509Certificate2? certificate = null;
@@ -246,8 +286,19 @@ public static class SubscriberProfileValidator
             return;
         }
 
+        if (trustedCas.Count > MaxTrustedCas)
+        {
+            errors.Add($"trustedCaPems: {trustedCas.Count} certificates; at most {MaxTrustedCas}");
+            return;
+        }
+
         for (var i = 0; i < trustedCas.Count; i++)
         {
+            if (IsTooLong($"trustedCaPems[{i}]", trustedCas[i], errors))
+            {
+                continue;
+            }
+
             try
             {
                 using var ca = X509Certificate2.CreateFromPem(trustedCas[i] ?? string.Empty);
@@ -259,11 +310,28 @@ public static class SubscriberProfileValidator
         }
     }
 
+    private static bool IsTooLong(string field, string? pem, List<string> errors)
+    {
+        if (pem is null || pem.Length <= MaxPemLength)
+        {
+            return false;
+        }
+
+        errors.Add($"{field}: {pem.Length} characters; at most {MaxPemLength}");
+        return true;
+    }
+
     private static void ValidateProposals(string field, IReadOnlyList<string>? proposals, bool esp, List<string> errors)
     {
         if (proposals is null || proposals.Count == 0)
         {
             errors.Add($"{field}: at least one proposal");
+            return;
+        }
+
+        if (proposals.Count > MaxProposals)
+        {
+            errors.Add($"{field}: {proposals.Count} proposals; at most {MaxProposals}");
             return;
         }
 

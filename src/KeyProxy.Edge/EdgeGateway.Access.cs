@@ -99,8 +99,8 @@ public sealed partial class EdgeGateway
             Metrics.Drop(EdgeDropReason.Unroutable);
             return;
         }
-        var socket = info.SourcePort == _options.HandsetNatTPort ? link.NatTSocket
-            : info.SourcePort == _options.HandsetIkePort ? link.IkeSocket : null;
+        var socket = info.SourcePort == _network.HandsetNatTPort ? link.NatTSocket
+            : info.SourcePort == _network.HandsetIkePort ? link.IkeSocket : null;
         if (socket is null)
         {
             Metrics.Drop(EdgeDropReason.Unroutable);
@@ -160,7 +160,14 @@ public sealed partial class EdgeGateway
             {
                 // Request ids only matter while the handset may still retry them: keep the table small.
                 if (link.Requests.Count >= 256) link.Requests.Clear();
-                session = Guid.NewGuid();
+                // A new request towards a peer whose IKE SA lives on (its CHILD_SA was deleted, or expired at the
+                // handset) goes to that IKE SA's session: CREATE_CHILD_SA there, not a second IKE SA beside it.
+                if (!link.SessionsByPeer.TryGetValue(peer, out session) || !_routes.HasSession(session))
+                {
+                    session = Guid.NewGuid();
+                    if (link.SessionsByPeer.Count >= 256) link.SessionsByPeer.Clear();
+                    link.SessionsByPeer[peer] = session;
+                }
                 link.Requests[request.RequestId] = session;
             }
         }
@@ -267,10 +274,11 @@ public sealed partial class EdgeGateway
         try
         {
             link = new HandsetLink(response.Identity.Value, tunnelId, address, from, EdgeProfile.From(outcome.Profile!),
-                _options.HandsetIkePort, _options.HandsetNatTPort)
+                _network.HandsetIkePort, _network.HandsetNatTPort)
             {
                 ProxyRequestBucket = new TokenBucket(_options.ProxyRequestsPerSecond, _options.ProxyRequestBurst,
                     Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency),
+                EspSuites = [.. response.Suites.Select(s => new HandsetEspSuite((ushort)s.Encryption, s.KeyBits, (ushort)s.Integrity, s.Esn == KeyProxy.Ike.Messages.EsnMode.Esn))],
             };
         }
         catch (SocketException e)

@@ -146,6 +146,11 @@ public sealed partial class EdgeGateway
             Metrics.Drop(EdgeDropReason.NoRoute);
             return;
         }
+        lock (link.Requests)
+        {
+            if (link.SessionsByPeer.Count >= 256) link.SessionsByPeer.Clear();
+            link.SessionsByPeer[peerValue] = session;
+        }
         var call = Metrics.GrainCall(nameof(IProxySessionGrain.StartResponder));
         Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), call), "StartResponder");
     }
@@ -162,7 +167,7 @@ public sealed partial class EdgeGateway
             return;
         }
         int ipStart = AccessData.HeaderSize + UdpPacketWriter.HeaderSize(link.AddressValue.Family) - UdpPacketWriter.HeaderSize(peer.Family);
-        ushort localPort = (ushort)(natTraversal ? _options.HandsetNatTPort : _options.HandsetIkePort);
+        ushort localPort = (ushort)(natTraversal ? _network.HandsetNatTPort : _network.HandsetIkePort);
         if (UdpPacketWriter.TryWrite(buffer.AsSpan(ipStart), peer, peerPort, link.AddressValue, localPort,
                 buffer.AsSpan(headroom, length), out int ipLength) != PacketError.None)
         {
@@ -211,7 +216,7 @@ public sealed partial class EdgeGateway
         try
         {
             // strongSwan's rule, RFC 3948 generalised: on the IKE socket the marker goes on only when neither port is 500.
-            bool marker = datagram.NatTraversal || datagram.PeerPort != 500 && _options.HandsetIkePort != 500;
+            bool marker = datagram.NatTraversal || datagram.PeerPort != 500 && _network.HandsetIkePort != 500;
             if (marker) socket.SendTo(NonEspMarker.Prepend(datagram.Message), SocketFlags.None, to);
             else socket.SendTo(datagram.Message, SocketFlags.None, to);
             Metrics.Packet(EdgePacketClass.IkeToNetwork);

@@ -23,6 +23,7 @@ namespace KeyProxy.Edge;
 public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
 {
     private readonly EdgeOptions _options;
+    private readonly ProxyNetworkOptions _network;
     private readonly IGrainFactory _grains;
     private readonly ILocalSiloDetails _silo;
     private readonly ILogger<EdgeGateway> _logger;
@@ -40,15 +41,17 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     private readonly List<Task> _loops = [];
     private Socket? _access;
 
-    public EdgeGateway(IOptions<EdgeOptions> options, IGrainFactory grains, ILocalSiloDetails silo, ILogger<EdgeGateway> logger, EdgeMetrics? metrics = null)
+    public EdgeGateway(IOptions<EdgeOptions> options, IOptions<ProxyNetworkOptions> network, IGrainFactory grains, ILocalSiloDetails silo,
+        ILogger<EdgeGateway> logger, EdgeMetrics? metrics = null)
     {
         _options = options.Value;
+        _network = network.Value;
         if (string.IsNullOrWhiteSpace(_options.EdgeId)) throw new ArgumentException("KeyProxy:Edge:EdgeId is not set");
         _grains = grains;
         _silo = silo;
         _logger = logger;
         _pool = new HandsetAddressPool(_options.AddressPool);
-        _halfOpen = new HalfOpenTable(_options.CookieThreshold, _options.MaxHalfOpen, _options.MaxHalfOpenPerPeer, _options.HalfOpenTimeout);
+        _halfOpen = new HalfOpenTable(_options.CookieThreshold, _options.MaxHalfOpen, _options.MaxHalfOpenPerPeer, _network.HalfOpenTimeout);
         _cookieAnswers = _options.NewCookieAnswerBucket(Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency);
         Metrics = metrics ?? new EdgeMetrics(_options.EdgeId);
     }
@@ -125,7 +128,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         return list;
     }
 
-    private HandsetBinding Binding(HandsetLink link) => new(link.Nai, EdgeId, link.Address.ToString(), link.TunnelId);
+    private HandsetBinding Binding(HandsetLink link) => new(link.Nai, EdgeId, link.Address.ToString(), link.TunnelId) { EspSuites = link.EspSuites };
 
     private void Remove(HandsetLink link)
     {

@@ -4,7 +4,9 @@ namespace KeyProxy.Edge;
 
 /// <summary>
 /// One edge's settings (configuration section "KeyProxy:Edge"): where handsets reach it, the
-/// addresses it gives them, and the ports it binds on each of those addresses on the network side.
+/// addresses it gives them, and its admission limits. The ports it binds on each handset address and
+/// the half-open timeout are the cluster's (<see cref="KeyProxy.Abstractions.ProxyNetworkOptions"/>):
+/// the proxy sessions must use the same.
 /// </summary>
 public sealed class EdgeOptions
 {
@@ -21,11 +23,6 @@ public sealed class EdgeOptions
     /// real deployment, a prefix routed to this edge (bound with IP_FREEBIND).
     /// </summary>
     public string AddressPool { get; set; } = "127.0.1.0/24";
-
-    /// <summary>Network-side ports bound on every attached handset's address (RFC 7296 2.23, RFC 3948).</summary>
-    public int HandsetIkePort { get; set; } = 500;
-
-    public int HandsetNatTPort { get; set; } = 4500;
 
     /// <summary>Attach challenges waiting for their response, at most (older ones are dropped first).</summary>
     public int MaxPendingAttaches { get; set; } = 4096;
@@ -44,9 +41,6 @@ public sealed class EdgeOptions
 
     /// <summary>Half-open responder sessions for one peer address, at most; further IKE_SA_INITs from it are dropped.</summary>
     public int MaxHalfOpenPerPeer { get; set; } = 64;
-
-    /// <summary>A responder session that has not reported its IKE SA established after this long no longer counts as half-open.</summary>
-    public TimeSpan HalfOpenTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long one cookie secret is used before it rotates (cookies of the previous secret stay valid).</summary>
     public TimeSpan CookieSecretLifetime { get; set; } = TimeSpan.FromMinutes(5);
@@ -68,6 +62,43 @@ public sealed class EdgeOptions
     public int ProxyRequestBurst { get; set; } = 20;
 
     public IPEndPoint ParsedAccessEndpoint => IPEndPoint.Parse(AccessEndpoint);
+
+    /// <summary>Every problem with these settings, named as in the configuration; empty when the edge can start.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        // IPEndPoint.TryParse takes a bare address as port 0: the port must be written (0 picks a free one).
+        if (!IPEndPoint.TryParse(AccessEndpoint ?? "", out _) || AccessEndpoint!.LastIndexOf(':') <= AccessEndpoint.LastIndexOf(']'))
+            errors.Add($"{Section}:AccessEndpoint '{AccessEndpoint}' is not an address:port such as 127.0.0.1:7400");
+        if (!KeyProxy.Abstractions.NetworkPrefix.TryParse(AddressPool, out _, out var poolError))
+            errors.Add($"{Section}:AddressPool {poolError}");
+        AtLeast(nameof(MaxPendingAttaches), MaxPendingAttaches, 1, errors);
+        Positive(nameof(AttachTimeout), AttachTimeout, errors);
+        AtLeast(nameof(CookieThreshold), CookieThreshold, 0, errors);
+        AtLeast(nameof(MaxHalfOpen), MaxHalfOpen, 1, errors);
+        AtLeast(nameof(MaxHalfOpenPerPeer), MaxHalfOpenPerPeer, 1, errors);
+        Positive(nameof(CookieSecretLifetime), CookieSecretLifetime, errors);
+        Rate(nameof(CookieAnswersPerSecond), CookieAnswersPerSecond, errors);
+        AtLeast(nameof(CookieAnswerBurst), CookieAnswerBurst, 1, errors);
+        Rate(nameof(ProxyRequestsPerSecond), ProxyRequestsPerSecond, errors);
+        AtLeast(nameof(ProxyRequestBurst), ProxyRequestBurst, 1, errors);
+        return errors;
+    }
+
+    private static void AtLeast(string name, int value, int least, List<string> errors)
+    {
+        if (value < least) errors.Add($"{Section}:{name} {value} is below {least}");
+    }
+
+    private static void Positive(string name, TimeSpan value, List<string> errors)
+    {
+        if (value <= TimeSpan.Zero) errors.Add($"{Section}:{name} {value} is not a positive time");
+    }
+
+    private static void Rate(string name, double value, List<string> errors)
+    {
+        if (!(value > 0) || double.IsInfinity(value)) errors.Add($"{Section}:{name} {value} is not a positive rate");
+    }
 
     /// <summary>The edge's bucket of COOKIE answers, full at <paramref name="now"/> (seconds on a monotonic clock).</summary>
     public Admission.TokenBucket NewCookieAnswerBucket(double now) => new(CookieAnswersPerSecond, CookieAnswerBurst, now);

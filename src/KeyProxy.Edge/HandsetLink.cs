@@ -1,3 +1,4 @@
+using KeyProxy.Abstractions;
 using System.Net;
 using System.Net.Sockets;
 using KeyProxy.Edge.Profiles;
@@ -56,8 +57,17 @@ internal sealed class HandsetLink : IDisposable
     /// <summary>Limits this handset's proxy requests (set by the gateway from its options).</summary>
     public required Admission.TokenBucket ProxyRequestBucket { get; init; }
 
+    /// <summary>The ESP suites the handset said at attach it can run (empty: not said).</summary>
+    public IReadOnlyList<HandsetEspSuite> EspSuites { get; init; } = [];
+
     /// <summary>Proxy requests already handed to a session, by request id (the handset retries with the same id).</summary>
     public Dictionary<uint, Guid> Requests { get; } = [];
+
+    /// <summary>
+    /// The last session started towards each peer (either role; guarded by <see cref="Requests"/>): a new request
+    /// towards that peer goes to it while its IKE SA lives, for a CHILD_SA on that IKE SA (RFC 7296 1.3.1).
+    /// </summary>
+    public Dictionary<IpAddressValue, Guid> SessionsByPeer { get; } = [];
 
     private int _disposed;
     private IpAddressValue _lastDestination;

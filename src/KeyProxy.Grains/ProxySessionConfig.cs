@@ -32,7 +32,7 @@ internal static class ProxySessionConfig
                 return null;
             }
         }
-        var esp = PreferredEsp(credentials, request);
+        var esp = Offered(credentials, request.Suites);
         if (esp.Count == 0)
         {
             error = "none of the handset's ESP suites is allowed by its profile";
@@ -40,7 +40,8 @@ internal static class ProxySessionConfig
         }
         return Build(credentials, handset, new IPEndPoint(peer, options.PeerIkePort), options, esp,
             request.InitiatorSelectors.Count > 0 ? request.InitiatorSelectors : [TrafficSelectorNarrowing.ForHost(handsetAddress)],
-            request.ResponderSelectors.Count > 0 ? request.ResponderSelectors : [TrafficSelectorNarrowing.ForHost(peer)]);
+            request.ResponderSelectors.Count > 0 ? request.ResponderSelectors : [TrafficSelectorNarrowing.ForHost(peer)])
+            with { EstablishTimeout = options.EstablishTimeout }; // the handset waits for it: it must hear in time
     }
 
     public static IkeSessionConfig? ForResponder(ProxyCredentials credentials, HandsetBinding handset, IPEndPoint peer, ProxyNetworkOptions options)
@@ -54,8 +55,10 @@ internal static class ProxySessionConfig
             remote.Add(TrafficSelectorNarrowing.ForPrefix(network.BaseAddress, network.PrefixLength, c.Protocol, c.StartPort, c.EndPort));
         }
         if (remote.Count == 0) return null;
-        var esp = new List<EspSuite>();
-        foreach (var p in credentials.EspProposals) esp.Add(SuiteNames.ParseEsp(p));
+        // Only what the handset can run (it said so at attach) and the profile allows: the handset refuses anything else.
+        var esp = Offered(credentials, [.. handset.EspSuites.Select(s => new EspSuitePreference(
+            (EncryptionAlgorithm)s.Encryption, s.KeyBits, (IntegrityAlgorithm)s.Integrity, s.Esn ? EsnMode.Esn : EsnMode.NoEsn))]);
+        if (esp.Count == 0) return null;
         return Build(credentials, handset, peer, options, esp, [TrafficSelectorNarrowing.ForHost(handsetAddress)], remote);
     }
 
@@ -111,14 +114,17 @@ internal static class ProxySessionConfig
         };
     }
 
-    /// <summary>The handset's suites in its order of preference, where the profile allows them.</summary>
-    private static List<EspSuite> PreferredEsp(ProxyCredentials credentials, ProxyRequest request)
+    /// <summary>
+    /// The handset's suites in its order of preference, where the profile allows them; the profile's alone when the
+    /// handset named none (a handset that says nothing leaves the choice to the network, docs/wire.md).
+    /// </summary>
+    private static List<EspSuite> Offered(ProxyCredentials credentials, IReadOnlyList<EspSuitePreference> offered)
     {
         var allowed = new List<EspSuite>();
         foreach (var p in credentials.EspProposals) allowed.Add(SuiteNames.ParseEsp(p));
-        if (request.Suites.Count == 0) return allowed;
+        if (offered.Count == 0) return allowed;
         var chosen = new List<EspSuite>();
-        foreach (var wanted in request.Suites)
+        foreach (var wanted in offered)
         {
             var suite = wanted.ToEspSuite();
             foreach (var a in allowed)
@@ -148,6 +154,11 @@ internal static class ProxySessionConfig
         IkeCloseReason.Timeout => KeyProxyReason.Timeout,
         _ => KeyProxyReason.IkeFailed,
     };
+
+    /// <summary>What the handset is told when the IKE SA it waited for closed (RFC 7296 2.4: a peer that never answered is "not responding").</summary>
+    public static string TextFor(IkeSaClosed closed) => closed.Reason == IkeCloseReason.Timeout
+        ? "peer not responding" + (closed.Detail is { } why ? ": " + why : "")
+        : closed.Detail ?? closed.Reason.ToString();
 
     public static KeyProxyReason ReasonFor(NotifyType notify) => notify switch
     {

@@ -44,11 +44,25 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     {
         if (_ike is not null)
         {
-            // A retried call: the handset is still waiting. While our IKE SA is not established after a while, the
-            // other side may have lost its state (its proxy session died with a silo): start over with a fresh IKE SA.
+            if (!_closed && _ike.State == IkeSessionState.Established && ProxyRequest.TryParse(proxyRequest, out var next) == WireError.None
+                && next!.RequestId != _requestId)
+            {
+                // A new request towards this peer while our IKE SA lives (its CHILD_SA was deleted, or expired at the
+                // handset): RFC 7296 1.3.1, a CHILD_SA by CREATE_CHILD_SA on this IKE SA, delivered for that request.
+                (_requestId, _handsetNonce, _childDelivered, _attemptStarted) = (next.RequestId, next.HandsetNonce, false, DateTimeOffset.UtcNow);
+                LogChildRequested(Id, next.RequestId, _ike.InitiatorSpi);
+                _ike.CreateChildSa();
+                await FlushAsync();
+                return;
+            }
+            // A retried call: the handset is still waiting. When the peer answered IKE_SA_INIT but not IKE_AUTH after a
+            // while, it may have lost its state (its proxy session died with a silo): start over with a fresh IKE SA.
             // So too when the IKE SA is up but the key transfer of its child SA never reached the handset (the
-            // subscriber's storage was down when it was sealed): the handset has no SA and asks again.
-            if (!_closed && !_childDelivered && (_ike.State != IkeSessionState.Established || _childInboundSpis.Count > 0)
+            // subscriber's storage was down when it was sealed): the handset has no SA and asks again. A peer that
+            // answered nothing yet gets no new IKE SA per retry: this one retransmits until it is established or
+            // gives up (EstablishTimeout), and the handset hears which.
+            if (!_closed && !_childDelivered
+                && (_ike.State == IkeSessionState.Authenticating || _ike.State == IkeSessionState.Established && _childInboundSpis.Count > 0)
                 && DateTimeOffset.UtcNow - _attemptStarted >= RestartAfter)
             {
                 await RestartInitiatorAsync();
@@ -119,7 +133,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         var config = credentials is null ? null : ProxySessionConfig.ForResponder(credentials, handset, new IPEndPoint(_peer, first.PeerPort), _options);
         if (config is null)
         {
-            // The edge checked the profile copy; the master profile changed since. Say nothing to the peer.
+            // The edge checked the profile copy; the master profile changed since (or allows none of the suites the
+            // handset runs). Say nothing to the peer.
             await CloseQuietlyAsync();
             return;
         }
@@ -227,7 +242,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     /// <summary>Sends what the engine produced and acts on its events; then re-arms the timer.</summary>
     private async Task FlushAsync(IPEndPoint? from = null, bool viaNatTraversal = false)
     {
-        bool established = false;
+        bool established = false, registerAgain = false;
         var outputs = _ike!.TakeOutputs();
         if (from is not null && !outputs.Exists(o => o is IkeMessageDropped))
         {
@@ -238,7 +253,13 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         // IkeSaRekeyed, and the peer may use the new IKE SA as soon as it has it (e.g. a CHILD_SA
         // rekey it queued): the edge must route the new initiator SPI here before the response leaves.
         foreach (var output in outputs)
-            if (output is IkeSaRekeyed rekeyed) await Edge.AddRoute(_handset!.HandsetAddress, rekeyed.InitiatorSpi, Id);
+        {
+            if (output is IkeSaRekeyed rekeyed)
+            {
+                await Edge.AddRoute(_handset!.HandsetAddress, rekeyed.InitiatorSpi, Id);
+                registerAgain = true; // the directory lists the live IKE SA's SPIs, not the first ones
+            }
+        }
         foreach (var output in outputs)
         {
             switch (output)
@@ -265,19 +286,19 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     _childInboundSpis.Remove(d.InboundSpi);
                     await DeliverAsync(new SaDelete(d.ByPeer ? SaDeleteReason.PeerDeleted : SaDeleteReason.Rekeyed, [d.InboundSpi]));
                     break;
-                case ChildSaFailed f when !_childDelivered && _role == ProxyRoles.Initiator:
+                case ChildSaFailed f when !_childDelivered && _requestId != 0:
                     await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(f.Reason), f.Detail));
                     break;
                 case IkeSaClosed closed when closed.Reason != IkeCloseReason.Rekeyed:
                     LogClosed(Id, closed.Reason, closed.Detail);
-                    if (!_childDelivered && _role == ProxyRoles.Initiator)
-                        await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(closed.Reason), closed.Detail ?? closed.Reason.ToString()));
+                    if (!_childDelivered && _requestId != 0)
+                        await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(closed.Reason), ProxySessionConfig.TextFor(closed)));
                     await EndAsync(SaDeleteReason.IkeSaClosed);
                     return;
             }
         }
         ArmTimer();
-        if (established) await RegisterAsync();
+        if (established || registerAgain) await RegisterAsync();
     }
 
     /// <summary>
@@ -433,6 +454,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session}: IKE SA {Spii:x16} got nowhere and the handset asked again; starting a new IKE SA")]
     private partial void LogRestarting(Guid session, ulong spii);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Proxy session {Session}: request {RequestId} gets a CHILD_SA on the live IKE SA {Spii:x16}")]
+    private partial void LogChildRequested(Guid session, uint requestId, ulong spii);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: a call to its edge or subscriber failed: {Error}")]
     private partial void LogSendFailed(Guid session, string error);

@@ -1,3 +1,4 @@
+using KeyProxy.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using Orleans.Runtime;

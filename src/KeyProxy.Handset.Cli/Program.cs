@@ -23,10 +23,15 @@ var count = new Option<int>("--count") { Description = "how many datagrams to se
 var interval = new Option<int>("--interval-ms") { Description = "pause between datagrams", DefaultValueFactory = _ => 1000 };
 var sourcePort = new Option<int>("--source-port") { Description = "UDP source port of the datagrams", DefaultValueFactory = _ => 40000 };
 var seconds = new Option<int>("--seconds") { Description = "how long to stay attached after the last datagram", DefaultValueFactory = _ => 3 };
+var esp = new Option<string[]>("--esp")
+{
+    Description = "ESP suites this handset runs, most preferred first, strongSwan-style (aes128gcm16, aes256gcm16, aes128-sha256; repeatable or comma-separated); default: aes128gcm16, aes256gcm16, aes128-sha256",
+    AllowMultipleArgumentsPerToken = true,
+};
 
 var root = new RootCommand("Attach a KeyProxy handset to an edge, send datagrams through the proxy-negotiated SA and print what happens.")
 {
-    edge, nai, msisdn, secret, secretHex, protect, bypass, to, message, count, interval, sourcePort, seconds,
+    edge, nai, msisdn, secret, secretHex, protect, bypass, to, message, count, interval, sourcePort, seconds, esp,
 };
 root.SetAction(async (result, ct) =>
 {
@@ -49,6 +54,17 @@ root.SetAction(async (result, ct) =>
     foreach (var p in result.GetValue(protect) ?? []) policies.Add(new(PolicyAction.Protect, Selectors.Any(AddressFamily.InterNetwork), Selectors.Prefix(p), "protect " + p));
     foreach (var p in result.GetValue(bypass) ?? []) policies.Add(new(PolicyAction.Bypass, Selectors.Any(AddressFamily.InterNetwork), Selectors.Prefix(p), "bypass " + p));
     var config = new HandsetConfig { Identity = identity, Secret = key, Policies = policies };
+    if (result.GetValue(esp) is { Length: > 0 } names)
+    {
+        var suites = new List<KeyProxy.Ike.Crypto.EspSuite>();
+        foreach (var name in names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            if (!KeyProxy.Ike.Crypto.SuiteNames.TryParseEsp(name, out var suite, out var error) || suite.DhGroup != KeyProxy.Ike.Messages.DhGroup.None)
+                throw new ArgumentException($"--esp {name}: {(suite is null ? error : "a handset's suite has no DH group")}");
+            suites.Add(suite);
+        }
+        config = config with { Suites = suites };
+    }
 
     await using var host = new UdpHandsetHost(config, IPEndPoint.Parse(result.GetValue(edge)!));
     // One reader of the event channel: it prints every event and signals attach and detach outcomes.

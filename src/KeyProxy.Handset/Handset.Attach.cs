@@ -59,8 +59,10 @@ public sealed partial class Handset
                 _edgeNonce = c.EdgeNonce;
                 State = HandsetState.AwaitingAccept;
                 _attachAttempts = 0;
+                // The suites go with the attach too: a peer may start IKE towards this handset (flow 2) before any request.
                 SendAttachMessage(new AttachResponse(Config.Identity, _handsetNonce, _edgeNonce,
-                    AttachProofs.ComputeAttachProof(_attachKey, Config.Identity, _handsetNonce, _edgeNonce)).ToArray());
+                    AttachProofs.ComputeAttachProof(_attachKey, Config.Identity, _handsetNonce, _edgeNonce))
+                { Suites = [.. Config.Suites.Select(EspSuitePreference.From)] }.ToArray());
                 break;
 
             case AttachAccept a when State == HandsetState.AwaitingAccept:

@@ -1,3 +1,4 @@
+using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Esp;
 using KeyProxy.Wire;
@@ -36,12 +37,12 @@ public sealed partial class Handset
                 Install(install);
                 break;
             case SaDelete delete:
-                Interlocked.Increment(ref Counters.keyTransfersAccepted);
+                Interlocked.Increment(ref Counters.saDeletes);
                 foreach (var spi in delete.InboundSpis)
                     if (_byInbound.TryGetValue(spi, out var sa)) RemoveSa(sa, SaRemovalReason.DeletedByNetwork);
                 break;
             case ProxyFailure failure:
-                Interlocked.Increment(ref Counters.keyTransfersAccepted);
+                Interlocked.Increment(ref Counters.proxyFailures);
                 FailRequest(failure.RequestId, failure.Reason, failure.Text, byEdge: false);
                 break;
         }
@@ -71,6 +72,12 @@ public sealed partial class Handset
             Reject($"unsupported suite {bundle.Suite}");
             return;
         }
+        if (!Offered(bundle.Suite))
+        {
+            // The network negotiates only what the handset offered (proxy request, attach); anything else is refused.
+            Reject($"suite {bundle.Suite} was not offered; this handset runs {string.Join(", ", Config.Suites)}");
+            return;
+        }
         if (_byInbound.ContainsKey(bundle.InboundSpi) || _byOutbound.ContainsKey(bundle.OutboundSpi))
         {
             Reject($"SPIs 0x{bundle.InboundSpi:x8}/0x{bundle.OutboundSpi:x8} are already installed");
@@ -97,7 +104,7 @@ public sealed partial class Handset
         _byInbound[bundle.InboundSpi] = installed;
         _byOutbound[bundle.OutboundSpi] = installed;
         _nextLifetimeCheck ??= now + Config.LifetimeCheckInterval;
-        Interlocked.Increment(ref Counters.keyTransfersAccepted);
+        Interlocked.Increment(ref Counters.sasInstalled);
 
         if (install.Replaces != 0 && _byInbound.TryGetValue(install.Replaces, out var old))
         {
@@ -123,6 +130,15 @@ public sealed partial class Handset
             Interlocked.Add(ref Counters.released, released);
         }
         Emit(new SaInstalled(bundle.InboundSpi, bundle.OutboundSpi, bundle.PeerAddress, bundle.Suite, install.RequestId, install.Replaces, released));
+    }
+
+    /// <summary>Whether <paramref name="suite"/> is one of <see cref="HandsetConfig.Suites"/> (the PFS group is IKE's business, not ESP's).</summary>
+    private bool Offered(EspSuite suite)
+    {
+        foreach (var s in Config.Suites)
+            if (s.Encryption == suite.Encryption && s.EncryptionKeyBits == suite.EncryptionKeyBits && s.Integrity == suite.Integrity && s.Esn == suite.Esn)
+                return true;
+        return false;
     }
 
     private EspSaParameters Parameters(uint spi, SaBundle bundle, ReadOnlyMemory<byte> encryptionKey, ReadOnlyMemory<byte> integrityKey, SaLifetime lifetime) => new()

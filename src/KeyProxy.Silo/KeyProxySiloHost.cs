@@ -25,7 +25,13 @@ public static class KeyProxySiloHost
     /// The configured app, not yet started. Throws <see cref="SiloConfigurationException"/> listing every problem
     /// when the configuration cannot work.
     /// </summary>
-    public static WebApplication Build(string[] args)
+    public static WebApplication Build(string[] args) => Build(args, configure: null);
+
+    /// <summary>
+    /// As <see cref="Build(string[])"/>, with <paramref name="configure"/> run on the builder last (tests add log
+    /// providers and the like).
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -94,8 +100,16 @@ public static class KeyProxySiloHost
             builder.Services.AddHostedService<DemoSubscriberProvisioner>();
         }
 
+        builder.Services.AddSingleton<RefusedRequests>();
+        configure?.Invoke(builder);
         var app = builder.Build();
-        app.UseExceptionHandler(errors => errors.Run(WriteError));
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = WriteError,
+            // A client's malformed or oversize request is logged by WriteError as a counted warning, not as an error
+            // with a stack trace: any client could fill the log with those.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
+        });
         if (options.DashboardEnabled) app.MapOrleansDashboard("/dashboard");
         app.MapKeyProxyAdminApi();
         app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(ReadyLine(app)));
@@ -109,12 +123,31 @@ public static class KeyProxySiloHost
     {
         var baseUrl = BaseUrl(app);
         var edge = app.Services.GetService<EdgeGateway>();
-        return $"{ReadyPrefix}dashboard {baseUrl}/dashboard, admin API {baseUrl}/api" +
-            (edge is null ? "" : $", edge {edge.EdgeId} for handsets at {edge.AccessEndPoint}");
+        var dashboard = app.Services.GetRequiredService<IOptions<KeyProxySiloOptions>>().Value.DashboardEnabled;
+        // Only what this silo serves: without the dashboard, /dashboard answers 404.
+        return ReadyPrefix + (dashboard ? $"dashboard {baseUrl}/dashboard, " : "") + $"admin API {baseUrl}/api" +
+            (edge is null ? "" : $", edge {edge.EdgeId} for handsets at {edge.AccessEndPoint}") +
+            (dashboard ? "" : " (no dashboard: KeyProxy:DashboardEnabled is false)");
     }
+
+    /// <summary>Settings that were given up, and the one that replaced each (issue 21: one setting for one fact).</summary>
+    private static readonly (string Old, string New)[] Replaced =
+    [
+        ("KeyProxy:Edge:HandsetIkePort", "KeyProxy:Network:HandsetIkePort"),
+        ("KeyProxy:Edge:HandsetNatTPort", "KeyProxy:Network:HandsetNatTPort"),
+        ("KeyProxy:Edge:HalfOpenTimeout", "KeyProxy:Network:HalfOpenTimeout"),
+    ];
 
     private static KeyProxySiloOptions ReadOptions(IConfiguration configuration)
     {
+        var replaced = Replaced.Where(r => configuration[r.Old] is not null)
+            .Select(r => $"{r.Old} is not a setting any more; {r.New} is the one setting for the edges and the proxy sessions")
+            .ToList();
+        if (replaced.Count > 0)
+        {
+            throw new SiloConfigurationException(replaced);
+        }
+
         KeyProxySiloOptions options;
         try
         {
@@ -138,6 +171,13 @@ public static class KeyProxySiloHost
             BadHttpRequestException bad => (bad.StatusCode, bad.Message),
             _ => (StatusCodes.Status500InternalServerError, "internal error; the silo log has the details"),
         };
+        if (failure is BadHttpRequestException)
+        {
+            context.RequestServices.GetRequiredService<RefusedRequests>().Count(status);
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AdminApi));
+            AdminApi.LogRefused(logger, context.Request.Method, context.Request.Path.Value ?? "", status, message);
+        }
+
         context.Response.StatusCode = status;
         await context.Response.WriteAsJsonAsync(new ErrorDto(message), AdminApi.JsonOptions);
     }

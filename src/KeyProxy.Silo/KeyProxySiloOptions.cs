@@ -59,8 +59,8 @@ public sealed class KeyProxySiloOptions
     /// <summary>The edge gateway of this silo ("KeyProxy:Edge"): access endpoint, handset address pool, network-side ports.</summary>
     public KeyProxy.Edge.EdgeOptions Edge { get; set; } = new();
 
-    /// <summary>Proxied IKE ("KeyProxy:Network"): peer and handset ports, lifetimes, session placement.</summary>
-    public KeyProxy.Grains.ProxyNetworkOptions Network { get; set; } = new();
+    /// <summary>Proxied IKE ("KeyProxy:Network"), the same on every silo: handset and peer ports, lifetimes, timeouts, session placement.</summary>
+    public KeyProxy.Abstractions.ProxyNetworkOptions Network { get; set; } = new();
 
     public bool IsAzureTable => string.Equals(Clustering, AzureTableClustering, StringComparison.OrdinalIgnoreCase);
 
@@ -141,6 +141,12 @@ public sealed class KeyProxySiloOptions
         if (EdgeId is not null && string.IsNullOrWhiteSpace(EdgeId))
         {
             errors.Add("KeyProxy:EdgeId is blank; remove it for the default (machine name and silo port)");
+        }
+
+        errors.AddRange(Network.Validate());
+        if (EdgeEnabled)
+        {
+            errors.AddRange(Edge.Validate());
         }
 
         return errors;

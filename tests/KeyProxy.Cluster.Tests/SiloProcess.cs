@@ -80,8 +80,6 @@ internal sealed partial class SiloProcess : IDisposable
         {
             env["KeyProxy__Edge__AccessEndpoint"] = $"127.0.0.1:{spec.AccessPort}";
             env["KeyProxy__Edge__AddressPool"] = spec.AddressPool;
-            env["KeyProxy__Edge__HandsetIkePort"] = ikePort.ToString();
-            env["KeyProxy__Edge__HandsetNatTPort"] = natTPort.ToString();
         }
 
         // Extra settings of the test ("KeyProxy__Network__SessionAuditInterval" and the like).

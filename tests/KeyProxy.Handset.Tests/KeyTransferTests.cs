@@ -1,3 +1,5 @@
+using KeyProxy.Ike.Crypto;
+using KeyProxy.Ike.Messages;
 using KeyProxy.Wire;
 using KeyProxy.Wire.Proxy;
 
@@ -158,5 +160,40 @@ public sealed class KeyTransferTests
         Assert.Contains("nonce", rig.Single<KeyTransferRejected>().Detail);
         Assert.Empty(rig.Handset.InstalledInboundSpis);
         Assert.Equal(1, rig.Handset.PendingRequests);
+    }
+
+    [Fact]
+    public void Key_transfers_are_counted_by_outcome_and_a_refusal_is_not_an_installed_sa()
+    {
+        using var rig = new HandsetRig();
+        rig.Attach();
+        rig.Edge.Behaviour = ProxyBehaviour.FailInProxy;
+        rig.Send(rig.ToPeer("refused"));
+        rig.Single<ProxyRefused>();
+        Assert.Equal((0L, 0L, 1L), (rig.Handset.Counters.SasInstalled, rig.Handset.Counters.SaDeletes, rig.Handset.Counters.ProxyFailures));
+        Assert.Contains("key transfers: 0 installed, 0 deletes, 1 refusals, 0 rejected, 0 replayed", rig.Handset.Counters.ToString());
+
+        rig.Advance(TimeSpan.FromSeconds(11));
+        rig.Edge.Behaviour = ProxyBehaviour.Install;
+        rig.Send(rig.ToPeer("installs"));
+        var sa = rig.Single<SaInstalled>();
+        rig.Receive(rig.Edge.KeyTransferTo(HandsetRig.Peer, new SaDelete(SaDeleteReason.PeerDeleted, [sa.InboundSpi])));
+        rig.Pump();
+        Assert.Equal((1L, 1L, 1L), (rig.Handset.Counters.SasInstalled, rig.Handset.Counters.SaDeletes, rig.Handset.Counters.ProxyFailures));
+        Assert.Contains("key transfers: 1 installed, 1 deletes, 1 refusals, 0 rejected, 0 replayed", rig.Handset.Counters.ToString());
+    }
+
+    [Fact]
+    public void An_install_with_a_suite_the_handset_did_not_offer_is_refused()
+    {
+        var gcm128 = new EspSuite(EncryptionAlgorithm.AesGcm16, 128, IntegrityAlgorithm.None, EsnMode.NoEsn);
+        using var rig = new HandsetRig(c => c with { Suites = [gcm128] });
+        rig.Edge.Suite = gcm128 with { EncryptionKeyBits = 256 };
+        rig.Attach();
+        rig.Send(rig.ToPeer("waits for an SA it can run"));
+        Assert.Contains("was not offered", rig.Single<KeyTransferRejected>().Detail);
+        Assert.Empty(rig.Events.OfType<SaInstalled>());
+        Assert.Empty(rig.Handset.InstalledInboundSpis);
+        Assert.Equal(1, rig.Handset.Counters.KeyTransfersRejected);
     }
 }

@@ -187,7 +187,7 @@ public sealed class AdminApiTests(SiloHostFixture host)
         Assert.True(root.GetProperty("process").GetProperty("cpuSeconds").GetDouble() > 0);
         long malformed = root.GetProperty("drops").GetProperty("malformed").GetInt64();
         var ports = root.GetProperty("ports");
-        var network = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<KeyProxy.Grains.ProxyNetworkOptions>>().Value;
+        var network = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<KeyProxy.Abstractions.ProxyNetworkOptions>>().Value;
         Assert.Equal(network.PeerIkePort, ports.GetProperty("peerIke").GetInt32());
         Assert.Equal(network.PeerNatTPort, ports.GetProperty("peerNatT").GetInt32());
 
@@ -203,6 +203,136 @@ public sealed class AdminApiTests(SiloHostFixture host)
         }
 
         Assert.Equal(malformed + 1, after);
+    }
+
+    [Fact]
+    public async Task An_oversize_body_is_413_and_a_warning_without_a_stack_trace()
+    {
+        // A body announced above any limit the silo sets (Kestrel's default is 30 MB). Over a raw connection: the silo
+        // answers before the body is sent, and HttpClient fails a request whose upload the server cut short.
+        var logged = host.Logs.Records.Count;
+        var refused = host.Services.GetRequiredService<RefusedRequests>().BodyTooLarge;
+        var (status, text) = await RawPut("/api/subscribers/ivan@keyproxy.test", contentLength: 31L * 1024 * 1024, Profile());
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Contains("too large", text, StringComparison.OrdinalIgnoreCase);
+
+        Assert.Equal(refused + 1, host.Services.GetRequiredService<RefusedRequests>().BodyTooLarge);
+        var records = host.Logs.Records.Skip(logged).ToList();
+        Assert.DoesNotContain(records, r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
+        Assert.DoesNotContain(records, r => r.Exception is not null);
+        var warning = Assert.Single(records, r => r.Message.Contains("/api/subscribers/ivan@keyproxy.test", StringComparison.Ordinal));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains("413", warning.Message);
+
+        // The profile route's own limit is far below Kestrel's.
+        var (bounded, _) = await RawPut("/api/subscribers/ivan@keyproxy.test", contentLength: AdminApi.MaxProfileBodyBytes + 1, Profile());
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, bounded);
+        Assert.Equal(refused + 2, host.Services.GetRequiredService<RefusedRequests>().BodyTooLarge);
+    }
+
+    [Fact]
+    public async Task A_put_without_a_json_content_type_is_415()
+    {
+        const string nai = "judy@keyproxy.test";
+        var plain = await Send(HttpMethod.Put, $"/api/subscribers/{nai}", new StringContent(Profile(), Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, plain.Status);
+        Assert.Contains("application/json", plain.Json.RootElement.GetProperty("error").GetString());
+        var none = await Send(HttpMethod.Put, $"/api/subscribers/{nai}", new ByteArrayContent(Encoding.UTF8.GetBytes(Profile())));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, none.Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"/api/subscribers/{nai}")).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Put(nai, Profile())).Status);
+    }
+
+    [Fact]
+    public async Task A_profile_above_its_bounds_is_400_naming_each_bound()
+    {
+        const string nai = "karl@keyproxy.test";
+        var condition = """{ "peerPrefix": "198.51.100.0/24", "roles": ["initiator"] }""";
+        var psk = $$"""{ "peerPrefix": "198.51.100.0/24", "key": "base64:{{PskBase64}}" }""";
+        var body = $$"""
+            {
+              "secret": "hex:{{SecretHex}}",
+              "proxyService": true,
+              "conditions": [ {{string.Join(", ", Enumerable.Repeat(condition, 257))}} ],
+              "ikeIdentity": "email:karl@keyproxy.test",
+              "preSharedKeys": [ {{string.Join(", ", Enumerable.Repeat(psk, 65))}} ],
+              "trustedCaPems": [ {{string.Join(", ", Enumerable.Repeat("\"-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\"", 17))}} ]
+            }
+            """;
+        var response = await Put(nai, body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        var errors = response.Json.RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Equal(
+        [
+            "conditions: 257 conditions; at most 256",
+            "preSharedKeys: 65 keys; at most 64",
+            "trustedCaPems: 17 certificates; at most 16",
+        ], errors);
+
+        var longPem = "-----BEGIN CERTIFICATE-----\\n" + new string('A', 20 * 1024) + "\\n-----END CERTIFICATE-----";
+        var pem = await Put(nai, Profile(extra: $$""", "trustedCaPems": [ "{{longPem}}" ]"""));
+        Assert.Equal(HttpStatusCode.BadRequest, pem.Status);
+        Assert.StartsWith("trustedCaPems[0]: 20", Assert.Single(pem.Json.RootElement.GetProperty("errors").EnumerateArray()).GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"/api/subscribers/{nai}")).Status);
+    }
+
+    /// <summary>A PUT announcing <paramref name="contentLength"/> bytes of JSON, of which only <paramref name="start"/> is sent; the status and body of the answer.</summary>
+    private async Task<(HttpStatusCode Status, string Body)> RawPut(string path, long contentLength, string start)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var uri = new Uri(host.BaseUrl);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(uri.Host, uri.Port, ct);
+        var stream = tcp.GetStream();
+        var head = $"PUT {path} HTTP/1.1\r\nHost: {uri.Authority}\r\nContent-Type: application/json\r\nContent-Length: {contentLength}\r\n\r\n{start}";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), ct);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var statusLine = await reader.ReadLineAsync(ct) ?? "";
+        int? length = null;
+        for (var line = await reader.ReadLineAsync(ct); !string.IsNullOrEmpty(line); line = await reader.ReadLineAsync(ct))
+        {
+            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+            {
+                length = int.Parse(line["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        var body = new StringBuilder();
+        if (length is { } fixedLength)
+        {
+            await ReadChars(reader, fixedLength, body, ct);
+        }
+        else
+        {
+            // Chunked (RFC 9112 7.1): hex size lines, each chunk followed by CRLF, ending with a zero size.
+            for (var size = Convert.ToInt32((await reader.ReadLineAsync(ct) ?? "0").Split(';')[0], 16); size > 0;
+                 size = Convert.ToInt32((await reader.ReadLineAsync(ct) ?? "0").Split(';')[0], 16))
+            {
+                await ReadChars(reader, size, body, ct);
+                await reader.ReadLineAsync(ct);
+            }
+        }
+
+        return ((HttpStatusCode)int.Parse(statusLine.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), body.ToString());
+    }
+
+    /// <summary>Reads <paramref name="count"/> characters (the answers here are ASCII, so characters are bytes).</summary>
+    private static async Task ReadChars(StreamReader reader, int count, StringBuilder into, CancellationToken ct)
+    {
+        var buffer = new char[count];
+        var read = 0;
+        while (read < count)
+        {
+            var n = await reader.ReadAsync(buffer.AsMemory(read), ct);
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
+        }
+
+        into.Append(buffer, 0, read);
     }
 
     private Task<Reply> Put(string nai, string json) =>

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 
 namespace KeyProxy.Silo.Tests;
 
@@ -10,6 +11,9 @@ public sealed class SiloHostFixture : IAsyncLifetime
     public string BaseUrl { get; private set; } = "";
 
     public HttpClient Http { get; private set; } = new();
+
+    /// <summary>Warnings and errors the host logged.</summary>
+    public CapturedLogs Logs { get; } = new();
 
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("the host is not started");
 
@@ -23,7 +27,7 @@ public sealed class SiloHostFixture : IAsyncLifetime
             "--KeyProxy:ClusterId=silo-tests",
             "--KeyProxy:Edge:AccessEndpoint=127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning",
-        ]);
+        ], builder => builder.Logging.AddProvider(Logs));
         await _app.StartAsync();
         BaseUrl = KeyProxySiloHost.BaseUrl(_app);
         Http = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };

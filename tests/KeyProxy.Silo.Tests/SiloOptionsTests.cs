@@ -55,6 +55,51 @@ public sealed class SiloOptionsTests
         Assert.DoesNotContain("secret-that-is-not-base64", e.Message);
     }
 
+    [Theory]
+    [InlineData("--KeyProxy:Edge:HandsetIkePort=20500", "KeyProxy:Edge:HandsetIkePort is not a setting any more; KeyProxy:Network:HandsetIkePort is the one setting for the edges and the proxy sessions")]
+    [InlineData("--KeyProxy:Edge:HandsetNatTPort=20501", "KeyProxy:Network:HandsetNatTPort")]
+    [InlineData("--KeyProxy:Edge:HalfOpenTimeout=00:00:10", "KeyProxy:Network:HalfOpenTimeout")]
+    [InlineData("--KeyProxy:Network:HandsetNatTPort=500", "KeyProxy:Network:HandsetIkePort and KeyProxy:Network:HandsetNatTPort are both 500")]
+    [InlineData("--KeyProxy:Network:PeerIkePort=0", "KeyProxy:Network:PeerIkePort 0 is not a port")]
+    [InlineData("--KeyProxy:Network:MaxTransmissions=0", "KeyProxy:Network:MaxTransmissions 0")]
+    [InlineData("--KeyProxy:Network:HalfOpenTimeout=00:00:00", "KeyProxy:Network:HalfOpenTimeout 00:00:00")]
+    [InlineData("--KeyProxy:Network:ChildExpireAfter=00:30:00", "KeyProxy:Network:ChildExpireAfter 00:30:00 is not after ChildRekeyAfter 01:00:00")]
+    [InlineData("--KeyProxy:Edge:AddressPool=10.0.0.0/33", "KeyProxy:Edge:AddressPool")]
+    [InlineData("--KeyProxy:Edge:AccessEndpoint=edge.example:7400", "KeyProxy:Edge:AccessEndpoint 'edge.example:7400' is not an address:port")]
+    [InlineData("--KeyProxy:Edge:MaxHalfOpen=0", "KeyProxy:Edge:MaxHalfOpen 0")]
+    [InlineData("--KeyProxy:Edge:CookieAnswersPerSecond=-1", "KeyProxy:Edge:CookieAnswersPerSecond -1")]
+    public void Edge_and_network_settings_are_validated_at_start(string arg, string expected)
+    {
+        var e = Assert.Throws<SiloConfigurationException>(() => KeyProxySiloHost.Build([arg]));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public async Task The_edge_binds_the_handset_ports_of_the_one_network_setting()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        int ike = FreePorts.Next(), natT = FreePorts.Next();
+        var app = KeyProxySiloHost.Build(
+        [
+            "--KeyProxy:HttpUrl=http://127.0.0.1:0", $"--KeyProxy:SiloPort={FreePorts.Next()}", $"--KeyProxy:GatewayPort={FreePorts.Next()}",
+            "--KeyProxy:ClusterId=handset-ports", "--KeyProxy:Edge:AccessEndpoint=127.0.0.1:0", "--KeyProxy:DashboardEnabled=false",
+            $"--KeyProxy:Network:HandsetIkePort={ike}", $"--KeyProxy:Network:HandsetNatTPort={natT}", "--Logging:LogLevel:Default=Warning",
+        ]);
+        await app.StartAsync(ct);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(KeyProxySiloHost.BaseUrl(app)) };
+            using var edge = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/edge", ct));
+            var ports = edge.RootElement.GetProperty("ports");
+            Assert.Equal((ike, natT), (ports.GetProperty("handsetIke").GetInt32(), ports.GetProperty("handsetNatT").GetInt32()));
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+        }
+    }
+
     [Fact]
     public void Azure_table_settings_are_checked_together()
     {

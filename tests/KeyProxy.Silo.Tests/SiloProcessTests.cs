@@ -55,6 +55,62 @@ public sealed partial class SiloProcessTests
         Assert.Contains("KeyProxy:SiloPort and KeyProxy:GatewayPort are both 11111", stderr);
     }
 
+    [Fact]
+    public async Task A_silo_without_the_dashboard_does_not_advertise_one_in_its_start_line()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["KeyProxy__HttpUrl"] = "http://127.0.0.1:0",
+            ["KeyProxy__SiloPort"] = FreePorts.Next().ToString(),
+            ["KeyProxy__GatewayPort"] = FreePorts.Next().ToString(),
+            ["KeyProxy__ClusterId"] = "no-dashboard-line",
+            ["KeyProxy__EdgeEnabled"] = "false",
+            ["KeyProxy__DashboardEnabled"] = "false",
+        };
+        using var process = ProcessRunner.Start(DotnetHost(), [SiloAssembly()], environment, out var stdout, out var stderr);
+        try
+        {
+            var line = await WaitForLine(process, stdout, stderr, "KeyProxy silo up: ");
+            Assert.DoesNotContain("/dashboard", line);
+            var api = ApiUrl().Match(line);
+            Assert.True(api.Success, line);
+            using var http = new HttpClient { BaseAddress = new Uri(api.Groups["api"].Value), Timeout = TimeSpan.FromSeconds(30) };
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api", TestContext.Current.CancellationToken)).StatusCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static async Task<string> WaitForLine(Process process, System.Text.StringBuilder stdout, System.Text.StringBuilder stderr, string prefix)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            string text;
+            lock (stdout)
+            {
+                text = stdout.ToString();
+            }
+
+            var at = text.IndexOf(prefix, StringComparison.Ordinal);
+            var end = at < 0 ? -1 : text.IndexOf('\n', at);
+            if (end > 0)
+            {
+                return text[at..end].TrimEnd('\r');
+            }
+
+            Assert.False(process.HasExited, $"the silo exited with {(process.HasExited ? process.ExitCode : 0)}: {stderr}");
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"no line '{prefix}' within 60 s; stdout: {stdout}; stderr: {stderr}");
+    }
+
     private static async Task<string> WaitForReadyLine(Process process, System.Text.StringBuilder stdout, System.Text.StringBuilder stderr)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -100,6 +156,9 @@ public sealed partial class SiloProcessTests
         Assert.True(File.Exists(assembly), $"{assembly} is missing; build src/KeyProxy.Silo");
         return assembly;
     }
+
+    [GeneratedRegex(@"admin API (?<api>http://\S+)/api")]
+    private static partial Regex ApiUrl();
 
     [GeneratedRegex(@"KeyProxy silo up: dashboard (?<dashboard>http://\S+)/dashboard, admin API (?<api>http://\S+)/api")]
     private static partial Regex ReadyLine();

@@ -96,7 +96,8 @@ internal static class WireGen
     public static readonly Gen<AccessMessage> AccessMessage = Gen.OneOf<AccessMessage>(
         Gen.Select(Identity, Nonce, (i, n) => new AttachRequest(i, n)),
         Gen.Select(Nonce, Nonce, (h, e) => new AttachChallenge(h, e)),
-        Gen.Select(Identity, Nonce, Nonce, Proof, (i, h, e, p) => new AttachResponse(i, h, e, p)),
+        Gen.Select(Identity, Nonce, Nonce, Proof, List(Suite, Proxy.ProxyRequest.MaxSuites),
+            (i, h, e, p, suites) => new AttachResponse(i, h, e, p) { Suites = suites }),
         Gen.Select(Tunnel, Address, Proof, (t, a, p) => new AttachAccept(a, p) { TunnelId = t }),
         Gen.Select(Nonce, Reason, Text, (n, r, t) => new AttachReject(n, r, t)),
         Gen.Select(Tunnel, Proof, (t, p) => new Detach(p) { TunnelId = t }),

@@ -10,7 +10,7 @@ namespace KeyProxy.Load.Scenarios;
 /// What the <c>peer-initiated</c> scenario needs: the edge, the admin API, the fleet's shape, the initiator peers
 /// (our own engine on <see cref="PeerNetwork"/>.1 .. .<see cref="Peers"/>, on the silo's
 /// <c>KeyProxy:Network:PeerIkePort</c> / <c>PeerNatTPort</c>), and the ports the edge binds on every handset's
-/// address (the silo's <c>KeyProxy:Edge:HandsetIkePort</c> / <c>HandsetNatTPort</c>), which the peers initiate to.
+/// address (the silo's <c>KeyProxy:Network:HandsetIkePort</c> / <c>HandsetNatTPort</c>), which the peers initiate to.
 /// </summary>
 public sealed record PeerInitiatedOptions(IPEndPoint Edge, Uri Api, int Handsets, int Sockets, string NaiPrefix, int Peers, int PeerIkePort, int PeerNatTPort)
 {

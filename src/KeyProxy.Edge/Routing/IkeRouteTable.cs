@@ -34,6 +34,9 @@ public sealed class IkeRouteTable
         return true;
     }
 
+    /// <summary>Whether the session still routes an IKE SA here (it removes its routes when its IKE SA ends).</summary>
+    public bool HasSession(Guid session) => _bySession.ContainsKey(session);
+
     /// <summary>Removes every route of a session (its IKE SA ended); returns how many.</summary>
     public int RemoveSession(Guid session)
     {

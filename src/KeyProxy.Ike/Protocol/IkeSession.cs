@@ -193,7 +193,9 @@ public sealed partial class IkeSession
 
         if (_halfOpenDeadline is { } halfOpen && now >= halfOpen)
         {
-            CloseNow(IkeCloseReason.Timeout, null, "half-open IKE SA expired");
+            CloseNow(IkeCloseReason.Timeout, null, IsOriginalInitiator
+                ? $"no IKE SA within {_config.EstablishTimeout}: the peer answered {(State == IkeSessionState.Initializing ? "nothing" : "IKE_SA_INIT, not IKE_AUTH")}"
+                : "half-open IKE SA expired");
             return;
         }
 
@@ -244,6 +246,7 @@ public sealed partial class IkeSession
     {
         if (!IsOriginalInitiator || State != IkeSessionState.Idle)
             throw new InvalidOperationException("Start is for a new initiator session");
+        if (_config.EstablishTimeout is { } limit) _halfOpenDeadline = _services.Clock.UtcNow + limit;
         SendIkeSaInitRequest();
     }
 

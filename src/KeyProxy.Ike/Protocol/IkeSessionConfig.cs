@@ -45,6 +45,13 @@ public sealed record IkeSessionConfig
     /// <summary>A responder gives up a half-open IKE SA after this long without IKE_AUTH.</summary>
     public TimeSpan HalfOpenTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// An initiator gives up an IKE SA not established this long after <see cref="IkeSession.Start"/>, whatever its
+    /// retransmissions still had to go (RFC 7296 2.4 leaves when to give up to the implementation): whoever waits for the
+    /// IKE SA then hears in time. Null: only after <see cref="RetransmissionPolicy.MaxTransmissions"/>.
+    /// </summary>
+    public TimeSpan? EstablishTimeout { get; init; }
+
     public bool SendInitialContact { get; init; }
 }
 

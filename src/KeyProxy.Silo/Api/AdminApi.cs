@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -11,10 +12,16 @@ namespace KeyProxy.Silo.Api;
 /// GET /api/edge (this silo's edge counters and process figures).
 /// Responses never carry the subscriber secret, keys or PEMs.
 /// </summary>
-public static class AdminApi
+public static partial class AdminApi
 {
     public const int DefaultTake = 100;
     public const int MaxTake = 1000;
+
+    /// <summary>
+    /// Largest profile body accepted (413 above). A profile at every bound of <see cref="SubscriberProfileValidator"/>
+    /// (conditions, keys, PEMs) fits; the stored state must stay well below Azure's 1 MiB per entity.
+    /// </summary>
+    public const int MaxProfileBodyBytes = 512 * 1024;
 
     /// <summary>Request and response JSON: camelCase, unknown members refused (a misspelt field is an error, not a silent default).</summary>
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
@@ -33,19 +40,35 @@ public static class AdminApi
         api.MapGet("/attachments", ListAttachments);
         api.MapGet("/sessions", ListSessions);
         api.MapGet("/edge", GetEdge);
-        api.MapGet("/", () => Json(new
+        api.MapGet("/", (RefusedRequests refused) => Json(new
         {
             subscribers = "/api/subscribers",
             attachments = "/api/attachments",
             sessions = "/api/sessions",
             edge = "/api/edge",
             dashboard = "/dashboard",
+            refusedRequests = new { bodyTooLarge = refused.BodyTooLarge, unsupportedMediaType = refused.UnsupportedMediaType, badHttpRequest = refused.BadHttpRequest },
         }));
         return endpoints;
     }
 
-    private static async Task<IResult> PutSubscriber(string nai, HttpContext context, IGrainFactory grains, CancellationToken ct)
+    private static async Task<IResult> PutSubscriber(string nai, HttpContext context, IGrainFactory grains, RefusedRequests refused, ILoggerFactory logs, CancellationToken ct)
     {
+        if (!context.Request.HasJsonContentType())
+        {
+            refused.Count(StatusCodes.Status415UnsupportedMediaType);
+            LogRefused(logs.CreateLogger(typeof(AdminApi)), context.Request.Method, context.Request.Path.Value ?? "", StatusCodes.Status415UnsupportedMediaType,
+                $"Content-Type '{context.Request.ContentType}'");
+            return Results.Json(new ErrorDto($"the body must be a profile as application/json, not '{context.Request.ContentType}'"), JsonOptions,
+                statusCode: StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        // Read-only once the body was read (never here yet); above it, Kestrel's read throws a 413 (WriteError).
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxProfileBodyBytes;
+        }
+
         SubscriberProfileDto? dto;
         try
         {
@@ -152,8 +175,7 @@ public static class AdminApi
 
     private static IResult GetEdge(IServiceProvider services) =>
         services.GetService<KeyProxy.Edge.EdgeGateway>() is { } edge
-            ? Json(EdgeStatusDto.From(edge, services.GetRequiredService<IOptions<KeyProxy.Edge.EdgeOptions>>().Value,
-                services.GetRequiredService<IOptions<KeyProxy.Grains.ProxyNetworkOptions>>().Value))
+            ? Json(EdgeStatusDto.From(edge, services.GetRequiredService<IOptions<ProxyNetworkOptions>>().Value))
             : Results.Json(new ErrorDto("this silo runs no edge (KeyProxy:EdgeEnabled is false)"), JsonOptions, statusCode: StatusCodes.Status404NotFound);
 
     private static bool TryPaging(HttpRequest request, out int skip, out int take, out List<string> errors)
@@ -181,4 +203,7 @@ public static class AdminApi
 
     private static IResult Unknown(string nai) =>
         Results.Json(new ErrorDto($"unknown subscriber {nai}"), JsonOptions, statusCode: StatusCodes.Status404NotFound);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Method} {Path}: {Status} {Reason}")]
+    internal static partial void LogRefused(ILogger logger, string method, string path, int status, string reason);
 }

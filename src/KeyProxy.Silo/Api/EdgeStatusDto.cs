@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using KeyProxy.Edge;
-using KeyProxy.Grains;
+using KeyProxy.Abstractions;
 
 namespace KeyProxy.Silo.Api;
 
@@ -20,14 +20,14 @@ public sealed record EdgeStatusDto(
     EdgePortsDto Ports,
     ProcessFiguresDto Process)
 {
-    public static EdgeStatusDto From(EdgeGateway edge, EdgeOptions edgeOptions, ProxyNetworkOptions network)
+    public static EdgeStatusDto From(EdgeGateway edge, ProxyNetworkOptions network)
     {
         var packets = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var c in Enum.GetValues<EdgePacketClass>()) packets[Camel(c.ToString())] = edge.Metrics.Packets(c);
         var drops = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var r in Enum.GetValues<EdgeDropReason>()) drops[Camel(r.ToString())] = edge.Metrics.Drops(r);
         return new EdgeStatusDto(edge.EdgeId, edge.AttachedCount, edge.Routes, edge.HalfOpen, packets, drops, edge.Metrics.GrainCalls,
-            new EdgePortsDto(edgeOptions.HandsetIkePort, edgeOptions.HandsetNatTPort, network.PeerIkePort, network.PeerNatTPort),
+            new EdgePortsDto(network.HandsetIkePort, network.HandsetNatTPort, network.PeerIkePort, network.PeerNatTPort),
             ProcessFiguresDto.Now());
     }
 

@@ -161,16 +161,25 @@ public sealed record AttachChallenge(Nonce16 HandsetNonce, Nonce16 EdgeNonce) : 
     }
 }
 
-/// <summary>0x03, handset to edge: identity, both nonces and the attach proof (<see cref="AttachProofs.ComputeAttachProof"/>).</summary>
+/// <summary>
+/// 0x03, handset to edge: identity, both nonces and the attach proof (<see cref="AttachProofs.ComputeAttachProof"/>),
+/// then, optionally, the ESP suites the handset can run (<see cref="Suites"/>; absent when empty): the network
+/// negotiates only those for it, in either role.
+/// </summary>
 public sealed record AttachResponse(SubscriberIdentity Identity, Nonce16 HandsetNonce, Nonce16 EdgeNonce, ReadOnlyMemory<byte> Proof) : AccessMessage
 {
     public override AccessMessageType Type => AccessMessageType.AttachResponse;
 
-    private protected override int BodyLength => Identity.GetEncodedLength() + 2 * Nonce16.Size + AttachProofs.Size;
+    /// <summary>The handset's ESP suites, most preferred first; empty: not said (the profile's suites apply).</summary>
+    public IReadOnlyList<Proxy.EspSuitePreference> Suites { get; init; } = [];
+
+    private protected override int BodyLength =>
+        Identity.GetEncodedLength() + 2 * Nonce16.Size + AttachProofs.Size + (Suites.Count == 0 ? 0 : Proxy.EspSuiteBlock.Length(Suites));
 
     private protected override WireError ValidateBody()
     {
         var error = Identity?.Validate() ?? WireError.BadValue;
+        if (error == WireError.None) error = Proxy.EspSuiteBlock.Validate(Suites);
         return error != WireError.None ? error : ValidateProof(Proof);
     }
 
@@ -180,6 +189,7 @@ public sealed record AttachResponse(SubscriberIdentity Identity, Nonce16 Handset
         w.Nonce(HandsetNonce);
         w.Nonce(EdgeNonce);
         w.Bytes(Proof.Span);
+        if (Suites.Count > 0) Proxy.EspSuiteBlock.Write(ref w, Suites);
     }
 
     internal static WireError TryReadBody(ref WireReader r, out AccessMessage? message)
@@ -192,11 +202,14 @@ public sealed record AttachResponse(SubscriberIdentity Identity, Nonce16 Handset
             return WireError.Truncated;
         if ((error = TryProof(ref r, out var proof)) != WireError.None)
             return error;
-        message = new AttachResponse(identity!, handset, edge, proof);
+        IReadOnlyList<Proxy.EspSuitePreference> suites = [];
+        if (r.Remaining > 0 && (error = Proxy.EspSuiteBlock.TryRead(ref r, out suites)) != WireError.None)
+            return error;
+        message = new AttachResponse(identity!, handset, edge, proof) { Suites = suites };
         return WireError.None;
     }
 
-    public override string ToString() => $"AttachResponse {{ Identity = {Identity}, HandsetNonce = {HandsetNonce}, EdgeNonce = {EdgeNonce} }}";
+    public override string ToString() => $"AttachResponse {{ Identity = {Identity}, HandsetNonce = {HandsetNonce}, EdgeNonce = {EdgeNonce}, Suites = {Suites.Count} }}";
 }
 
 /// <summary>0x04, edge to handset: the tunnel id (header), the handset's address and the network proof.</summary>

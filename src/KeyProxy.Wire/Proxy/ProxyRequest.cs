@@ -19,14 +19,14 @@ public sealed record ProxyRequest(
 {
     public const byte BodyVersion = 1;
     public const int MaxTrafficSelectors = 8;
-    public const int MaxSuites = 16;
+    public const int MaxSuites = EspSuiteBlock.MaxSuites;
 
     /// <summary>Bytes before TSi in the body: version, flags, protocol, reserved, handset nonce.</summary>
     const int FixedBodySize = 4 + Nonce16.Size;
 
     public int GetEncodedLength() =>
         KeyProxyHeader.Size + FixedBodySize + SelectorBlock.Length(InitiatorSelectors) + SelectorBlock.Length(ResponderSelectors)
-        + 4 + EspSuitePreference.Size * Suites.Count;
+        + EspSuiteBlock.Length(Suites);
 
     public WireError TryWrite(Span<byte> destination, out int written)
     {
@@ -40,9 +40,8 @@ public sealed record ProxyRequest(
             return WireError.LimitExceeded;
         if ((Flags & ~ProxyRequestFlags.TransportMode) != 0)
             return WireError.UnknownFlags;
-        foreach (var s in Suites)
-            if (s.Esn is not (EsnMode.NoEsn or EsnMode.Esn))
-                return WireError.BadValue;
+        if ((error = EspSuiteBlock.Validate(Suites)) != WireError.None)
+            return error;
         int length = GetEncodedLength();
         if (destination.Length < length)
             return WireError.DestinationTooSmall;
@@ -57,16 +56,7 @@ public sealed record ProxyRequest(
         w.Nonce(HandsetNonce);
         SelectorBlock.Write(ref w, InitiatorSelectors);
         SelectorBlock.Write(ref w, ResponderSelectors);
-        w.U8((byte)Suites.Count);
-        w.Zeros(3);
-        foreach (var s in Suites)
-        {
-            w.U16((ushort)s.Encryption);
-            w.U16(s.KeyBits);
-            w.U16((ushort)s.Integrity);
-            w.U8((byte)s.Esn);
-            w.U8(0);
-        }
+        EspSuiteBlock.Write(ref w, Suites);
 
         written = length;
         return WireError.None;
@@ -106,27 +96,8 @@ public sealed record ProxyRequest(
             return error;
         if ((error = SelectorBlock.TryRead(ref r, MaxTrafficSelectors, out var tsr)) != WireError.None)
             return error;
-        if (!r.TryU8(out byte suiteCount))
-            return WireError.Truncated;
-        if ((error = r.TryReserved(3)) != WireError.None)
+        if ((error = EspSuiteBlock.TryRead(ref r, out var suites)) != WireError.None)
             return error;
-        if (suiteCount > MaxSuites)
-            return WireError.LimitExceeded;
-        if (r.Remaining < suiteCount * EspSuitePreference.Size)
-            return WireError.Truncated;
-        var suites = suiteCount == 0 ? [] : new EspSuitePreference[suiteCount];
-        for (int i = 0; i < suiteCount; i++)
-        {
-            r.TryU16(out ushort encryption);
-            r.TryU16(out ushort keyBits);
-            r.TryU16(out ushort integrity);
-            r.TryU8(out byte esn);
-            if (esn > 1)
-                return WireError.BadValue;
-            if ((error = r.TryReserved(1)) != WireError.None)
-                return error;
-            suites[i] = new EspSuitePreference((EncryptionAlgorithm)encryption, keyBits, (IntegrityAlgorithm)integrity, (EsnMode)esn);
-        }
 
         if (r.Remaining != 0)
             return WireError.TrailingBytes;

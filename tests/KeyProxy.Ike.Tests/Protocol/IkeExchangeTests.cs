@@ -172,6 +172,25 @@ public class IkeExchangeTests
     }
 
     [Fact]
+    public void An_initiator_with_an_establish_timeout_gives_up_a_silent_peer_then_not_after_its_retransmissions()
+    {
+        var pair = new EnginePair(Initiator(GcmX25519) with { EstablishTimeout = TimeSpan.FromSeconds(20) }, Responder(GcmX25519))
+        {
+            Copies = (toResponder, _) => toResponder ? 0 : 1,
+        };
+        var started = pair.Clock.UtcNow;
+        pair.Start();
+        pair.RunUntilQuiet(TimeSpan.FromMinutes(10));
+
+        var closed = Assert.Single(pair.InitiatorEvents.OfType<IkeSaClosed>());
+        Assert.Equal(IkeCloseReason.Timeout, closed.Reason);
+        Assert.Contains("the peer answered nothing", closed.Detail);
+        Assert.Equal(TimeSpan.FromSeconds(20), pair.Clock.UtcNow - started);
+        // 2 s, then backing off by 1.8: transmissions at 0, 2, 5.6 and 12.1 s before the 20 s are up.
+        Assert.Equal(4, pair.SentByInitiator.Count);
+    }
+
+    [Fact]
     public void Forced_encapsulation_moves_ike_auth_to_nat_t_and_marks_the_child_sa()
     {
         var pair = new EnginePair(Initiator(GcmX25519) with { ForceUdpEncapsulation = true }, Responder(GcmX25519));

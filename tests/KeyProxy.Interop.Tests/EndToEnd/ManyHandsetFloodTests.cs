@@ -43,7 +43,6 @@ public sealed class ManyHandsetFloodTests(ITestOutputHelper output)
             ["KeyProxy:Edge:CookieThreshold"] = $"{CookieThreshold}",
             ["KeyProxy:Edge:MaxHalfOpen"] = $"{MaxHalfOpen}",
             ["KeyProxy:Edge:MaxHalfOpenPerPeer"] = $"{MaxHalfOpenPerPeer}",
-            ["KeyProxy:Edge:HalfOpenTimeout"] = "00:00:10",
             ["KeyProxy:Network:HalfOpenTimeout"] = "00:00:10",
         };
         await using var silo = await EdgeSilo.StartAsync("edge-many-flood", "127.0.76.0/24", settings: settings, ct: Ct);

@@ -29,16 +29,20 @@ internal static class Proxied
     };
 
     /// <summary>A handset that protects traffic to <paramref name="protect"/> and sends everything else in the clear.</summary>
-    public static UdpHandsetHost Handset(string nai, IPEndPoint edge, string protect) => new(new HandsetConfig
+    public static UdpHandsetHost Handset(string nai, IPEndPoint edge, string protect, Func<HandsetConfig, HandsetConfig>? configure = null)
     {
-        Identity = new SubscriberIdentity(IdentityType.Nai, nai),
-        Secret = Secret(nai),
-        Policies =
-        [
-            new SecurityPolicy(PolicyAction.Protect, Selectors.Any(AddressFamily.InterNetwork), Selectors.Prefix(protect), "protect " + protect),
-            new SecurityPolicy(PolicyAction.Bypass, Selectors.Any(AddressFamily.InterNetwork), Selectors.Any(AddressFamily.InterNetwork), "clear"),
-        ],
-    }, edge);
+        var config = new HandsetConfig
+        {
+            Identity = new SubscriberIdentity(IdentityType.Nai, nai),
+            Secret = Secret(nai),
+            Policies =
+            [
+                new SecurityPolicy(PolicyAction.Protect, Selectors.Any(AddressFamily.InterNetwork), Selectors.Prefix(protect), "protect " + protect),
+                new SecurityPolicy(PolicyAction.Bypass, Selectors.Any(AddressFamily.InterNetwork), Selectors.Any(AddressFamily.InterNetwork), "clear"),
+            ],
+        };
+        return new(configure is null ? config : configure(config), edge);
+    }
 
     public static byte[] Udp(IPAddress source, ushort sourcePort, IPAddress destination, ushort destinationPort, string text)
     {

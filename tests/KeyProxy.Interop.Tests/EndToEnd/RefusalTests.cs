@@ -88,7 +88,7 @@ public sealed class RefusalTests
             () => $"the three drops (key transfer {silo.Edge.Metrics.Drops(EdgeDropReason.KeyTransferFromNetwork)}, proxy request " +
                 $"{silo.Edge.Metrics.Drops(EdgeDropReason.ProxyRequestFromNetwork)}, malformed {silo.Edge.Metrics.Drops(EdgeDropReason.Malformed)})");
         Assert.Equal(0, silo.Edge.Routes);
-        Assert.Equal(0, handset.Counters.KeyTransfersAccepted + handset.Counters.KeyTransfersRejected);
+        Assert.Equal(0, handset.Counters.SasInstalled + handset.Counters.SaDeletes + handset.Counters.ProxyFailures + handset.Counters.KeyTransfersRejected);
     }
 
     [Fact]

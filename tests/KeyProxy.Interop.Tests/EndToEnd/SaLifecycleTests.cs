@@ -93,6 +93,7 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
             Assert.Equal(first.InboundSpi, child.SpiOut);
             Assert.True(world.Silo.Edge.Routes > routes, "the edge has a route for the new IKE SA's initiator SPI");
             Assert.Equal(0, world.Silo.Edge.Metrics.Drops(EdgeDropReason.NoRoute));
+            await WaitForListedIkeSaAsync(world, rekeyed);
 
             // The CHILD_SA is untouched: no key transfer, ESP as before.
             await world.EchoAsync(handset, "after the proxy's IKE SA rekey", Ct);
@@ -131,6 +132,7 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
             await charon.WaitForNoIkeSaAsync(s => s.UniqueId == original.UniqueId, ct: Ct);
             var (carrier, _) = await charon.WaitForChildSaAsync(c => c.SpiIn == first.OutboundSpi, ct: Ct);
             Assert.Equal(rekeyed.UniqueId, carrier.UniqueId);
+            await WaitForListedIkeSaAsync(world, rekeyed);
             await world.EchoAsync(handset, "after charon's IKE SA rekey", Ct);
             Assert.Single(events.All<SaInstalled>());
             Assert.Empty(events.All<SaRemoved>());
@@ -241,6 +243,40 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
         catch (Exception) { output.WriteLine(world.Describe()); output.WriteLine("handset events:\n" + events); throw; }
     }
 
+    /// <summary>
+    /// RFC 7296 1.3.1: once charon deleted the only CHILD_SA, the IKE SA still lives; the handset's next datagram gets
+    /// its CHILD_SA by CREATE_CHILD_SA on that IKE SA, not by a second IKE SA beside the childless one.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task After_charon_deletes_only_the_child_sa_the_next_datagram_gets_a_child_sa_on_the_live_ike_sa(bool peerInitiated)
+    {
+        await using var world = await ProxiedWorld.StartAsync(ct: Ct);
+        HandsetEventLog? events = null;
+        try
+        {
+            (var handset, events, var first) = await EstablishAsync(world, peerInitiated);
+            var charon = world.Charon!;
+            var (original, _) = await charon.WaitForChildSaAsync(c => c.SpiIn == first.OutboundSpi, ct: Ct);
+
+            await charon.TerminateChildAsync(timeout: Wait, ct: Ct);
+            await events.WaitAsync<SaRemoved>(r => r.InboundSpi == first.InboundSpi, Wait, Ct);
+
+            var earlier = events.All<ProxyRequested>();
+            Assert.Equal(HandsetPacketStatus.Held, handset.Send(Proxied.Udp(handset.Address!, 40000, world.Peer, 7, "after the CHILD_SA delete")).Status);
+            var request = await events.WaitAsync<ProxyRequested>(r => !earlier.Contains(r), Wait, Ct);
+            var again = await events.WaitAsync<SaInstalled>(s => s.RequestId == request.RequestId, Wait, Ct);
+            Assert.Equal(1, again.ReleasedPackets);
+            var (carrier, _) = await charon.WaitForChildSaAsync(c => c.SpiIn == again.OutboundSpi, ct: Ct);
+            Assert.Equal(original.UniqueId, carrier.UniqueId);
+            var ikeSas = await charon.ListSasAsync(Ct);
+            Assert.True(ikeSas.Count == 1, "charon has one IKE SA with the handset: " + string.Join("; ", ikeSas));
+            await world.EchoAsync(handset, "through the CHILD_SA on the same IKE SA", Ct);
+        }
+        catch (Exception) { output.WriteLine(world.Describe()); output.WriteLine("handset events:\n" + events); throw; }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -288,6 +324,24 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
                 await Task.Delay(20, Ct);
             }
         }
+    }
+
+    /// <summary>GET /api/sessions lists the one session with the SPIs of <paramref name="live"/>, charon's current IKE SA.</summary>
+    private static async Task WaitForListedIkeSaAsync(ProxiedWorld world, IkeSa live)
+    {
+        var expected = $"{live.InitiatorSpi:x16}/{live.ResponderSpi:x16}";
+        using var http = new HttpClient { BaseAddress = new Uri(world.Silo.BaseUrl) };
+        var until = DateTime.UtcNow + Wait;
+        string listed;
+        do
+        {
+            using var sessions = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/sessions", Ct));
+            listed = string.Join(", ", sessions.RootElement.EnumerateArray().Select(s => s.GetProperty("ikeSpis").GetString()));
+            if (listed == expected) return;
+            await Task.Delay(100, Ct);
+        }
+        while (DateTime.UtcNow < until);
+        Assert.Fail($"/api/sessions lists IKE SAs [{listed}], not the live one {expected}");
     }
 
     /// <summary>The replacement was installed before the pair it replaces was removed: no moment without an SA.</summary>

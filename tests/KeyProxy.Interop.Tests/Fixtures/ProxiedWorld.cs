@@ -51,7 +51,7 @@ public sealed class ProxiedWorld : IAsyncDisposable
     /// address in <paramref name="roles"/>.
     /// </summary>
     public static async Task<ProxiedWorld> StartAsync(ProxyRoles roles = ProxyRoles.Initiator | ProxyRoles.Responder,
-        IReadOnlyDictionary<string, string>? settings = null, CancellationToken ct = default)
+        IReadOnlyDictionary<string, string>? settings = null, CancellationToken ct = default, Func<SubscriberProfile, SubscriberProfile>? profile = null)
     {
         var ns = NetworkNamespace.Create();
         try
@@ -61,7 +61,8 @@ public sealed class ProxiedWorld : IAsyncDisposable
             var world = new ProxiedWorld(ns, pool, silo);
             try
             {
-                await silo.ProvisionAsync(Proxied.Subscriber(Alice, ns.NamespaceAddress + "/32", roles: roles));
+                var alice = Proxied.Subscriber(Alice, ns.NamespaceAddress + "/32", roles: roles);
+                await silo.ProvisionAsync(profile is null ? alice : profile(alice));
                 var echo = ns.BindUdp(new IPEndPoint(ns.NamespaceAddress, 7));
                 Proxied.Echo(echo, world._stop.Token);
                 return world;
@@ -101,9 +102,10 @@ public sealed class ProxiedWorld : IAsyncDisposable
     }
 
     /// <summary>alice's handset, protecting traffic to charon's address, attached; disposed with the world.</summary>
-    public async Task<(UdpHandsetHost Handset, HandsetEventLog Events, Attached Attached)> AttachAsync(CancellationToken ct = default)
+    public async Task<(UdpHandsetHost Handset, HandsetEventLog Events, Attached Attached)> AttachAsync(CancellationToken ct = default,
+        Func<HandsetConfig, HandsetConfig>? configure = null)
     {
-        var handset = Proxied.Handset(Alice, Silo.AccessEndPoint, Peer + "/32");
+        var handset = Proxied.Handset(Alice, Silo.AccessEndPoint, Peer + "/32", configure);
         _handsets.Add(handset);
         var events = new HandsetEventLog(handset);
         handset.Attach();
