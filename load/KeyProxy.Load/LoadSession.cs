@@ -6,7 +6,7 @@ namespace KeyProxy.Load;
 
 /// <summary>
 /// One command-line run: the scenario under its simulation with live progress (Spectre.Console,
-/// only on a terminal), the three reports, then the thresholds. Exit code 0, or 2 when a threshold
+/// only on a terminal), the reports, then the thresholds. Exit code 0, or 2 when a threshold
 /// is violated.
 /// </summary>
 public static class LoadSession
@@ -45,7 +45,7 @@ public static class LoadSession
         }
         var result = new RunResult($"KeyProxy load: {scenario.Name}", startedAt, [stats]);
         var files = ReportWriter.WriteAll(result, reportDir);
-        output.Write(MarkdownReport.Render(result));
+        output.Write(MarkdownReport.Render(result, intervals: false));
         output.WriteLine("Reports: " + string.Join(", ", files));
         var violations = new List<string>();
         foreach (var t in thresholds) violations.AddRange(t.Evaluate(result));

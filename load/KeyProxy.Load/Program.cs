@@ -13,7 +13,7 @@ var duration = new Option<string>("--duration") { Description = "how long the lo
 var rate = new Option<double?>("--rate") { Description = "open model: scenario runs started per second (default: handsets / duration)" };
 var ramp = new Option<string?>("--ramp") { Description = "open model: rate from A to B per second over the duration, as A:B" };
 var copies = new Option<int?>("--copies") { Description = "closed model: this many copies loop the scenario" };
-var reportDir = new Option<string>("--report-dir") { Description = "where report.md, report.csv and report.html go", DefaultValueFactory = _ => "load-report" };
+var reportDir = new Option<string>("--report-dir") { Description = "where report.md, report.csv, report-intervals.csv and report.html go", DefaultValueFactory = _ => "load-report" };
 var thresholds = new Option<string[]>("--threshold") { Description = "TARGET:METRIC<VALUE, e.g. attach:p99<50ms or attach:fail<1%; violated means exit code 2", AllowMultipleArgumentsPerToken = false };
 var naiPrefix = new Option<string>("--nai-prefix") { Description = "handset i is PREFIX-00000i@load.keyproxy.test", DefaultValueFactory = _ => "load" };
 var noLive = new Option<bool>("--no-live") { Description = "no live progress (also off when output is redirected)" };

@@ -16,13 +16,13 @@ public class ReportTests
     }
 
     [Fact]
-    public void Writes_three_files_with_the_figures()
+    public void Writes_the_report_files_with_the_figures()
     {
         var dir = Path.Combine(Path.GetTempPath(), "keyproxy-load-report-" + Guid.NewGuid().ToString("N"));
         try
         {
             var files = ReportWriter.WriteAll(Sample(), dir);
-            Assert.Equal(["report.md", "report.csv", "report.html"], files.Select(Path.GetFileName));
+            Assert.Equal(["report.md", "report.csv", "report-intervals.csv", "report.html"], files.Select(Path.GetFileName));
             var md = File.ReadAllText(Path.Combine(dir, "report.md"));
             // 10..10000 µs: p50 5 ms, p99 9.9 ms, max 10 ms, each reported as the highest value of its HdrHistogram bucket
             // (3 significant digits: buckets 4 µs wide from 4.096 ms, 8 µs from 8.192 ms); 1001 invocations over 4 s.

@@ -3,9 +3,10 @@ namespace KeyProxy.Load.Framework;
 /// <summary>
 /// Runs one scenario under one load simulation: init, the load (closed: copies looping; open: runs
 /// started on the rate's schedule), waits for the runs in flight, clean. Steps run in order; an
-/// exception in a step counts as a failure with the exception's type as status.
+/// exception in a step counts as a failure with the exception's type as status. Each step's figures
+/// are also kept per <paramref name="interval"/> of the load (latency over time; 1 s unless given).
 /// </summary>
-public sealed class ScenarioRunner(ILoadClock? clock = null)
+public sealed class ScenarioRunner(ILoadClock? clock = null, TimeSpan? interval = null)
 {
     /// <summary>How often the open model checks its schedule when no start is due sooner.</summary>
     public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(5);
@@ -26,7 +27,7 @@ public sealed class ScenarioRunner(ILoadClock? clock = null)
     {
         if (scenario.Init is { } init) await init(new ScenarioInitContext(simulation, ct));
         var steps = new StepStatistics[scenario.Steps.Count];
-        for (int i = 0; i < steps.Length; i++) steps[i] = new StepStatistics(scenario.Steps[i].Name);
+        for (int i = 0; i < steps.Length; i++) steps[i] = new StepStatistics(scenario.Steps[i].Name, interval);
         Live = steps;
         var start = _clock.Elapsed;
         _loadStart = start;
@@ -69,7 +70,7 @@ public sealed class ScenarioRunner(ILoadClock? clock = null)
             copies[c] = Task.Run(async () =>
             {
                 while (!ct.IsCancellationRequested && _clock.Elapsed - start < closed.During && TryTakeInvocation(scenario, out long n))
-                    await RunOnceAsync(scenario, steps, n, copy, ct);
+                    await RunOnceAsync(scenario, steps, start, n, copy, ct);
             }, CancellationToken.None);
         }
         await Task.WhenAll(copies);
@@ -86,7 +87,7 @@ public sealed class ScenarioRunner(ILoadClock? clock = null)
             for (; started < due; started++)
             {
                 if (!TryTakeInvocation(scenario, out long n)) { due = started; break; }
-                inFlight.Add(Task.Run(() => RunOnceAsync(scenario, steps, n, -1, ct), CancellationToken.None));
+                inFlight.Add(Task.Run(() => RunOnceAsync(scenario, steps, start, n, -1, ct), CancellationToken.None));
             }
             if (elapsed >= open.During || scenario.MaxInvocations is { } max && Invocations >= max) break;
             if (inFlight.Count > 1024) inFlight.RemoveAll(t => t.IsCompleted);
@@ -96,7 +97,7 @@ public sealed class ScenarioRunner(ILoadClock? clock = null)
         await Task.WhenAll(inFlight);
     }
 
-    private async Task RunOnceAsync(Scenario scenario, StepStatistics[] steps, long invocation, int copy, CancellationToken ct)
+    private async Task RunOnceAsync(Scenario scenario, StepStatistics[] steps, TimeSpan loadStart, long invocation, int copy, CancellationToken ct)
     {
         var context = new StepContext
         {
@@ -109,7 +110,8 @@ public sealed class ScenarioRunner(ILoadClock? clock = null)
             try { result = await scenario.Steps[i].Run(context); }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { result = StepResult.Fail("cancelled"); }
             catch (Exception e) { result = StepResult.Fail(e.GetType().Name); }
-            steps[i].Record(result, _clock.Elapsed - before);
+            var after = _clock.Elapsed;
+            steps[i].Record(result, after - before, after - loadStart);
             if (!result.IsOk) return;
         }
     }

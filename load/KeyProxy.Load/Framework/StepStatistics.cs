@@ -3,16 +3,21 @@ using HdrHistogram;
 namespace KeyProxy.Load.Framework;
 
 /// <summary>
-/// Live counters of one step: ok and failed counts, bytes, failure statuses and an HdrHistogram of
-/// ok latencies in microseconds (1 µs to 1 h, 3 significant digits). Thread-safe.
+/// Live counters of one step: ok and failed counts, bytes, failure statuses, an HdrHistogram of
+/// ok latencies in microseconds (1 µs to 1 h, 3 significant digits) and the same per interval of
+/// the load (<see cref="IntervalRecorder"/>, 1 s unless given). Thread-safe.
 /// </summary>
-public sealed class StepStatistics(string name)
+public sealed class StepStatistics(string name, TimeSpan? interval = null)
 {
+    /// <summary>The interval of the latency-over-time rows when none is given.</summary>
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>Highest latency the histogram tracks (one hour, in microseconds); longer values are clamped to it.</summary>
     public const long HighestMicroseconds = 3_600_000_000;
 
     private readonly Lock _gate = new();
     private readonly LongHistogram _latency = new(1, HighestMicroseconds, 3);
+    private readonly IntervalRecorder _intervals = new(interval ?? DefaultInterval);
     private readonly Dictionary<string, long> _failures = [];
     private long _ok, _fail, _bytes, _min = long.MaxValue;
 
@@ -22,12 +27,16 @@ public sealed class StepStatistics(string name)
 
     public long Failed => Interlocked.Read(ref _fail);
 
-    /// <summary>Records one invocation; failed ones count but stay out of the latency figures (as NBomber's ok latencies).</summary>
-    public void Record(StepResult result, TimeSpan latency)
+    /// <summary>
+    /// Records one invocation that ended <paramref name="at"/> after the load started; failed ones count but stay
+    /// out of the latency figures (as NBomber's ok latencies).
+    /// </summary>
+    public void Record(StepResult result, TimeSpan latency, TimeSpan at = default)
     {
         long us = Math.Clamp((long)Math.Round(latency.TotalMicroseconds), 1, HighestMicroseconds);
         lock (_gate)
         {
+            _intervals.Record(at, result.IsOk, us);
             _bytes += result.Bytes;
             if (result.IsOk)
             {
@@ -63,7 +72,10 @@ public sealed class StepStatistics(string name)
                 Ms(At(99)),
                 Ms(any ? _latency.GetMaxValue() : 0),
                 Distribution(any),
-                new Dictionary<string, long>(_failures));
+                new Dictionary<string, long>(_failures))
+            {
+                Intervals = _intervals.Timeline(duration),
+            };
         }
     }
 

@@ -15,6 +15,9 @@ public sealed record StepStats(
     /// <summary>The step's <see cref="Step.Unit"/> (null: plain RPS).</summary>
     public string? Unit { get; init; }
 
+    /// <summary>Latency and rate over time: one row per interval of the load, in order, gaps included.</summary>
+    public IReadOnlyList<IntervalStats> Intervals { get; init; } = [];
+
     /// <summary>Failed share in percent (0 with no invocation).</summary>
     public double FailPercent => Total == 0 ? 0 : 100.0 * Failed / Total;
 }

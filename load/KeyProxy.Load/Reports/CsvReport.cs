@@ -3,7 +3,7 @@ using KeyProxy.Load.Framework;
 
 namespace KeyProxy.Load.Reports;
 
-/// <summary>The run as CSV (RFC 4180): one row per step, latencies in ms.</summary>
+/// <summary>The run as CSV (RFC 4180): one row per step, latencies in ms; the intervals in a file of their own.</summary>
 public static class CsvReport
 {
     public const string Header = "scenario,step,simulation,duration_s,ok,failed,fail_percent,rps,min_ms,mean_ms,p50_ms,p75_ms,p95_ms,p99_ms,max_ms,bytes";
@@ -17,6 +17,20 @@ public static class CsvReport
                     ReportFormat.Percent(st.FailPercent), ReportFormat.Rate(st.Rps), ReportFormat.Ms(st.MinMs), ReportFormat.Ms(st.MeanMs),
                     ReportFormat.Ms(st.P50Ms), ReportFormat.Ms(st.P75Ms), ReportFormat.Ms(st.P95Ms), ReportFormat.Ms(st.P99Ms),
                     ReportFormat.Ms(st.MaxMs), st.Bytes).AppendLine();
+        return sb.ToString();
+    }
+
+    public const string IntervalHeader = "scenario,step,start_s,length_s,ok,failed,rps,p50_ms,p90_ms,p99_ms,max_ms";
+
+    /// <summary>Latency over time as CSV: one row per step and interval of the load, in time order.</summary>
+    public static string RenderIntervals(RunResult run)
+    {
+        var sb = new StringBuilder().AppendLine(IntervalHeader);
+        foreach (var s in run.Scenarios)
+            foreach (var st in s.Steps)
+                foreach (var i in st.Intervals)
+                    sb.AppendJoin(',', Quote(s.Name), Quote(st.Name), ReportFormat.Seconds(i.Start), ReportFormat.Seconds(i.Length), i.Ok, i.Failed,
+                        ReportFormat.Rate(i.Rps), ReportFormat.Ms(i.P50Ms), ReportFormat.Ms(i.P90Ms), ReportFormat.Ms(i.P99Ms), ReportFormat.Ms(i.MaxMs)).AppendLine();
         return sb.ToString();
     }
 

@@ -5,9 +5,9 @@ using KeyProxy.Load.Framework;
 namespace KeyProxy.Load.Reports;
 
 /// <summary>
-/// The run as one self-contained HTML page: the step tables and, per scenario, an inline SVG chart of
-/// each step's latency distribution (latency against percentile, HdrHistogram's usual plot). No
-/// scripts, no external assets.
+/// The run as one self-contained HTML page: the step tables and, per scenario, inline SVG charts of
+/// each step's latency distribution (latency against percentile, HdrHistogram's usual plot) and of
+/// each step's latency over time (p50 and p99 with the rate beside them). No scripts, no external assets.
 /// </summary>
 public static class HtmlReport
 {
@@ -49,6 +49,9 @@ public static class HtmlReport
                 foreach (var (status, count) in st.Failures)
                     sb.Append("<p>").Append(E(st.Name)).Append(" failed ").Append(count).Append(" × ").Append(E(status)).AppendLine("</p>");
             sb.Append("<h3>Latency distribution</h3>").AppendLine(Chart(s.Steps));
+            foreach (var st in s.Steps)
+                if (st.Intervals.Count > 0)
+                    sb.Append("<h3>Over time: ").Append(E(st.Name)).Append("</h3>").AppendLine(TimelineChart(st));
         }
         sb.AppendLine("</body></html>");
         return sb.ToString();
@@ -95,6 +98,64 @@ public static class HtmlReport
         }
         sb.Append("</svg>");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// p50 and p99 (left axis, ms) and the rate (right axis, per second, grey) against seconds of load, one point
+    /// per interval at its middle; an interval without an ok invocation has no latency and breaks the latency lines.
+    /// </summary>
+    internal static string TimelineChart(StepStats step)
+    {
+        const int W = 720, H = 280, L = 60, R = 60, T = 20, B = 40;
+        var rows = step.Intervals;
+        double end = (rows[^1].Start + rows[^1].Length).TotalSeconds, maxMs = 0, maxRate = 0;
+        foreach (var r in rows) (maxMs, maxRate) = (Math.Max(maxMs, r.P99Ms), Math.Max(maxRate, r.Rps));
+        if (maxMs <= 0) maxMs = 1;
+        if (maxRate <= 0) maxRate = 1;
+        if (end <= 0) end = 1;
+        double X(IntervalStats r) => L + (r.Start + r.Length / 2).TotalSeconds / end * (W - L - R);
+        double Y(double v, double max) => H - B - v / max * (H - T - B);
+        var sb = new StringBuilder();
+        sb.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" role=\"img\" aria-label=\"{E(step.Name)} latency and rate over time\">");
+        sb.Append($"<line x1=\"{L}\" y1=\"{H - B}\" x2=\"{W - R}\" y2=\"{H - B}\" stroke=\"#333\"/><line x1=\"{L}\" y1=\"{T}\" x2=\"{L}\" y2=\"{H - B}\" stroke=\"#333\"/><line x1=\"{W - R}\" y1=\"{T}\" x2=\"{W - R}\" y2=\"{H - B}\" stroke=\"#999\"/>");
+        for (int i = 0; i <= 4; i++)
+        {
+            double y = Y(i / 4.0, 1);
+            sb.Append($"<text x=\"{L - 6}\" y=\"{F(y + 4)}\" font-size=\"11\" text-anchor=\"end\">{ReportFormat.Number(maxMs * i / 4)}</text>");
+            sb.Append($"<text x=\"{W - R + 6}\" y=\"{F(y + 4)}\" font-size=\"11\" fill=\"#777\">{ReportFormat.Number(maxRate * i / 4)}</text>");
+            double x = L + i / 4.0 * (W - L - R);
+            sb.Append($"<text x=\"{F(x)}\" y=\"{H - B + 16}\" font-size=\"11\" text-anchor=\"middle\">{ReportFormat.Number(end * i / 4)}</text>");
+        }
+        sb.Append($"<text x=\"{W / 2}\" y=\"{H - 6}\" font-size=\"12\" text-anchor=\"middle\">s of load</text>");
+        sb.Append($"<text x=\"14\" y=\"{H / 2}\" font-size=\"12\" transform=\"rotate(-90 14 {H / 2})\" text-anchor=\"middle\">ms</text>");
+        sb.Append($"<text x=\"{W - 10}\" y=\"{H / 2}\" font-size=\"12\" fill=\"#777\" transform=\"rotate(90 {W - 10} {H / 2})\" text-anchor=\"middle\">per s</text>");
+        Line(sb, rows, r => true, r => Y(r.Rps, maxRate), "#999", "rate");
+        Line(sb, rows, r => r.Ok > 0, r => Y(r.P50Ms, maxMs), Colours[0], "p50");
+        Line(sb, rows, r => r.Ok > 0, r => Y(r.P99Ms, maxMs), Colours[1], "p99");
+        sb.Append($"<text x=\"{L + 10}\" y=\"{T + 14}\" font-size=\"12\" fill=\"{Colours[0]}\">p50</text>");
+        sb.Append($"<text x=\"{L + 50}\" y=\"{T + 14}\" font-size=\"12\" fill=\"{Colours[1]}\">p99</text>");
+        sb.Append($"<text x=\"{L + 90}\" y=\"{T + 14}\" font-size=\"12\" fill=\"#777\">rate</text>");
+        sb.Append("</svg>");
+        return sb.ToString();
+
+        // One polyline per run of consecutive intervals that have a value.
+        void Line(StringBuilder svg, IReadOnlyList<IntervalStats> all, Func<IntervalStats, bool> has, Func<IntervalStats, double> y, string colour, string name)
+        {
+            var points = new StringBuilder();
+            foreach (var r in all)
+            {
+                if (has(r)) points.Append(F(X(r))).Append(',').Append(F(y(r))).Append(' ');
+                else Flush();
+            }
+            Flush();
+
+            void Flush()
+            {
+                if (points.Length > 0)
+                    svg.Append($"<polyline class=\"{name}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{points.ToString().TrimEnd()}\"/>");
+                points.Clear();
+            }
+        }
     }
 
     private static string F(double d) => d.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);

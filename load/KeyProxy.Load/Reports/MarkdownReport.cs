@@ -3,10 +3,13 @@ using KeyProxy.Load.Framework;
 
 namespace KeyProxy.Load.Reports;
 
-/// <summary>The run as Markdown: one table of step figures per scenario, then failure statuses.</summary>
+/// <summary>
+/// The run as Markdown: one table of step figures per scenario, each step's latency over time (unless
+/// <c>intervals</c> is off, as on the console), then failure statuses.
+/// </summary>
 public static class MarkdownReport
 {
-    public static string Render(RunResult run)
+    public static string Render(RunResult run, bool intervals = true)
     {
         var sb = new StringBuilder();
         sb.Append("# ").AppendLine(run.Title).AppendLine();
@@ -30,6 +33,9 @@ public static class MarkdownReport
                 if (st.Unit is { } unit)
                     sb.Append("`").Append(st.Name).Append("`: ").Append(ReportFormat.Rate(st.Rps)).Append(' ').Append(unit)
                         .Append("/s (the step's RPS), p50 ").Append(ReportFormat.Ms(st.P50Ms)).Append(" ms, p99 ").Append(ReportFormat.Ms(st.P99Ms)).AppendLine(" ms.").AppendLine();
+            if (intervals)
+                foreach (var st in s.Steps)
+                    Timeline(sb, st);
             foreach (var st in s.Steps)
             {
                 if (st.Failures.Count == 0) continue;
@@ -40,5 +46,19 @@ public static class MarkdownReport
             }
         }
         return sb.ToString();
+    }
+
+    /// <summary>Latency over time: one row per interval of the load, a stall showing as a row of zeros.</summary>
+    private static void Timeline(StringBuilder sb, StepStats st)
+    {
+        if (st.Intervals.Count == 0) return;
+        sb.Append("Over time, `").Append(st.Name).Append("` (").Append(ReportFormat.Seconds(st.Intervals[0].Length)).AppendLine(" s intervals):").AppendLine();
+        sb.AppendLine("| from s | ok | failed | RPS | p50 | p90 | p99 | max |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var i in st.Intervals)
+            sb.Append("| ").Append(ReportFormat.Seconds(i.Start)).Append(" | ").Append(i.Ok).Append(" | ").Append(i.Failed).Append(" | ")
+                .Append(ReportFormat.Rate(i.Rps)).Append(" | ").Append(ReportFormat.Ms(i.P50Ms)).Append(" | ").Append(ReportFormat.Ms(i.P90Ms)).Append(" | ")
+                .Append(ReportFormat.Ms(i.P99Ms)).Append(" | ").Append(ReportFormat.Ms(i.MaxMs)).AppendLine(" |");
+        sb.AppendLine();
     }
 }

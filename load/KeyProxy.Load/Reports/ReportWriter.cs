@@ -2,7 +2,10 @@ using KeyProxy.Load.Framework;
 
 namespace KeyProxy.Load.Reports;
 
-/// <summary>Writes the three reports (report.md, report.csv, report.html) into a directory, creating it.</summary>
+/// <summary>
+/// Writes the reports (report.md, report.csv, report.html, and the latency over time as report-intervals.csv)
+/// into a directory, creating it.
+/// </summary>
 public static class ReportWriter
 {
     public static IReadOnlyList<string> WriteAll(RunResult run, string directory)
@@ -12,6 +15,7 @@ public static class ReportWriter
         {
             (Path.Combine(directory, "report.md"), MarkdownReport.Render(run)),
             (Path.Combine(directory, "report.csv"), CsvReport.Render(run)),
+            (Path.Combine(directory, "report-intervals.csv"), CsvReport.RenderIntervals(run)),
             (Path.Combine(directory, "report.html"), HtmlReport.Render(run)),
         };
         foreach (var (path, text) in files) File.WriteAllText(path, text);
