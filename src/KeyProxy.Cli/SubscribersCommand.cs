@@ -65,7 +65,7 @@ public static class SubscribersCommand
         }));
 
         var deleteNai = NaiArgument();
-        var delete = new Command("delete", "Delete a subscriber (its handset is detached and its SAs deleted).") { deleteNai };
+        var delete = new Command("delete", "Delete a subscriber's profile (the admin API's DELETE).") { deleteNai };
         delete.SetAction(KeyProxyCli.Action(context, async (result, client, ct) =>
         {
             var nai = result.GetValue(deleteNai)!;
