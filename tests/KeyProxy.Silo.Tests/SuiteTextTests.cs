@@ -16,7 +16,12 @@ public sealed class SuiteTextTests
     [Theory]
     [InlineData("aes128gcm16", "AES_GCM_16-128")]
     [InlineData("aes128-sha256", "AES_CBC-128/HMAC_SHA2_256_128")]
-    [InlineData("aes256gcm16-ecp256-esn", "AES_GCM_16-256/ECP_256/ESN")]
+    [InlineData("aes256gcm16-ecp256", "AES_GCM_16-256/ECP_256")]
     public void Esp_suites_in_strongswan_notation(string proposal, string expected) =>
         Assert.Equal(expected, SuiteText.Esp(SuiteNames.ParseEsp(proposal)));
+
+    [Fact]
+    public void Esn_is_named_as_swanctl_names_it() =>
+        Assert.Equal("AES_CBC-128/HMAC_SHA2_256_128/ESN",
+            SuiteText.Esp(new EspSuite(KeyProxy.Ike.Messages.EncryptionAlgorithm.AesCbc, 128, KeyProxy.Ike.Messages.IntegrityAlgorithm.HmacSha2_256_128, KeyProxy.Ike.Messages.EsnMode.Esn)));
 }
