@@ -106,6 +106,25 @@ public sealed class OperatorCliTests(ITestOutputHelper output)
             Assert.True(edge.Code == 0, edge.Err);
             Assert.Matches($@"^edge {world.Silo.EdgeId}: 1 attached, [1-9]\d* routes, 0 half-open, [1-9]\d* grain calls", edge.Out);
             output.WriteLine("$ keyproxy edge\n" + edge.Out);
+
+            // charon rekeys the CHILD_SA: the listing follows (the new pair in, the old one gone once deleted).
+            var fresh = await charon.RekeyChildAsync(timeout: TimeSpan.FromSeconds(15), ct: Ct);
+            string[] listed = [];
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+            while (true)
+            {
+                var json = await Cli(api, "sessions", "--json", "--nai", "alice@keyproxy.test");
+                Assert.True(json.Code == 0, json.Err);
+                using var document = JsonDocument.Parse(json.Out);
+                listed = [.. document.RootElement.EnumerateArray().SelectMany(s => s.GetProperty("childSas").EnumerateArray())
+                    .Select(c => c.GetProperty("inboundSpi").GetString() + "/" + c.GetProperty("outboundSpi").GetString())];
+                if (listed.SequenceEqual([$"{fresh.SpiOut:x8}/{fresh.SpiIn:x8}"])) break;
+                if (DateTime.UtcNow > deadline) Assert.Fail($"after the rekey to {fresh}, /api/sessions lists CHILD_SAs [{string.Join(", ", listed)}]");
+                await Task.Delay(200, Ct);
+            }
+            var rekeyed = await Cli(api, "sessions");
+            Assert.Contains($"    in  {fresh.SpiOut:x8}\n", rekeyed.Out);
+            Assert.DoesNotContain($"{child.SpiOut:x8}", rekeyed.Out);
         }
         catch (Exception)
         {
