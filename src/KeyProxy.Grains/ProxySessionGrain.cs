@@ -19,6 +19,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 {
     private readonly ProxyNetworkOptions _options = options.Value;
     private readonly HashSet<uint> _childInboundSpis = [];
+    /// <summary>When each live CHILD_SA (by inbound SPI) was established, for the admin API's listing.</summary>
+    private readonly Dictionary<uint, DateTimeOffset> _childSince = [];
     private IkeSession? _ike;
     private HandsetBinding? _handset;
     private IPAddress? _peer;
@@ -30,6 +32,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private bool _childDelivered;
     private bool _closed;
     private DateTimeOffset _since;
+    private DateTimeOffset? _established;
     private IGrainTimer? _timer;
     private IGrainTimer? _lease;
     private DateTimeOffset _attemptStarted;
@@ -112,6 +115,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             foreach (var output in _ike.TakeOutputs())
                 if (output is SendDatagram d) await SendIkeAsync(d);
             _childInboundSpis.Clear();
+            _childSince.Clear();
+            _established = null;
         }
         await Edge.RemoveRoutes(Id);
         (_peerIkePath, _peerNatTPath, _attemptStarted) = (null, null, DateTimeOffset.UtcNow);
@@ -237,7 +242,12 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     }
 
     private ProxySessionInfo Info() => new(Id.ToString(), _handset!.Nai, _role, _peer?.ToString() ?? "", _handset.EdgeId,
-        $"{_ike!.InitiatorSpi:x16}/{_ike.ResponderSpi:x16}", _since);
+        $"{_ike!.InitiatorSpi:x16}/{_ike.ResponderSpi:x16}", _since,
+        _ike.State.ToString().ToUpperInvariant(),
+        _ike.Suite is { } suite ? SuiteText.Ike(suite) : "",
+        _established,
+        [.. _ike.ChildSas.Select(c => new ChildSaInfo(c.InboundSpi, c.OutboundSpi, SuiteText.Esp(c.Suite), SuiteText.Mode(c),
+            _childSince.TryGetValue(c.InboundSpi, out var at) ? at : _established ?? _since))]);
 
     /// <summary>Sends what the engine produced and acts on its events; then re-arms the timer.</summary>
     private async Task FlushAsync(IPEndPoint? from = null, bool viaNatTraversal = false)
@@ -270,20 +280,27 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 case IkeSaEstablished e:
                     LogEstablished(Id, e.InitiatorSpi, e.ResponderSpi, e.PeerIdentity);
                     established = true; // registered below, after the key transfer of the same message
+                    _established ??= DateTimeOffset.UtcNow;
                     // The edge counts responder sessions as half-open (RFC 7296 2.6) until this.
                     if (_role == ProxyRoles.Responder) await Edge.SessionEstablished(Id);
                     break;
                 case ChildSaEstablished c:
                     _childInboundSpis.Add(c.ChildSa.InboundSpi);
+                    _childSince[c.ChildSa.InboundSpi] = DateTimeOffset.UtcNow;
+                    registerAgain = true; // the directory lists the CHILD_SAs too
                     // Not delivered (storage down): the handset retries its request and the initiator starts over.
                     _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, SaBundle.FromChildSa(c.ChildSa)));
                     break;
                 case ChildSaRekeyed r:
                     await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, SaBundle.FromChildSa(r.Replacement)));
                     _childInboundSpis.Add(r.Replacement.InboundSpi);
+                    _childSince[r.Replacement.InboundSpi] = DateTimeOffset.UtcNow;
+                    registerAgain = true;
                     break;
                 case ChildSaDeleted d:
                     _childInboundSpis.Remove(d.InboundSpi);
+                    _childSince.Remove(d.InboundSpi);
+                    registerAgain = true;
                     await DeliverAsync(new SaDelete(d.ByPeer ? SaDeleteReason.PeerDeleted : SaDeleteReason.Rekeyed, [d.InboundSpi]));
                     break;
                 case ChildSaFailed f when !_childDelivered && _requestId != 0:
