@@ -174,6 +174,38 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         if (!_closed) await EndAsync(SaDeleteReason.Detached);
     }
 
+    /// <summary>How long a session the runtime deactivates spends ending its IKE SA (see <see cref="OnDeactivateAsync"/>).</summary>
+    private static readonly TimeSpan DeactivationCleanup = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Issue 15: the runtime may end this activation while its silo lives on: Orleans deactivates every activation whose
+    /// grain directory entry was held by a silo that died (DirectoryFailure), and others at shutdown or under memory
+    /// pressure. The IKE SA is in this activation's memory only; lost without a word it left the peer's half and the
+    /// handset's SAs behind (bob's SA of the edge kill -9 fault test, with his subscriber's list gone the same way). So
+    /// the session ends as when its IKE SA is closed: a DELETE to the peer (RFC 7296 1.4.1) and an SA delete to the
+    /// handset. Not for an explicit DeactivateOnIdle: the session's own after it closed, or a deliberate drop that
+    /// stands for a silo's death (the subscriber's audit and the peer's liveness check cover those).
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_closed || _ike is null || _handset is null || reason.ReasonCode == DeactivationReasonCode.ApplicationRequested) return;
+        LogDeactivatedByRuntime(Id, reason.ReasonCode, reason.Description);
+        try { await EndOnDeactivationAsync().WaitAsync(DeactivationCleanup, cancellationToken); }
+        catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException or InvalidOperationException)
+        {
+            LogSendFailed(Id, e.Message);
+        }
+    }
+
+    private async Task EndOnDeactivationAsync()
+    {
+        // Only the request leaves (no timer to retransmit it any more); the peer's liveness check covers its loss.
+        _ike!.Delete();
+        foreach (var output in _ike.TakeOutputs())
+            if (output is SendDatagram d) await SendIkeAsync(d);
+        await EndAsync(SaDeleteReason.IkeSaClosed);
+    }
+
     public Task<ProxySessionInfo?> GetInfo() => Task.FromResult(_handset is null || _ike is null ? null : Info());
 
     public Task<bool> HoldsSasFor(string nai)
@@ -460,6 +492,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: a call to its edge or subscriber failed: {Error}")]
     private partial void LogSendFailed(Guid session, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session} deactivated by the runtime ({Reason}: {Description}) with its IKE SA up: deleting it at the peer and the handset")]
+    private partial void LogDeactivatedByRuntime(Guid session, DeactivationReasonCode reason, string description);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: lease lost, but closing failed: {Error}")]
     private partial void LogLeaseCloseFailed(Guid session, string error);

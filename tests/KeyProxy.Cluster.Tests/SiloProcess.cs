@@ -98,6 +98,8 @@ internal sealed partial class SiloProcess : IDisposable
 
         // Proxy session and edge lines at Information, to tell where sessions ran.
         env["Logging__LogLevel__KeyProxy"] = "Information";
+        // Which activations a silo's death made the grain directory deactivate on the survivors (issue 15).
+        env["Logging__LogLevel__Orleans.Runtime.GrainDirectory"] = "Information";
         env["Logging__Console__FormatterName"] = "simple";
         env["Logging__Console__FormatterOptions__SingleLine"] = "true";
         env["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
