@@ -182,8 +182,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     /// grain directory entry was held by a silo that died (DirectoryFailure), and others at shutdown or under memory
     /// pressure. The IKE SA is in this activation's memory only; lost without a word it left the peer's half and the
     /// handset's SAs behind (bob's SA of the edge kill -9 fault test, with his subscriber's list gone the same way). So
-    /// the session ends as when its IKE SA is closed: a DELETE to the peer (RFC 7296 1.4.1) and an SA delete to the
-    /// handset. Not for an explicit DeactivateOnIdle: the session's own after it closed, or a deliberate drop that
+    /// the session deletes its IKE SA at the peer (RFC 7296 1.4.1), and the subscriber's audit, which still lists it,
+    /// deletes its SAs at the handset. Not for an explicit DeactivateOnIdle: the session's own after it closed, or a deliberate drop that
     /// stands for a silo's death (the subscriber's audit and the peer's liveness check cover those).
     /// </summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -199,11 +199,20 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     private async Task EndOnDeactivationAsync()
     {
+        _closed = true;
+        _timer?.Dispose();
+        _lease?.Dispose();
         // Only the request leaves (no timer to retransmit it any more); the peer's liveness check covers its loss.
         _ike!.Delete();
         foreach (var output in _ike.TakeOutputs())
             if (output is SendDatagram d) await SendIkeAsync(d);
-        await EndAsync(SaDeleteReason.IkeSaClosed);
+        // The handset's half is left to the subscriber's audit, which still lists this session (SessionEnded is not
+        // called) and finds it gone. Sealing the SA delete here could leave the subscriber counting those SAs as
+        // deleted while this activation ended before the edge delivered it (seen under load: bob kept his SA).
+        try { await Edge.RemoveRoutes(Id); }
+        catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException) { LogSendFailed(Id, e.Message); }
+        try { await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Unregister(Id.ToString()); }
+        catch (Exception e) when (e is OrleansException or TimeoutException) { LogDirectoryFailed(Id, e.Message); }
     }
 
     public Task<ProxySessionInfo?> GetInfo() => Task.FromResult(_handset is null || _ike is null ? null : Info());
@@ -493,7 +502,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: a call to its edge or subscriber failed: {Error}")]
     private partial void LogSendFailed(Guid session, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session} deactivated by the runtime ({Reason}: {Description}) with its IKE SA up: deleting it at the peer and the handset")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session} deactivated by the runtime ({Reason}: {Description}) with its IKE SA up: deleting it at the peer, the handset's SAs by the subscriber's audit")]
     private partial void LogDeactivatedByRuntime(Guid session, DeactivationReasonCode reason, string description);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: lease lost, but closing failed: {Error}")]
