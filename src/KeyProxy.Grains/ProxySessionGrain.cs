@@ -179,6 +179,47 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         if (!_closed) await EndAsync(SaDeleteReason.Detached);
     }
 
+    /// <summary>How long a session the runtime deactivates spends ending its IKE SA (see <see cref="OnDeactivateAsync"/>).</summary>
+    private static readonly TimeSpan DeactivationCleanup = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Issue 15: the runtime may end this activation while its silo lives on: Orleans deactivates every activation whose
+    /// grain directory entry was held by a silo that died (DirectoryFailure), and others at shutdown or under memory
+    /// pressure. The IKE SA is in this activation's memory only; lost without a word it left the peer's half and the
+    /// handset's SAs behind (bob's SA of the edge kill -9 fault test, with his subscriber's list gone the same way). So
+    /// the session deletes its IKE SA at the peer (RFC 7296 1.4.1), and the subscriber's audit, which still lists it,
+    /// deletes its SAs at the handset. Not for an explicit DeactivateOnIdle: the session's own after it closed, or a deliberate drop that
+    /// stands for a silo's death (the subscriber's audit and the peer's liveness check cover those).
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_closed || _ike is null || _handset is null || reason.ReasonCode == DeactivationReasonCode.ApplicationRequested) return;
+        LogDeactivatedByRuntime(Id, reason.ReasonCode, reason.Description);
+        try { await EndOnDeactivationAsync().WaitAsync(DeactivationCleanup, cancellationToken); }
+        catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException or InvalidOperationException)
+        {
+            LogSendFailed(Id, e.Message);
+        }
+    }
+
+    private async Task EndOnDeactivationAsync()
+    {
+        _closed = true;
+        _timer?.Dispose();
+        _lease?.Dispose();
+        // Only the request leaves (no timer to retransmit it any more); the peer's liveness check covers its loss.
+        _ike!.Delete();
+        foreach (var output in _ike.TakeOutputs())
+            if (output is SendDatagram d) await SendIkeAsync(d);
+        // The handset's half is left to the subscriber's audit, which still lists this session (SessionEnded is not
+        // called) and finds it gone. Sealing the SA delete here could leave the subscriber counting those SAs as
+        // deleted while this activation ended before the edge delivered it (seen under load: bob kept his SA).
+        try { await Edge.RemoveRoutes(Id); }
+        catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException) { LogSendFailed(Id, e.Message); }
+        try { await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Unregister(Id.ToString()); }
+        catch (Exception e) when (e is OrleansException or TimeoutException) { LogDirectoryFailed(Id, e.Message); }
+    }
+
     public Task<ProxySessionInfo?> GetInfo() => Task.FromResult(_handset is null || _ike is null ? null : Info());
 
     public Task<bool> HoldsSasFor(string nai)
@@ -477,6 +518,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: a call to its edge or subscriber failed: {Error}")]
     private partial void LogSendFailed(Guid session, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session} deactivated by the runtime ({Reason}: {Description}) with its IKE SA up: deleting it at the peer, the handset's SAs by the subscriber's audit")]
+    private partial void LogDeactivatedByRuntime(Guid session, DeactivationReasonCode reason, string description);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: lease lost, but closing failed: {Error}")]
     private partial void LogLeaseCloseFailed(Guid session, string error);
