@@ -276,10 +276,10 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 case ChildSaEstablished c:
                     _childInboundSpis.Add(c.ChildSa.InboundSpi);
                     // Not delivered (storage down): the handset retries its request and the initiator starts over.
-                    _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, SaBundle.FromChildSa(c.ChildSa)));
+                    _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, c.ChildSa.ToSaBundle()));
                     break;
                 case ChildSaRekeyed r:
-                    await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, SaBundle.FromChildSa(r.Replacement)));
+                    await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, r.Replacement.ToSaBundle()));
                     _childInboundSpis.Add(r.Replacement.InboundSpi);
                     break;
                 case ChildSaDeleted d:
