@@ -33,25 +33,9 @@ public sealed class EspEcho : IDisposable
     /// <summary>Installs the CHILD_SA's two ESP SAs (RFC 7296 2.17 keys, as the IKE engine derived them).</summary>
     public void Add(ChildSa child)
     {
-        var pair = EspSaFactory.Create(
-            Parameters(child, child.InboundSpi, child.Keys.InboundEncryptionKey, child.Keys.InboundIntegrityKey),
-            Parameters(child, child.OutboundSpi, child.Keys.OutboundEncryptionKey, child.Keys.OutboundIntegrityKey),
-            DateTimeOffset.UtcNow);
+        var pair = ChildSaEsp.Pair(child, DateTimeOffset.UtcNow);
         if (!_byInbound.TryAdd(child.InboundSpi, pair)) pair.Dispose();
     }
-
-    /// <summary>One direction of the CHILD_SA: soft time its RekeyAfter, hard time its ExpireAfter.</summary>
-    private static EspSaParameters Parameters(ChildSa child, uint spi, ReadOnlyMemory<byte> encryptionKey, ReadOnlyMemory<byte> integrityKey) => new()
-    {
-        Spi = spi,
-        Suite = child.Suite,
-        EncryptionKey = encryptionKey,
-        IntegrityKey = integrityKey,
-        Mode = child.Mode,
-        Lifetime = new SaLifetime { SoftTime = child.RekeyAfter, HardTime = child.ExpireAfter },
-        LocalSelectors = child.LocalSelectors,
-        RemoteSelectors = child.RemoteSelectors,
-    };
 
     public void Remove(uint inboundSpi)
     {

@@ -9,6 +9,7 @@ using KeyProxy.Ike.Protocol;
 using KeyProxy.Interop.Tests.Fixtures;
 using KeyProxy.Ipsec.Esp;
 using KeyProxy.Ipsec.Policy;
+using KeyProxy.Load.Peers;
 using KeyProxy.Primitives;
 using KeyProxy.Wire.Ip;
 
@@ -59,7 +60,7 @@ public sealed class EspAgainstCharonTests(ITestOutputHelper output)
         {
             var established = await host.WaitForAsync<ChildSaEstablished>(timeout: TimeSpan.FromSeconds(20));
             var sad = new SecurityAssociationDatabase();
-            var pair = Install(sad, established.ChildSa);
+            var pair = ChildSaEsp.Install(sad, established.ChildSa, DateTimeOffset.UtcNow);
             var replies = new List<(IPEndPoint From, byte[] Inner)>();
             var gotReply = new SemaphoreSlim(0);
             host.EspReceived += (datagram, from) =>
@@ -133,7 +134,7 @@ public sealed class EspAgainstCharonTests(ITestOutputHelper output)
         {
             var established = await host.WaitForAsync<ChildSaEstablished>(timeout: TimeSpan.FromSeconds(20));
             var sad = new SecurityAssociationDatabase();
-            var pair = Install(sad, established.ChildSa);
+            var pair = ChildSaEsp.Install(sad, established.ChildSa, DateTimeOffset.UtcNow);
             var statuses = new List<EspStatus>();
             var got = new SemaphoreSlim(0);
             byte[]? lastEsp = null;
@@ -205,26 +206,5 @@ public sealed class EspAgainstCharonTests(ITestOutputHelper output)
             firstSender.TrySetException(new InvalidOperationException("the echo saw nothing"));
         }, Ct);
         return firstSender.Task;
-    }
-
-    /// <summary>The CHILD_SA's two ESP SAs in <paramref name="sad"/>: soft time its RekeyAfter, hard time its ExpireAfter.</summary>
-    private static EspSaPair Install(SecurityAssociationDatabase sad, KeyProxy.Ike.Protocol.ChildSa sa)
-    {
-        EspSaParameters Direction(uint spi, ReadOnlyMemory<byte> encryptionKey, ReadOnlyMemory<byte> integrityKey) => new()
-        {
-            Spi = spi,
-            Suite = sa.Suite,
-            EncryptionKey = encryptionKey,
-            IntegrityKey = integrityKey,
-            Mode = sa.Mode,
-            Lifetime = new SaLifetime { SoftTime = sa.RekeyAfter, HardTime = sa.ExpireAfter },
-            LocalSelectors = sa.LocalSelectors,
-            RemoteSelectors = sa.RemoteSelectors,
-        };
-
-        return sad.Install(
-            Direction(sa.InboundSpi, sa.Keys.InboundEncryptionKey, sa.Keys.InboundIntegrityKey),
-            Direction(sa.OutboundSpi, sa.Keys.OutboundEncryptionKey, sa.Keys.OutboundIntegrityKey),
-            DateTimeOffset.UtcNow);
     }
 }
