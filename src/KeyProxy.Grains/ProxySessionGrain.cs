@@ -330,10 +330,10 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     _childSince[c.ChildSa.InboundSpi] = DateTimeOffset.UtcNow;
                     registerAgain = true; // the directory lists the CHILD_SAs too
                     // Not delivered (storage down): the handset retries its request and the initiator starts over.
-                    _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, SaBundle.FromChildSa(c.ChildSa)));
+                    _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, c.ChildSa.ToSaBundle()));
                     break;
                 case ChildSaRekeyed r:
-                    await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, SaBundle.FromChildSa(r.Replacement)));
+                    await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, r.Replacement.ToSaBundle()));
                     _childInboundSpis.Add(r.Replacement.InboundSpi);
                     _childSince[r.Replacement.InboundSpi] = DateTimeOffset.UtcNow;
                     registerAgain = true;

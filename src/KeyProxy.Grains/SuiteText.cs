@@ -1,3 +1,4 @@
+using KeyProxy.Primitives;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;

@@ -2,6 +2,7 @@ using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Load.Baselines;
 using KeyProxy.Load.Framework;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Load.Tests;
 
@@ -32,9 +33,9 @@ public class BaselineUnitTests
     [Fact]
     public void Each_groups_ike_proposal_is_one_our_engine_parses_with_that_group()
     {
-        Assert.Equal(DhGroup.Curve25519, SuiteNames.ParseIke(DhGroupChoice.IkeProposal("x25519")).DhGroup);
-        Assert.Equal(DhGroup.Ecp256, SuiteNames.ParseIke(DhGroupChoice.IkeProposal("ecp256")).DhGroup);
-        Assert.Equal(DhGroup.Modp2048, SuiteNames.ParseIke(DhGroupChoice.IkeProposal("modp2048")).DhGroup);
+        Assert.Equal(DhGroup.Curve25519, IkeSuiteNames.ParseIke(DhGroupChoice.IkeProposal("x25519")).DhGroup);
+        Assert.Equal(DhGroup.Ecp256, IkeSuiteNames.ParseIke(DhGroupChoice.IkeProposal("ecp256")).DhGroup);
+        Assert.Equal(DhGroup.Modp2048, IkeSuiteNames.ParseIke(DhGroupChoice.IkeProposal("modp2048")).DhGroup);
         Assert.Equal(DhGroup.None, SuiteNames.ParseEsp(DhGroupChoice.EspProposal).DhGroup);
     }
 

@@ -1,5 +1,6 @@
 using KeyProxy.Grains;
 using KeyProxy.Ike.Crypto;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Silo.Tests;
 
@@ -11,7 +12,7 @@ public sealed class SuiteTextTests
     [InlineData("aes256-sha256-modp2048", "AES_CBC-256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048")]
     [InlineData("aes256gcm16-prfsha384-ecp384", "AES_GCM_16-256/PRF_HMAC_SHA2_384/ECP_384")]
     public void Ike_suites_in_strongswan_notation(string proposal, string expected) =>
-        Assert.Equal(expected, SuiteText.Ike(SuiteNames.ParseIke(proposal)));
+        Assert.Equal(expected, SuiteText.Ike(IkeSuiteNames.ParseIke(proposal)));
 
     [Theory]
     [InlineData("aes128gcm16", "AES_GCM_16-128")]
@@ -23,5 +24,5 @@ public sealed class SuiteTextTests
     [Fact]
     public void Esn_is_named_as_swanctl_names_it() =>
         Assert.Equal("AES_CBC-128/HMAC_SHA2_256_128/ESN",
-            SuiteText.Esp(new EspSuite(KeyProxy.Ike.Messages.EncryptionAlgorithm.AesCbc, 128, KeyProxy.Ike.Messages.IntegrityAlgorithm.HmacSha2_256_128, KeyProxy.Ike.Messages.EsnMode.Esn)));
+            SuiteText.Esp(new EspSuite(EncryptionAlgorithm.AesCbc, 128, IntegrityAlgorithm.HmacSha2_256_128, EsnMode.Esn)));
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using KeyProxy.Load.Framework;
 using KeyProxy.Load.Scenarios;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Load.Baselines;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using KeyProxy.Load.Framework;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Load.Baselines;
 
