@@ -29,18 +29,22 @@ public interface ISubscriberSessionGrain : IGrainWithStringKey
     /// </summary>
     Task<byte[]?> SealKeyTransfer(Guid session, uint tunnelId, byte[] content);
 
-    /// <summary>Credentials for running IKE as this subscriber with <paramref name="peerAddress"/>; null if unknown, without the proxy service, or without a key for that peer.</summary>
-    Task<ProxyCredentials?> GetProxyCredentials(string peerAddress);
+    /// <summary>
+    /// A proxy session of this subscriber starts towards <paramref name="peerAddress"/>: the credentials for running IKE
+    /// as this subscriber with that peer, and the session is listed (so detach closes it and the audit checks it);
+    /// null, and not listed, if unknown, without the proxy service, or without a key for that peer. One call for both
+    /// (issue 17: the grain calls of a proxied SA).
+    /// </summary>
+    /// <remarks>Interleaved like <see cref="SessionEnded"/>; it does not await, so it reads and lists in one turn.</remarks>
+    [AlwaysInterleave]
+    Task<ProxyCredentials?> BeginSession(Guid session, string peerAddress);
 
-    /// <summary>A proxy session of this subscriber started or ended (so detach can close them).</summary>
+    /// <summary>A proxy session of this subscriber ended.</summary>
     /// <remarks>
     /// Interleaved: detach awaits the sessions' Close, and a closing session reports back here
     /// from inside that call; without interleaving every detach waited out its 5 s close timeout.
     /// Safe because the grain only touches its session set between awaits.
     /// </remarks>
-    [AlwaysInterleave]
-    Task SessionStarted(Guid session);
-
     [AlwaysInterleave]
     Task SessionEnded(Guid session);
 
@@ -50,7 +54,7 @@ public interface ISubscriberSessionGrain : IGrainWithStringKey
     /// with <paramref name="inboundSpis"/> (restores the in-memory list after this grain's reactivation);
     /// false once the handset detached or attached again, and then the session closes itself.
     /// </summary>
-    /// <remarks>Interleaved like <see cref="SessionStarted"/>: the session asks from its timer, and this grain may be asking it at the same time.</remarks>
+    /// <remarks>Interleaved like <see cref="SessionEnded"/>: the session asks from its timer, and this grain may be asking it at the same time.</remarks>
     [AlwaysInterleave]
     Task<bool> RenewSession(Guid session, string edgeId, uint tunnelId, string peerAddress, uint[] inboundSpis);
 }

@@ -79,7 +79,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             return;
         }
         (_requestId, _handsetNonce) = (request!.RequestId, request.HandsetNonce);
-        var credentials = await Subscriber.GetProxyCredentials(peerAddress);
+        var credentials = await Subscriber.BeginSession(Id, peerAddress);
         if (credentials is null)
         {
             await FailAsync(KeyProxyReason.ProxyServiceNotSubscribed, "the subscriber has no key exchange proxy service");
@@ -94,7 +94,6 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _attemptStarted = DateTimeOffset.UtcNow;
         _ike = IkeSession.CreateInitiator(config);
         await Edge.AddRoute(handset.HandsetAddress, _ike.InitiatorSpi, Id);
-        await Subscriber.SessionStarted(Id);
         ArmLease();
         LogStarted(Id, handset.Nai, "initiator", peerAddress);
         _ike.Start();
@@ -134,7 +133,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             return;
         }
         (_handset, _role, _peer, _since) = (handset, ProxyRoles.Responder, IPAddress.Parse(first.PeerAddress), DateTimeOffset.UtcNow);
-        var credentials = await Subscriber.GetProxyCredentials(first.PeerAddress);
+        var credentials = await Subscriber.BeginSession(Id, first.PeerAddress);
         var config = credentials is null ? null : ProxySessionConfig.ForResponder(credentials, handset, new IPEndPoint(_peer, first.PeerPort), _options);
         if (config is null)
         {
@@ -144,7 +143,6 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             return;
         }
         _ike = IkeSession.CreateResponder(config);
-        await Subscriber.SessionStarted(Id);
         ArmLease();
         LogStarted(Id, handset.Nai, "responder", first.PeerAddress);
         await HandleIke(first);

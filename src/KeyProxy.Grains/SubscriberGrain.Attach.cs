@@ -127,11 +127,19 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
         return sealer.Seal(counter, content);
     }
 
-    public Task<ProxyCredentials?> GetProxyCredentials(string peerAddress)
+    public Task<ProxyCredentials?> BeginSession(Guid session, string peerAddress)
+    {
+        var credentials = ProxyCredentialsFor(peerAddress);
+        if (credentials is not null) ListSession(session);
+        return Task.FromResult(credentials);
+    }
+
+    /// <summary>What a proxy session needs to run IKE as this subscriber with <paramref name="peerAddress"/>; null if it may not.</summary>
+    private ProxyCredentials? ProxyCredentialsFor(string peerAddress)
     {
         var profile = State.State.Profile;
         if (profile is null || !profile.ProxyService || !IPAddress.TryParse(peerAddress, out var peer))
-            return Task.FromResult<ProxyCredentials?>(null);
+            return null;
         PeerPsk? psk = null;
         foreach (var candidate in profile.PreSharedKeys)
         {
@@ -142,7 +150,7 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
             }
         }
         if (psk is null && profile.Certificate is null)
-            return Task.FromResult<ProxyCredentials?>(null);
+            return null;
         string? peerIdentity = psk?.PeerIdentity;
         if (peerIdentity is null)
         {
@@ -155,8 +163,8 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
                 }
             }
         }
-        return Task.FromResult<ProxyCredentials?>(new ProxyCredentials(profile.IkeIdentity, psk?.Key, peerIdentity,
-            psk is null ? profile.Certificate : null, profile.TrustedCaPems, profile.IkeProposals, profile.EspProposals, profile.Conditions));
+        return new ProxyCredentials(profile.IkeIdentity, psk?.Key, peerIdentity,
+            psk is null ? profile.Certificate : null, profile.TrustedCaPems, profile.IkeProposals, profile.EspProposals, profile.Conditions);
     }
 
     private async Task ClearAttachmentAsync(string reason)

@@ -100,7 +100,8 @@ public sealed partial class SubscriberGrain : IRemindable
         }
     }
 
-    public Task SessionStarted(Guid session)
+    /// <summary>A proxy session of this subscriber started (<see cref="BeginSession"/>): detach closes it, the audit checks it.</summary>
+    private void ListSession(Guid session)
     {
         if (_sessions.Remove(session, out var earlier) && earlier.InboundSpis.Count > 0)
         {
@@ -110,7 +111,6 @@ public sealed partial class SubscriberGrain : IRemindable
         }
         if (State.State.Attachment is { } attachment) _sessions[session] = new SessionLease(attachment.TunnelId);
         EnsureAudit();
-        return Task.CompletedTask;
     }
 
     public Task SessionEnded(Guid session)
@@ -223,7 +223,7 @@ public sealed partial class SubscriberGrain : IRemindable
         var pending = State.State.PendingSaDeletes;
         if (pending.Count == 0 && !_pendingUnsaved && !_reminderHeld) return;
         await KeepDurableAsync(pending);
-        foreach (var owed in pending.ToArray()) // interleaved SessionStarted may add one meanwhile
+        foreach (var owed in pending.ToArray()) // an interleaved BeginSession may add one meanwhile
         {
             if (!await DeleteAtHandsetAsync(owed)) break; // the edge did not answer: again next time
             pending.Remove(owed);

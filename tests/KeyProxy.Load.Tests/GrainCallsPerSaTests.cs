@@ -17,7 +17,7 @@ public class GrainCallsPerSaTests(ITestOutputHelper output)
     private const string NoAudit = "--KeyProxy:Network:SessionAuditInterval=00:00:00";
 
     [Fact]
-    public async Task Flow_1_a_handset_initiated_sa_costs_eleven_grain_calls()
+    public async Task Flow_1_a_handset_initiated_sa_costs_ten_grain_calls()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var smoke = await LoadSmoke.StartAsync("127.2.3.0/24", "calls-flow1", ct, NoAudit);
@@ -31,9 +31,8 @@ public class GrainCallsPerSaTests(ITestOutputHelper output)
             // new IKE SA's SPI back to it.
             ["IProxySessionGrain.StartInitiator"] = 1,
             ["IEdgeGrain.AddRoute"] = 1,
-            // The session asks the subscriber for its IKE credentials and tells it it started (the lease).
-            ["ISubscriberSessionGrain.GetProxyCredentials"] = 1,
-            ["ISubscriberSessionGrain.SessionStarted"] = 1,
+            // The session gets the subscriber's IKE credentials and is listed by it (the lease) in one call.
+            ["ISubscriberSessionGrain.BeginSession"] = 1,
             ["ISessionDirectoryGrain.Register"] = 1,
             // IKE_SA_INIT and IKE_AUTH out through the handset's edge, their responses back in.
             ["IEdgeGrain.SendIke"] = 2,
@@ -42,11 +41,11 @@ public class GrainCallsPerSaTests(ITestOutputHelper output)
             ["ISubscriberSessionGrain.SealKeyTransfer"] = 1,
             ["IEdgeGrain.DeliverKeyTransfer"] = 1,
         });
-        Assert.Equal(11 * Sas, calls.Calls);
+        Assert.Equal(10 * Sas, calls.Calls);
     }
 
     [Fact]
-    public async Task Flow_2_a_peer_initiated_sa_costs_ten_grain_calls()
+    public async Task Flow_2_a_peer_initiated_sa_costs_nine_grain_calls()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var smoke = await LoadSmoke.StartAsync("127.2.4.0/24", "calls-flow2", ct, NoAudit);
@@ -59,8 +58,7 @@ public class GrainCallsPerSaTests(ITestOutputHelper output)
             // The edge hands the peer's IKE_SA_INIT to a new responder session (S31) and its IKE_AUTH after it.
             ["IProxySessionGrain.StartResponder"] = 1,
             ["IProxySessionGrain.HandleIke"] = 1,
-            ["ISubscriberSessionGrain.GetProxyCredentials"] = 1,
-            ["ISubscriberSessionGrain.SessionStarted"] = 1,
+            ["ISubscriberSessionGrain.BeginSession"] = 1,
             ["ISessionDirectoryGrain.Register"] = 1,
             // The two responses out through the handset's edge; the edge stops counting the SA as half-open.
             ["IEdgeGrain.SendIke"] = 2,
@@ -69,7 +67,7 @@ public class GrainCallsPerSaTests(ITestOutputHelper output)
             ["ISubscriberSessionGrain.SealKeyTransfer"] = 1,
             ["IEdgeGrain.DeliverKeyTransfer"] = 1,
         });
-        Assert.Equal(10 * Sas, calls.Calls);
+        Assert.Equal(9 * Sas, calls.Calls);
     }
 
     private static async Task<GrainCallMeter> MeasureAsync(Scenario scenario, LoadSmoke smoke, CancellationToken ct)
