@@ -117,6 +117,15 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             _childSince.Clear();
             _established = null;
         }
+        else
+        {
+            // Issue 15: IKE_AUTH unanswered for a second is not IKE_AUTH lost. Under a storage outage the peer's answer
+            // came late, the peer had its IKE SA, and without a Delete it kept it (and its handset the SA) until its
+            // liveness check: the engine sends the Delete under the IKE_SA_INIT keys (RFC 7296 1.4.1).
+            _ike.Abandon();
+            foreach (var output in _ike.TakeOutputs())
+                if (output is SendDatagram d) await SendIkeAsync(d);
+        }
         await Edge.RemoveRoutes(Id);
         (_peerIkePath, _peerNatTPath, _attemptStarted) = (null, null, DateTimeOffset.UtcNow);
         _ike = IkeSession.CreateInitiator(_ike.Config);

@@ -1,5 +1,6 @@
 using KeyProxy.Abstractions;
 using Orleans.Concurrency;
+using Orleans.Storage;
 
 namespace KeyProxy.Grains;
 
@@ -26,6 +27,7 @@ public sealed class SubscriberDirectoryGrain(
         }
 
         nais.Insert(~index, nai);
+        _unwritten.Add((nai, true));
         await PersistAsync();
         return true;
     }
@@ -41,6 +43,7 @@ public sealed class SubscriberDirectoryGrain(
         }
 
         nais.RemoveAt(index);
+        _unwritten.Add((nai, false));
         await PersistAsync();
         return true;
     }
@@ -56,10 +59,49 @@ public sealed class SubscriberDirectoryGrain(
         return _queued = WriteAfterAsync(_writing);
     }
 
+    // Issue 15 (HTTP 500 from a fresh cluster): Orleans' grain directory may briefly hold two activations of this grain
+    // while silos join (its partitions move between them), and the second one's write of the whole list fails on
+    // the first one's ETag (InconsistentStateException, a provisioning PUT answered 500). So a write that loses
+    // reads the stored list, applies this activation's unwritten changes to it again and writes once more.
+    private readonly List<(string Nai, bool Added)> _unwritten = []; // changes not yet in a write that began
+    private const int WriteAttempts = 5;
+
     private async Task WriteAsync()
     {
-        try { await state.WriteStateAsync(); }
-        finally { _writing = null; }
+        var changes = _unwritten.ToList();
+        _unwritten.Clear();
+        var stored = false;
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await state.WriteStateAsync();
+                    stored = true;
+                    return;
+                }
+                catch (InconsistentStateException) when (attempt < WriteAttempts)
+                {
+                }
+                await state.ReadStateAsync();
+                // Also the changes made while this write was in flight: they went into the list just replaced.
+                foreach (var (nai, added) in changes.Concat(_unwritten)) Apply(state.State.Nais, nai, added);
+            }
+        }
+        finally
+        {
+            // Not stored: a later write carries these changes again.
+            if (!stored) _unwritten.InsertRange(0, changes);
+            _writing = null;
+        }
+    }
+
+    private static void Apply(List<string> nais, string nai, bool added)
+    {
+        var index = nais.BinarySearch(nai, StringComparer.Ordinal);
+        if (added && index < 0) nais.Insert(~index, nai);
+        else if (!added && index >= 0) nais.RemoveAt(index);
     }
 
     private async Task WriteAfterAsync(Task previous)

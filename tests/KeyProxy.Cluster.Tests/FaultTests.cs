@@ -223,6 +223,11 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
             await SettleOrExplain(cluster, pair);
         }
 
+        // Issue 15: when the handset's retry finds the IKE SA still in IKE_AUTH (the peer's answer waits on storage),
+        // the abandoned IKE SA is deleted at the peer as well: one proxy session per handset of that pair remains,
+        // not one more at bob's side until its liveness check (2 min, after this test).
+        await AssertOneSessionEachAsync(cluster, [HandsetPair.AliceName("s", 1), HandsetPair.BobName("s", 1)], ct);
+
         Report($"storage outage of {outageLength.TotalMilliseconds:F0} ms (SIGTERM of Azurite, started again on the same ports and directory): " +
             $"established SAs carried 6 datagrams during it; an exchange started during it completed during it: {exchangedDuringOutage}; {provisionDuringOutage} during it; " +
             $"after storage returned: provisioning works after {provisioned!.Value.TotalMilliseconds:F0} ms, all silos Active on every dashboard after {membership.TotalMilliseconds:F0} ms, " +
@@ -249,6 +254,26 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
     }
 
     /// <summary>Where the proxy sessions started, from the silos' "starts as" log lines (which silo died with which).</summary>
+    /// <summary>GET /api/sessions until each NAI has exactly one live proxy session (15 s: the peer's session ends when its turn does).</summary>
+    private static async Task AssertOneSessionEachAsync(LocalCluster cluster, string[] nais, CancellationToken ct)
+    {
+        using var http = cluster.Http(cluster.Core);
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            var sessions = (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.Nodes.JsonArray>(http, "/api/sessions?take=1000", ct))!;
+            if (nais.All(n => sessions.Count(s => (string?)s!["nai"] == n) == 1)) return;
+            if (waited.Elapsed > TimeSpan.FromSeconds(15))
+            {
+                Assert.Fail("proxy sessions of " + string.Join(", ", nais) + ": " +
+                    string.Join("; ", sessions.Where(s => nais.Contains((string?)s!["nai"])).Select(s => $"{s!["nai"]} {s["role"]} {s["ikeSpis"]} {s["ikeState"]}")) +
+                    $"\n{cluster.Logs()}");
+            }
+
+            await Task.Delay(250, ct);
+        }
+    }
+
     private static string SessionSilos(LocalCluster cluster) =>
         string.Join(", ", cluster.All.Select(s => $"{s.Name}#{s.Pid}: {CountLines(s.Output, "starts as")}"));
 

@@ -1,5 +1,9 @@
 using KeyProxy.Abstractions;
+using KeyProxy.Grains;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Core.Internal;
+using Orleans.Storage;
+using Orleans.TestingHost;
 
 namespace KeyProxy.Silo.Tests;
 
@@ -22,6 +26,34 @@ public sealed class SubscriberDirectoryGroupCommitTests(ClusterFixture fixture) 
 
         var listed = (await directory.List(0, 100_000)).Nais.Where(n => n.StartsWith("group-commit-", StringComparison.Ordinal)).ToList();
         Assert.Equal(nais.Where((_, i) => i % 2 == 1), listed);
+    }
+
+    [Fact]
+    public async Task A_change_whose_write_loses_to_another_activations_write_merges_both_lists_instead_of_failing()
+    {
+        // Issue 15: a fresh cluster's grain directory can hold a second activation of the directory for a moment; its
+        // whole-list write then met the first one's ETag, InconsistentStateException, and the provisioning PUT got 500.
+        var directory = fixture.Grains.GetGrain<ISubscriberDirectoryGrain>(ISubscriberDirectoryGrain.Key);
+        Assert.True(await directory.Add("merge-a@keyproxy.test"));
+
+        // The other activation: reads the stored list, adds its NAI and writes, moving the ETag on.
+        var storage = ((InProcessSiloHandle)fixture.Cluster.Primary!).SiloHost!.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Directory);
+        var other = new GrainState<SubscriberDirectoryState>();
+        await storage.ReadStateAsync("directory", directory.GetGrainId(), other);
+        var stored = other.State ?? throw new InvalidOperationException("the directory's list is not stored");
+        stored.Nais.Add("merge-x@keyproxy.test");
+        stored.Nais.Sort(StringComparer.Ordinal);
+        await storage.WriteStateAsync("directory", directory.GetGrainId(), other);
+
+        Assert.True(await directory.Add("merge-b@keyproxy.test"));
+        Assert.True(await directory.Remove("merge-a@keyproxy.test"));
+
+        string[] expected = ["merge-b@keyproxy.test", "merge-x@keyproxy.test"];
+        Assert.Equal(expected, Merged((await directory.List(0, 100_000)).Nais));
+        await DeactivateAsync(directory);
+        Assert.Equal(expected, Merged((await directory.List(0, 100_000)).Nais));
+
+        static string[] Merged(IEnumerable<string> nais) => nais.Where(n => n.StartsWith("merge-", StringComparison.Ordinal)).ToArray();
     }
 
     private async Task DeactivateAsync(ISubscriberDirectoryGrain directory)

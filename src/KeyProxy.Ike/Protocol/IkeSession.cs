@@ -282,6 +282,33 @@ public sealed partial class IkeSession
         Enqueue(new LocalTask(LocalTaskKind.DeleteIkeSa));
     }
 
+    /// <summary>
+    /// The initiator gives up an IKE SA whose IKE_AUTH is still unanswered (its owner starts a new one). The peer may
+    /// have established it and only its response is late or lost, so an INFORMATIONAL Delete of the IKE SA
+    /// (RFC 7296 1.4.1) goes out once, protected with the IKE_SA_INIT keys on the next message ID: a peer that
+    /// answered IKE_AUTH accepts it and deletes its half (and its CHILD_SA); one that did not drops it as out of
+    /// window and ends its half-open SA by timeout. No response is awaited: the session closes at once.
+    /// Established SAs use <see cref="Delete"/>; before IKE_SA_INIT's answer there are no keys and nothing to send.
+    /// </summary>
+    public void Abandon()
+    {
+        if (State is IkeSessionState.Closed or IkeSessionState.Deleting) return;
+        if (State == IkeSessionState.Authenticating && _sa.WeAreInitiator && _sa.Outbound is not null && _sa.ResponderSpi != 0)
+        {
+            var message = new IkeMessage
+            {
+                InitiatorSpi = _sa.InitiatorSpi,
+                ResponderSpi = _sa.ResponderSpi,
+                Exchange = ExchangeType.Informational,
+                Flags = _sa.OwnFlags,
+                MessageId = _sa.NextRequestId++,
+                Payloads = [new DeletePayload(ProtocolId.Ike, [])],
+            };
+            foreach (var d in Protect(_sa, message)) Send(d, _natTraversal);
+        }
+        CloseNow(IkeCloseReason.Local, null, "abandoned before it was established");
+    }
+
     // ---- plumbing shared by the exchanges ----
 
     private void Enqueue(LocalTask task)

@@ -192,6 +192,55 @@ public class IkeExchangeTests
     }
 
     [Fact]
+    public void An_initiator_that_abandons_an_unanswered_ike_auth_deletes_the_ike_sa_the_peer_established()
+    {
+        // Issue 15 (storage outage test): the responder established the IKE SA and its CHILD_SA, its IKE_AUTH answer is
+        // late, and the initiator's owner starts over. Before Abandon the peer kept that SA until its liveness check.
+        EnginePair? p = null;
+        var pair = p = new EnginePair(Initiator(GcmX25519), Responder(GcmX25519))
+        {
+            Copies = (toResponder, _) => toResponder || p!.Responder.State != IkeSessionState.Established ? 1 : 0,
+        };
+        pair.Start();
+        pair.RunUntilQuiet(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(IkeSessionState.Authenticating, pair.Initiator.State);
+        Assert.Equal(IkeSessionState.Established, pair.Responder.State);
+        var child = Assert.Single(pair.ResponderEvents.OfType<ChildSaEstablished>());
+
+        pair.Initiator.Abandon();
+        pair.RunUntilQuiet(TimeSpan.FromMilliseconds(500));
+
+        Assert.Equal(IkeSessionState.Closed, pair.Initiator.State);
+        Assert.Equal(IkeCloseReason.Local, Assert.Single(pair.InitiatorEvents.OfType<IkeSaClosed>()).Reason);
+        Assert.Equal(IkeSessionState.Closed, pair.Responder.State);
+        Assert.Equal(IkeCloseReason.DeletedByPeer, Assert.Single(pair.ResponderEvents.OfType<IkeSaClosed>()).Reason);
+        var deleted = Assert.Single(pair.ResponderEvents.OfType<ChildSaDeleted>());
+        Assert.Equal(child.ChildSa.InboundSpi, deleted.InboundSpi);
+        Assert.True(deleted.ByPeer);
+    }
+
+    [Fact]
+    public void An_initiator_that_abandons_ike_auth_the_peer_never_got_closes_and_the_peer_drops_the_delete()
+    {
+        // The peer never saw IKE_AUTH (lost): the Delete on message ID 2 is outside its window and changes nothing there.
+        var pair = new EnginePair(Initiator(GcmX25519), Responder(GcmX25519))
+        {
+            Copies = (toResponder, d) => toResponder && IkeCodec.TryDecode(d.Data, out var m, out _) && m.Exchange == ExchangeType.IkeAuth ? 0 : 1,
+        };
+        pair.Start();
+        pair.RunUntilQuiet(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(IkeSessionState.Authenticating, pair.Initiator.State);
+        Assert.Equal(IkeSessionState.Authenticating, pair.Responder.State);
+
+        pair.Initiator.Abandon();
+        pair.RunUntilQuiet(TimeSpan.FromMilliseconds(500));
+
+        Assert.Equal(IkeSessionState.Closed, pair.Initiator.State);
+        Assert.Equal(IkeSessionState.Authenticating, pair.Responder.State);
+        Assert.Empty(pair.ResponderEvents.OfType<ChildSaEstablished>());
+    }
+
+    [Fact]
     public void Forced_encapsulation_moves_ike_auth_to_nat_t_and_marks_the_child_sa()
     {
         var pair = new EnginePair(Initiator(GcmX25519) with { ForceUdpEncapsulation = true }, Responder(GcmX25519));
