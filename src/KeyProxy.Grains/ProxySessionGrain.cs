@@ -358,9 +358,10 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 case IkeSaClosed closed when closed.Reason != IkeCloseReason.Rekeyed:
                     LogClosed(Id, closed.Reason, closed.Detail);
                     if (!_childDelivered && _requestId != 0)
+                    {
                         GrainMetrics.SessionFailed(_role, ProxySessionConfig.ReasonFor(closed.Reason));
-                    if (!_childDelivered && _requestId != 0)
                         await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(closed.Reason), ProxySessionConfig.TextFor(closed)));
+                    }
                     await EndAsync(SaDeleteReason.IkeSaClosed);
                     return;
             }
