@@ -55,6 +55,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         _halfOpen = new HalfOpenTable(_options.CookieThreshold, _options.MaxHalfOpen, _options.MaxHalfOpenPerPeer, _network.HalfOpenTimeout);
         _cookieAnswers = _options.NewCookieAnswerBucket(Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency);
         Metrics = metrics ?? new EdgeMetrics(_options.EdgeId);
+        Metrics.ObserveState(() => AttachedCount, () => HalfOpen, _options.MaxHalfOpen);
     }
 
     public string EdgeId => _options.EdgeId;

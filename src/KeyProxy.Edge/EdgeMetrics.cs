@@ -29,7 +29,19 @@ public sealed class EdgeMetrics : IDisposable
         _packets = _meter.CreateCounter<long>("keyproxy.edge.packets", "{packet}", "Packets handled, by class (S21-S24)");
         _drops = _meter.CreateCounter<long>("keyproxy.edge.drops", "{packet}", "Packets dropped, by reason");
         _grainCalls = _meter.CreateCounter<long>("keyproxy.edge.grain_calls", "{call}", "Grain calls made by the edge, by method");
-        _grainCallLatency = _meter.CreateHistogram<double>("keyproxy.edge.grain_call.duration", "ms", "Latency of the edge's grain calls");
+        _grainCallLatency = _meter.CreateHistogram("keyproxy.edge.grain_call.duration", "s", "Latency of the edge's grain calls",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30] });
+    }
+
+    /// <summary>
+    /// Gauges of the edge's state, read when a listener collects: attached handsets, half-open responder SAs and the
+    /// half-open cap (an alert compares the two).
+    /// </summary>
+    public void ObserveState(Func<int> attached, Func<int> halfOpen, int maxHalfOpen)
+    {
+        _meter.CreateObservableGauge("keyproxy.edge.attached", () => attached(), "{handset}", "Handsets attached to this edge");
+        _meter.CreateObservableGauge("keyproxy.edge.half_open", () => halfOpen(), "{sa}", "Responder IKE SAs not yet established (RFC 7296 2.6)");
+        _meter.CreateObservableGauge("keyproxy.edge.half_open.limit", () => maxHalfOpen, "{sa}", "The edge's cap on half-open IKE SAs (KeyProxy:Edge:MaxHalfOpen)");
     }
 
     public string EdgeId { get; }
@@ -61,7 +73,7 @@ public sealed class EdgeMetrics : IDisposable
     }
 
     internal void Record(string method, long started) =>
-        _grainCallLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("method", method));
+        _grainCallLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("method", method));
 
     public void Dispose() => _meter.Dispose();
 

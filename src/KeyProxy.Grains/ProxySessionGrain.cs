@@ -96,6 +96,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         await Edge.AddRoute(handset.HandsetAddress, _ike.InitiatorSpi, Id);
         ArmLease();
         LogStarted(Id, handset.Nai, "initiator", peerAddress);
+        GrainMetrics.SessionStarted(ProxyRoles.Initiator);
         _ike.Start();
         await FlushAsync();
     }
@@ -154,6 +155,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _ike = IkeSession.CreateResponder(config);
         ArmLease();
         LogStarted(Id, handset.Nai, "responder", first.PeerAddress);
+        GrainMetrics.SessionStarted(ProxyRoles.Responder);
         await HandleIke(first);
     }
 
@@ -314,6 +316,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         {
             if (output is IkeSaRekeyed rekeyed)
             {
+                GrainMetrics.SaRekeyed(ike: true);
                 await Edge.AddRoute(_handset!.HandsetAddress, rekeyed.InitiatorSpi, Id);
                 registerAgain = true; // the directory lists the live IKE SA's SPIs, not the first ones
             }
@@ -328,6 +331,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 case IkeSaEstablished e:
                     LogEstablished(Id, e.InitiatorSpi, e.ResponderSpi, e.PeerIdentity);
                     established = true; // registered below, after the key transfer of the same message
+                    GrainMetrics.SessionEstablished(_role);
                     _established ??= DateTimeOffset.UtcNow;
                     // The edge counts responder sessions as half-open (RFC 7296 2.6) until this.
                     if (_role == ProxyRoles.Responder) await Edge.SessionEstablished(Id);
@@ -337,9 +341,12 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     _childSince[c.ChildSa.InboundSpi] = DateTimeOffset.UtcNow;
                     registerAgain = true; // the directory lists the CHILD_SAs too
                     // Not delivered (storage down): the handset retries its request and the initiator starts over.
+                    var first = !_childDelivered;
                     _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, c.ChildSa.ToSaBundle()));
+                    if (first && _childDelivered) GrainMetrics.SaDelivered(_role, DateTimeOffset.UtcNow - _since);
                     break;
                 case ChildSaRekeyed r:
+                    GrainMetrics.SaRekeyed(ike: false);
                     await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, r.Replacement.ToSaBundle()));
                     _childInboundSpis.Add(r.Replacement.InboundSpi);
                     _childSince[r.Replacement.InboundSpi] = DateTimeOffset.UtcNow;
@@ -352,12 +359,16 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     await DeliverAsync(new SaDelete(d.ByPeer ? SaDeleteReason.PeerDeleted : SaDeleteReason.Rekeyed, [d.InboundSpi]));
                     break;
                 case ChildSaFailed f when !_childDelivered && _requestId != 0:
+                    GrainMetrics.SessionFailed(_role, ProxySessionConfig.ReasonFor(f.Reason));
                     await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(f.Reason), f.Detail));
                     break;
                 case IkeSaClosed closed when closed.Reason != IkeCloseReason.Rekeyed:
                     LogClosed(Id, closed.Reason, closed.Detail);
                     if (!_childDelivered && _requestId != 0)
+                    {
+                        GrainMetrics.SessionFailed(_role, ProxySessionConfig.ReasonFor(closed.Reason));
                         await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(closed.Reason), ProxySessionConfig.TextFor(closed)));
+                    }
                     await EndAsync(SaDeleteReason.IkeSaClosed);
                     return;
             }
@@ -410,6 +421,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             if (content.TryWrite(plaintext, out _) != WireError.None)
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "cannot encode");
+                GrainMetrics.KeyTransferUndelivered(content.Kind, "encode_failed");
                 return false;
             }
             byte[]? sealedMessage;
@@ -417,17 +429,22 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             catch (Exception e) when (e is OrleansException or TimeoutException)
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "sealing failed: " + e.GetType().Name);
+                GrainMetrics.KeyTransferUndelivered(content.Kind, "seal_failed");
                 return false;
             }
+            if (sealedMessage is not null) GrainMetrics.KeyTransferSealed(content.Kind);
             if (sealedMessage is null || !await Edge.DeliverKeyTransfer(_handset.TunnelId, _peer!.ToString(), sealedMessage))
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "the handset is no longer attached there");
+                GrainMetrics.KeyTransferUndelivered(content.Kind, "not_attached");
                 if (!_closed && _ike?.State == IkeSessionState.Established)
                 {
                     _ike.Delete(); // nobody to use the SA: do not keep it open at the peer
                 }
                 return false;
             }
+            GrainMetrics.KeyTransferDelivered(content.Kind);
+            if (content is SaDelete delete) GrainMetrics.SasDeleted(delete.Reason, delete.InboundSpis.Count);
             return true;
         }
         finally
@@ -439,6 +456,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private async Task FailAsync(KeyProxyReason reason, string text)
     {
         LogRefused(Id, reason, text);
+        GrainMetrics.SessionFailed(_role, reason);
         await DeliverAsync(new ProxyFailure(_requestId, reason, text));
         await CloseQuietlyAsync();
     }

@@ -35,9 +35,15 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
     {
         var profile = State.State.Profile;
         if (profile is null)
+        {
+            GrainMetrics.Attach(KeyProxyReason.UnknownSubscriber);
             return AttachOutcome.Reject((ushort)KeyProxyReason.UnknownSubscriber, "unknown subscriber");
+        }
         if (attempt.HandsetNonce.Length != Nonce16.Size || attempt.EdgeNonce.Length != Nonce16.Size)
+        {
+            GrainMetrics.Attach(KeyProxyReason.BadRequest);
             return AttachOutcome.Reject((ushort)KeyProxyReason.BadRequest, "nonces must be 16 bytes");
+        }
         var attachKey = SubscriberKeys.DeriveAttachKey(profile.Secret);
         try
         {
@@ -46,6 +52,7 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
             if (!AttachProofs.VerifyAttachProof(attachKey, Identity, handsetNonce, edgeNonce, attempt.Proof))
             {
                 LogAttachRefused(Nai, attempt.EdgeId);
+                GrainMetrics.Attach(KeyProxyReason.AuthenticationFailed);
                 return AttachOutcome.Reject((ushort)KeyProxyReason.AuthenticationFailed, "the attach proof did not verify");
             }
 
@@ -59,6 +66,7 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
             await State.WriteStateAsync();
             await EndPreviousAttachmentAsync(previous, attempt.EdgeId, attempt.TunnelId);
             LogAttached(Nai, attempt.EdgeId, attempt.HandsetAddress, attempt.TunnelId);
+            GrainMetrics.Attach(rejected: null);
 
             // Claim 9: the subscriber's activation moves to the silo of the handset's new edge.
             if (!attempt.EdgeSilo.Equals(ServiceProvider.GetRequiredService<ILocalSiloDetails>().SiloAddress))

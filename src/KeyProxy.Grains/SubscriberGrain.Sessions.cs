@@ -299,7 +299,14 @@ public sealed partial class SubscriberGrain : IRemindable
             {
                 var spis = owed.InboundSpis[from..Math.Min(owed.InboundSpis.Length, from + SaDelete.MaxSpis)];
                 var sealedMessage = await SealAsync(new SaDelete(SaDeleteReason.IkeSaClosed, spis));
+                GrainMetrics.KeyTransferSealed(KeyTransferKind.SaDelete);
                 bool delivered = await GrainFactory.GetGrain<IEdgeGrain>(attachment.EdgeId).DeliverKeyTransfer(attachment.TunnelId, owed.Peer, sealedMessage);
+                if (delivered)
+                {
+                    GrainMetrics.KeyTransferDelivered(KeyTransferKind.SaDelete);
+                    GrainMetrics.SasDeleted(SaDeleteReason.IkeSaClosed, spis.Length);
+                }
+                else GrainMetrics.KeyTransferUndelivered(KeyTransferKind.SaDelete, "not_attached");
                 LogOrphansDeleted(Nai, spis.Length, delivered);
             }
             return true;

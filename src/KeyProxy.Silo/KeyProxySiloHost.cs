@@ -5,6 +5,7 @@ using KeyProxy.Grains;
 using KeyProxy.Silo.Api;
 using KeyProxy.Silo.Diagnostics;
 using KeyProxy.Silo.Storage;
+using KeyProxy.Silo.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -104,8 +105,10 @@ public static class KeyProxySiloHost
         }
 
         builder.Services.AddSingleton<RefusedRequests>();
+        builder.AddKeyProxyMetrics(options);
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseAdminApiMetrics();
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = WriteError,
@@ -115,6 +118,7 @@ public static class KeyProxySiloHost
         });
         if (options.DashboardEnabled) app.MapOrleansDashboard("/dashboard");
         app.MapKeyProxyAdminApi();
+        app.MapKeyProxyMetrics(options);
         app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(ReadyLine(app)));
         return app;
     }

@@ -62,6 +62,9 @@ public sealed class KeyProxySiloOptions
     /// <summary>Proxied IKE ("KeyProxy:Network"), the same on every silo: handset and peer ports, lifetimes, timeouts, session placement.</summary>
     public KeyProxy.Abstractions.ProxyNetworkOptions Network { get; set; } = new();
 
+    /// <summary>OpenTelemetry metrics ("KeyProxy:Metrics"): Prometheus scraping path, OTLP push.</summary>
+    public Telemetry.MetricsOptions Metrics { get; set; } = new();
+
     public bool IsAzureTable => string.Equals(Clustering, AzureTableClustering, StringComparison.OrdinalIgnoreCase);
 
     public bool EffectiveDemoSubscribers => DemoSubscribers ?? !IsAzureTable;
@@ -144,6 +147,7 @@ public sealed class KeyProxySiloOptions
         }
 
         errors.AddRange(Network.Validate());
+        errors.AddRange(Metrics.Validate());
         if (EdgeEnabled)
         {
             errors.AddRange(Edge.Validate());

@@ -67,6 +67,7 @@ public class AttachSmokeTests
     internal static async Task<WebApplication> StartSiloAsync(CancellationToken ct, string pool = "127.0.111.0/24", params string[] extra)
     {
         int siloPort = FreeTcpPort(), gatewayPort = FreeTcpPort();
+        while (gatewayPort == siloPort) gatewayPort = FreeTcpPort(); // the kernel may hand out a just-freed port twice
         var app = KeyProxySiloHost.Build(
         [
             "--KeyProxy:HttpUrl=http://127.0.0.1:0",

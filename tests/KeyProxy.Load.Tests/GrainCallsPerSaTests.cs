@@ -20,7 +20,7 @@ public class GrainCallsPerSaTests(ITestOutputHelper output)
     public async Task Flow_1_a_handset_initiated_sa_costs_ten_grain_calls()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var smoke = await LoadSmoke.StartAsync("127.2.3.0/24", "calls-flow1", ct, NoAudit);
+        await using var smoke = await LoadSmoke.StartAsync("127.2.5.0/24", "calls-flow1", ct, NoAudit);
         await using var scenario = new ProxiedSaScenario(new ProxiedSaOptions(smoke.Gateway.AccessEndPoint, smoke.Api, Handsets: Sas, Sockets: 2,
             NaiPrefix: "calls1", Peers: 4, PeerIkePort: smoke.PeerIkePort, PeerNatTPort: smoke.PeerNatTPort) { PeerNetwork = IPAddress.Parse("127.0.123.0"), DetachAtEnd = false });
         var calls = await MeasureAsync(scenario.Build(), smoke, ct);
@@ -48,7 +48,7 @@ public class GrainCallsPerSaTests(ITestOutputHelper output)
     public async Task Flow_2_a_peer_initiated_sa_costs_nine_grain_calls()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var smoke = await LoadSmoke.StartAsync("127.2.4.0/24", "calls-flow2", ct, NoAudit);
+        await using var smoke = await LoadSmoke.StartAsync("127.2.6.0/24", "calls-flow2", ct, NoAudit);
         await using var scenario = new PeerInitiatedScenario(new PeerInitiatedOptions(smoke.Gateway.AccessEndPoint, smoke.Api, Handsets: Sas, Sockets: 2,
             NaiPrefix: "calls2", Peers: 4, PeerIkePort: smoke.PeerIkePort, PeerNatTPort: smoke.PeerNatTPort) { PeerNetwork = IPAddress.Parse("127.0.124.0"), DetachAtEnd = false });
         var calls = await MeasureAsync(scenario.Build(), smoke, ct);

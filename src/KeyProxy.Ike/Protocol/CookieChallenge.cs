@@ -14,13 +14,16 @@ public static class CookieChallenge
     public static bool HasValidCookie(IkeMessage request, IPAddress initiator, CookieGenerator cookies)
     {
         if (request.Payloads.Count == 0 || request.Payloads[0] is not NotifyPayload { NotifyType: NotifyType.Cookie } cookie) return false;
-        return request.Find<NoncePayload>() is { } nonce && cookies.Verify(cookie.Data.Span, nonce.Nonce.Span, initiator, request.InitiatorSpi);
+        var valid = request.Find<NoncePayload>() is { } nonce && cookies.Verify(cookie.Data.Span, nonce.Nonce.Span, initiator, request.InitiatorSpi);
+        IkeMetrics.Cookie(valid ? "valid" : "invalid");
+        return valid;
     }
 
     /// <summary>The stateless response carrying a fresh cookie; null when the request has no nonce to bind it to.</summary>
     public static byte[]? BuildResponse(IkeMessage request, IPAddress initiator, CookieGenerator cookies)
     {
         if (request.Find<NoncePayload>() is not { } nonce) return null;
+        IkeMetrics.Cookie("sent");
         return StatelessResponse(request, new NotifyPayload(NotifyType.Cookie, cookies.Create(nonce.Nonce.Span, initiator, request.InitiatorSpi)));
     }
 

@@ -70,10 +70,13 @@ public sealed partial class IkeSession
             return;
         }
         _lastHeard = _services.Clock.UtcNow;
+        IkeMetrics.Exchange(ExchangeType.IkeSaInit, weRequested: true,
+            response.FindNotify(NotifyType.Cookie) is not null ? "cookie" : IkeMetrics.ResultOf(response.Payloads));
 
         if (response.FindNotify(NotifyType.Cookie) is { } cookie)
         {
             // RFC 7296 2.6: same request again, the cookie first.
+            IkeMetrics.Cookie("received");
             if (cookie.Data.Length is < 1 or > 64 || ++_ikeSaInitRetries > MaxIkeSaInitRetries)
             {
                 CloseNow(IkeCloseReason.ProtocolError, NotifyType.Cookie, "unusable or repeated COOKIE");
@@ -240,12 +243,14 @@ public sealed partial class IkeSession
         State = IkeSessionState.Authenticating;
         _halfOpenDeadline = _services.Clock.UtcNow + _config.HalfOpenTimeout;
         _lastHeard = _services.Clock.UtcNow;
+        IkeMetrics.Exchange(ExchangeType.IkeSaInit, weRequested: false, "ok");
         Send(_realMessage2, viaNatTraversal);
     }
 
     /// <summary>An error response to IKE_SA_INIT (SPIr zero, RFC 7296 1.2), then the responder is done.</summary>
     private void RefuseIkeSaInit(IkeMessage request, NotifyPayload error, string detail)
     {
+        IkeMetrics.Exchange(ExchangeType.IkeSaInit, weRequested: false, "error");
         Send(CookieChallenge.StatelessResponse(request, error), _natTraversal);
         CloseNow(error.NotifyType == NotifyType.InvalidSyntax ? IkeCloseReason.ProtocolError : IkeCloseReason.NoProposalChosen, error.NotifyType, detail);
     }

@@ -172,6 +172,7 @@ public sealed partial class IkeSession
         {
             var pending = sa.Outstanding!;
             sa.Outstanding = null;
+            IkeMetrics.Exchange(pending.Exchange, weRequested: true, IkeMetrics.ResultOf(inner));
             pending.OnResponse(sa, message, inner);
         }
         else
@@ -213,10 +214,12 @@ public sealed partial class IkeSession
                     DiscardOldSa();
                     continue;
                 }
+                IkeMetrics.Exchange(pending.Exchange, weRequested: true, "timeout");
                 CloseNow(IkeCloseReason.Timeout, null, $"no response to {pending.Exchange} request {pending.MessageId} after {pending.Transmissions} transmissions");
                 return;
             }
             pending.Transmissions++;
+            IkeMetrics.Retransmitted(pending.Exchange);
             pending.RetransmitAt = now + _config.Retransmission.TimeoutFor(pending.Transmissions);
             foreach (var d in pending.Datagrams) Send(d, pending.NatTraversal);
         }
@@ -454,6 +457,7 @@ public sealed partial class IkeSession
             Payloads = payloads,
         };
         var datagrams = Protect(sa, message);
+        IkeMetrics.Exchange(request.Exchange, weRequested: false, IkeMetrics.ResultOf(payloads));
         sa.LastResponseId = request.MessageId;
         sa.LastResponse = datagrams;
         sa.LastResponseNatTraversal = _natTraversal;
