@@ -26,6 +26,19 @@ public interface IProxySessionGrain : IGrainWithGuidKey
     Task<ProxySessionInfo?> GetInfo();
 
     /// <summary>
+    /// A newer IKE SA of the same handset with this session's peer came with INITIAL_CONTACT from
+    /// <paramref name="peerIdentity"/> (RFC 7296 2.4): a responder session whose authenticated peer is that identity
+    /// deletes its IKE SA and its SAs at the handset, since the peer no longer holds its half.
+    /// </summary>
+    /// <remarks>
+    /// Only responders: two handsets that initiate towards each other at once both send INITIAL_CONTACT, and an
+    /// initiator closed for it would take the crossing exchange down with it. A stale initiator is the lease's and the
+    /// liveness check's to end.
+    /// </remarks>
+    [OneWay]
+    Task SupersededByInitialContact(string peerIdentity);
+
+    /// <summary>
     /// The subscriber's audit (issue 8): whether this activation still runs an IKE SA for <paramref name="nai"/>'s
     /// handset. A fresh activation (the session's silo died) answers false and deactivates; the subscriber then
     /// deletes the SAs that session gave the handset.

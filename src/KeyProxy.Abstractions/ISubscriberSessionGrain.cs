@@ -26,8 +26,11 @@ public interface ISubscriberSessionGrain : IGrainWithStringKey
     /// next counter; null when <paramref name="tunnelId"/> is no longer the current attachment.
     /// The grain remembers which inbound SPIs each <paramref name="session"/> installed at the handset
     /// (and which it deleted), so that it can delete them itself when that session dies with its silo.
+    /// <paramref name="initialContactFrom"/>: the peer identity whose IKE SA that installs this SA came with INITIAL_CONTACT
+    /// (RFC 7296 2.4); the handset's older responder sessions with that peer and identity are then closed. One call for
+    /// both (issue 17), since the install is the moment the new SA replaces the old.
     /// </summary>
-    Task<byte[]?> SealKeyTransfer(Guid session, uint tunnelId, byte[] content);
+    Task<byte[]?> SealKeyTransfer(Guid session, uint tunnelId, byte[] content, string? initialContactFrom);
 
     /// <summary>
     /// A proxy session of this subscriber starts towards <paramref name="peerAddress"/>: the credentials for running IKE

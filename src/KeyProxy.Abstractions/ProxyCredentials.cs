@@ -15,5 +15,12 @@ public sealed record ProxyCredentials(
     [property: Id(6)] IReadOnlyList<string> EspProposals,
     [property: Id(7)] IReadOnlyList<ProxyCondition> Conditions)
 {
+    /// <summary>
+    /// No other session of this handset with this peer is listed at the subscriber: an initiator sends INITIAL_CONTACT
+    /// (RFC 7296 2.4), and the peer drops IKE SAs it still holds with the handset's identity from a session that died.
+    /// </summary>
+    [Id(8)]
+    public bool InitialContact { get; init; }
+
     public override string ToString() => $"ProxyCredentials {{ IkeIdentity = {IkeIdentity}, Psk = {(PreSharedKey is null ? "none" : "(redacted)")}, Certificate = {(Certificate is null ? "none" : "(redacted)")} }}";
 }

@@ -42,7 +42,9 @@ internal static class ProxySessionConfig
         return Build(credentials, handset, new IPEndPoint(peer, options.PeerIkePort), options, esp,
             request.InitiatorSelectors.Count > 0 ? request.InitiatorSelectors : [TrafficSelectorNarrowing.ForHost(handsetAddress)],
             request.ResponderSelectors.Count > 0 ? request.ResponderSelectors : [TrafficSelectorNarrowing.ForHost(peer)])
-            with { EstablishTimeout = options.EstablishTimeout }; // the handset waits for it: it must hear in time
+            // The handset waits for it: it must hear in time. INITIAL_CONTACT (RFC 7296 2.4) when the subscriber lists no
+            // other session of this handset with this peer: a peer side left over from a predecessor that died is dropped.
+            with { EstablishTimeout = options.EstablishTimeout, SendInitialContact = credentials.InitialContact };
     }
 
     public static IkeSessionConfig? ForResponder(ProxyCredentials credentials, HandsetBinding handset, IPEndPoint peer, ProxyNetworkOptions options)

@@ -36,6 +36,10 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private IGrainTimer? _timer;
     private IGrainTimer? _lease;
     private DateTimeOffset _attemptStarted;
+    /// <summary>The authenticated peer identity, once the IKE SA is up.</summary>
+    private string? _peerIdentity;
+    /// <summary>The peer asserted INITIAL_CONTACT (RFC 7296 2.4) in IKE_AUTH: the first CHILD_SA's install tells the subscriber.</summary>
+    private string? _initialContactFrom;
 
     private Guid Id => this.GetPrimaryKey();
 
@@ -176,7 +180,23 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         await FlushAsync(new IPEndPoint(IPAddress.Parse(datagram.PeerAddress), datagram.PeerPort), datagram.NatTraversal);
     }
 
-    public async Task Close(string reason)
+    public Task Close(string reason) => CloseAsync(reason, SaDeleteReason.Detached);
+
+    public Task SupersededByInitialContact(string peerIdentity)
+    {
+        if (_handset is null)
+        {
+            DeactivateOnIdle(); // a fresh activation: the session died with its silo, the subscriber's audit covers it
+            return Task.CompletedTask;
+        }
+        // A session still establishing has no identity yet and installed nothing: its half-open timeout ends it.
+        return _role == ProxyRoles.Responder && _peerIdentity == peerIdentity
+            ? CloseAsync("a newer IKE SA with the peer came with INITIAL_CONTACT (RFC 7296 2.4)", SaDeleteReason.IkeSaClosed)
+            : Task.CompletedTask;
+    }
+
+    /// <summary>Deletes the IKE SA at the peer (RFC 7296 1.4.1), then the handset's SAs with <paramref name="handsetReason"/>.</summary>
+    private async Task CloseAsync(string reason, SaDeleteReason handsetReason)
     {
         if (_ike is null || _closed) return;
         LogClosing(Id, reason);
@@ -185,7 +205,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             _ike.Delete();
             await FlushAsync();
         }
-        if (!_closed) await EndAsync(SaDeleteReason.Detached);
+        if (!_closed) await EndAsync(handsetReason);
     }
 
     /// <summary>How long a session the runtime deactivates spends ending its IKE SA (see <see cref="OnDeactivateAsync"/>).</summary>
@@ -333,6 +353,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     established = true; // registered below, after the key transfer of the same message
                     GrainMetrics.SessionEstablished(_role);
                     _established ??= DateTimeOffset.UtcNow;
+                    _peerIdentity = e.PeerIdentity;
+                    if (e.PeerInitialContact && _role == ProxyRoles.Responder) _initialContactFrom = e.PeerIdentity;
                     // The edge counts responder sessions as half-open (RFC 7296 2.6) until this.
                     if (_role == ProxyRoles.Responder) await Edge.SessionEstablished(Id);
                     break;
@@ -425,14 +447,20 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 return false;
             }
             byte[]? sealedMessage;
-            try { sealedMessage = await Subscriber.SealKeyTransfer(Id, _handset!.TunnelId, plaintext); }
+            // INITIAL_CONTACT goes with the install of the IKE SA's first CHILD_SA: the SA that replaces the stale ones.
+            var initialContactFrom = content is SaInstall ? _initialContactFrom : null;
+            try { sealedMessage = await Subscriber.SealKeyTransfer(Id, _handset!.TunnelId, plaintext, initialContactFrom); }
             catch (Exception e) when (e is OrleansException or TimeoutException)
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "sealing failed: " + e.GetType().Name);
                 GrainMetrics.KeyTransferUndelivered(content.Kind, "seal_failed");
                 return false;
             }
-            if (sealedMessage is not null) GrainMetrics.KeyTransferSealed(content.Kind);
+            if (sealedMessage is not null)
+            {
+                GrainMetrics.KeyTransferSealed(content.Kind);
+                if (initialContactFrom is not null) _initialContactFrom = null;
+            }
             if (sealedMessage is null || !await Edge.DeliverKeyTransfer(_handset.TunnelId, _peer!.ToString(), sealedMessage))
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "the handset is no longer attached there");

@@ -103,7 +103,7 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
             await ClearAttachmentAsync("the edge dropped the handset");
     }
 
-    public async Task<byte[]?> SealKeyTransfer(Guid session, uint tunnelId, byte[] content)
+    public async Task<byte[]?> SealKeyTransfer(Guid session, uint tunnelId, byte[] content, string? initialContactFrom)
     {
         if (State.State.Attachment?.TunnelId != tunnelId || State.State.DeliveryKey is null)
             return null;
@@ -112,6 +112,8 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
         var sealedMessage = await SealAsync(parsed!);
         // Which SAs this session gave the handset, for the audit (SubscriberGrain.Sessions.cs).
         Track(session, tunnelId, parsed!);
+        if (initialContactFrom is not null && parsed is SaInstall install)
+            SupersedeOlderSessions(session, install.Sa.PeerAddress.ToString(), initialContactFrom);
         return sealedMessage;
     }
 
@@ -138,8 +140,9 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
     public Task<ProxyCredentials?> BeginSession(Guid session, string peerAddress)
     {
         var credentials = ProxyCredentialsFor(peerAddress);
-        if (credentials is not null) ListSession(session);
-        return Task.FromResult(credentials);
+        if (credentials is null) return Task.FromResult(credentials);
+        var peer = IPAddress.Parse(peerAddress).ToString(); // parsed by ProxyCredentialsFor already
+        return Task.FromResult<ProxyCredentials?>(credentials with { InitialContact = ListSession(session, peer) });
     }
 
     /// <summary>What a proxy session needs to run IKE as this subscriber with <paramref name="peerAddress"/>; null if it may not.</summary>

@@ -48,6 +48,9 @@ public sealed partial class SubscriberGrain : IRemindable
         public string? Peer { get; set; }
 
         public HashSet<uint> InboundSpis { get; } = [];
+
+        /// <summary>The peer identity that asserted INITIAL_CONTACT for this session's IKE SA (RFC 7296 2.4), if it did.</summary>
+        public string? InitialContactFrom { get; set; }
     }
 
     /// <summary>Takes over the sessions an earlier activation stored when the runtime deactivated it, and audits them.</summary>
@@ -100,8 +103,12 @@ public sealed partial class SubscriberGrain : IRemindable
         }
     }
 
-    /// <summary>A proxy session of this subscriber started (<see cref="BeginSession"/>): detach closes it, the audit checks it.</summary>
-    private void ListSession(Guid session)
+    /// <summary>
+    /// A proxy session of this subscriber with <paramref name="peer"/> started (<see cref="BeginSession"/>): detach closes
+    /// it, the audit checks it. True when no other session with that peer is listed: the handset's first contact with
+    /// it, as far as the network knows (RFC 7296 2.4, INITIAL_CONTACT).
+    /// </summary>
+    private bool ListSession(Guid session, string peer)
     {
         if (_sessions.Remove(session, out var earlier) && earlier.InboundSpis.Count > 0)
         {
@@ -109,8 +116,36 @@ public sealed partial class SubscriberGrain : IRemindable
             // request re-created it. What the earlier one installed has nobody left to delete it.
             Owe(earlier);
         }
-        if (State.State.Attachment is { } attachment) _sessions[session] = new SessionLease(attachment.TunnelId);
+        bool firstContact = true;
+        foreach (var other in _sessions.Values)
+        {
+            if (other.Peer == peer)
+            {
+                firstContact = false;
+                break;
+            }
+        }
+        if (State.State.Attachment is { } attachment) _sessions[session] = new SessionLease(attachment.TunnelId) { Peer = peer };
         EnsureAudit();
+        return firstContact;
+    }
+
+    /// <summary>
+    /// The IKE SA of <paramref name="session"/> with <paramref name="peer"/> came with INITIAL_CONTACT (RFC 7296 2.4): the
+    /// peer, as <paramref name="peerIdentity"/>, holds no other IKE SA with this handset. Any older session with that
+    /// peer is then a half whose other side died mid-exchange (issue 15: the initiator's silo killed after this
+    /// handset's responder installed its SA, the retried exchange then ran on a new session): each is asked to close,
+    /// which deletes its SAs at the handset. One-way calls: the sessions seal those deletes through this grain.
+    /// </summary>
+    private void SupersedeOlderSessions(Guid session, string peer, string peerIdentity)
+    {
+        if (_sessions.TryGetValue(session, out var newer)) newer.InitialContactFrom = peerIdentity;
+        foreach (var (id, lease) in _sessions)
+        {
+            if (id == session || lease.Peer != peer) continue;
+            LogSessionSuperseded(Nai, id, peer);
+            _ = GrainFactory.GetGrain<IProxySessionGrain>(id).SupersededByInitialContact(peerIdentity);
+        }
     }
 
     public Task SessionEnded(Guid session)
@@ -132,6 +167,17 @@ public sealed partial class SubscriberGrain : IRemindable
             // Listed again after this grain's reactivation (or a renewal that crossed the session's start).
             _sessions[session] = lease = new SessionLease(tunnelId);
             LogSessionRelisted(Nai, session, inboundSpis.Length);
+            // Listed again after this grain lost its list, it started before any session listed since; one of those
+            // with the same peer that came with INITIAL_CONTACT makes it stale (its subscriber was not there to be told).
+            foreach (var (id, other) in _sessions)
+            {
+                if (other.InitialContactFrom is { } identity && other.Peer == peerAddress && id != session)
+                {
+                    LogSessionSuperseded(Nai, session, peerAddress);
+                    _ = GrainFactory.GetGrain<IProxySessionGrain>(session).SupersededByInitialContact(identity);
+                    break;
+                }
+            }
         }
         lease.Peer ??= peerAddress;
         // A union: a renewal may cross a key transfer sealed meanwhile, and deletes come through SealKeyTransfer.
@@ -338,6 +384,9 @@ public sealed partial class SubscriberGrain : IRemindable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: SA delete for a dead proxy session not sent: {Error}")]
     private partial void LogOrphanDeleteFailed(string nai, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai}: proxy session {Session} with {Peer} asked to close: a newer IKE SA with that peer came with INITIAL_CONTACT")]
+    private partial void LogSessionSuperseded(string nai, Guid session, string peer);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: {Count} owed SA deletes not settled (storage or reminders): {Error}; again at the next tick")]
     private partial void LogPendingDeletesNotSettled(string nai, int count, string error);

@@ -18,8 +18,12 @@ public sealed record SendDatagram(ReadOnlyMemory<byte> Data, bool NatTraversal) 
 /// <summary>Something happened to the IKE SA or one of its CHILD_SAs.</summary>
 public abstract record IkeEvent : IkeOutput;
 
-/// <summary>IKE_AUTH completed: the IKE SA is authenticated both ways.</summary>
-public sealed record IkeSaEstablished(ulong InitiatorSpi, ulong ResponderSpi, IkeSuite Suite, string PeerIdentity) : IkeEvent;
+/// <summary>
+/// IKE_AUTH completed: the IKE SA is authenticated both ways. <paramref name="PeerInitialContact"/>: the initiator's
+/// authenticated IKE_AUTH request carried INITIAL_CONTACT (RFC 7296 2.4), asserting that this is the only IKE SA between
+/// the two identities, so any older one with that peer identity is stale and may be deleted (responder side only).
+/// </summary>
+public sealed record IkeSaEstablished(ulong InitiatorSpi, ulong ResponderSpi, IkeSuite Suite, string PeerIdentity, bool PeerInitialContact = false) : IkeEvent;
 
 /// <summary>The IKE SA was rekeyed (RFC 7296 2.18): from now on the peer uses the new SPIs.</summary>
 public sealed record IkeSaRekeyed(ulong OldInitiatorSpi, ulong OldResponderSpi, ulong InitiatorSpi, ulong ResponderSpi) : IkeEvent;

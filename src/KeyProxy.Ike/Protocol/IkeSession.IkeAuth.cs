@@ -103,18 +103,18 @@ public sealed partial class IkeSession
         var ownOctets = SignedOctets.Compute(_realMessage2, sa.NonceI, sa.Prf!, sa.Keys.SkPr, ownId);
         response.Add(IkeAuthenticator.CreateAuthentication(_config.LocalCredential, ownOctets, sa.Prf!, _peerSignatureHashes));
 
-        Established(sa);
+        Established(sa, peerInitialContact: FindNotify(payloads, NotifyType.InitialContact) is not null);
         // The first CHILD_SA rides on IKE_AUTH: its keys come from SK_d and the IKE_SA_INIT nonces (RFC 7296 2.17).
         AnswerChildSaRequest(sa, payloads, response, rekeyed: null, isIkeAuth: true);
         SendResponse(sa, request, response);
     }
 
-    private void Established(IkeSaState sa)
+    private void Established(IkeSaState sa, bool peerInitialContact = false)
     {
         State = IkeSessionState.Established;
         _halfOpenDeadline = null;
         if (_config.IkeRekeyAfter is { } rekey) _ikeRekeyAt = _services.Clock.UtcNow + rekey;
-        Emit(new IkeSaEstablished(sa.InitiatorSpi, sa.ResponderSpi, sa.Suite!, _peerIdentity));
+        Emit(new IkeSaEstablished(sa.InitiatorSpi, sa.ResponderSpi, sa.Suite!, _peerIdentity, peerInitialContact));
     }
 
     /// <summary>Checks the peer's identity, certificate and AUTH payload. Null when all is well, else the reason.</summary>

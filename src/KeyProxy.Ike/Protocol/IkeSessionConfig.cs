@@ -53,6 +53,10 @@ public sealed record IkeSessionConfig
     /// </summary>
     public TimeSpan? EstablishTimeout { get; init; }
 
+    /// <summary>
+    /// Initiator: send INITIAL_CONTACT in IKE_AUTH (RFC 7296 2.4), asserting that no other IKE SA exists between the
+    /// two identities, so that the peer drops any it still holds from a crashed predecessor.
+    /// </summary>
     public bool SendInitialContact { get; init; }
 }
 

@@ -97,6 +97,23 @@ public class IkeExchangeTests
         Assert.Empty(pair.ResponderEvents.OfType<ChildSaEstablished>());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_responder_reports_whether_the_initiator_asserted_initial_contact(bool sent)
+    {
+        // RFC 7296 2.4: INITIAL_CONTACT rides in the IKE_AUTH request; the responder tells its user, which may then
+        // delete older IKE SAs with that identity. The initiator never reports it: it only sends it.
+        var pair = new EnginePair(Initiator(GcmX25519, EspGcm) with { SendInitialContact = sent }, Responder(GcmX25519, EspGcm));
+        pair.Start();
+        pair.RunUntilQuiet();
+
+        var established = Assert.Single(pair.ResponderEvents.OfType<IkeSaEstablished>());
+        Assert.Equal(sent, established.PeerInitialContact);
+        Assert.Equal("initiator.test", established.PeerIdentity);
+        Assert.False(Assert.Single(pair.InitiatorEvents.OfType<IkeSaEstablished>()).PeerInitialContact);
+    }
+
     [Fact]
     public void Responder_that_wants_another_group_gets_it_through_invalid_ke_payload()
     {

@@ -88,6 +88,68 @@ public sealed class SessionLeaseTests(ITestOutputHelper output)
             $"proxy session activations {before} before, 0 after");
     }
 
+    [Fact]
+    public async Task A_responder_half_whose_initiator_died_is_closed_by_the_next_exchange_s_initial_contact_long_before_liveness()
+    {
+        const string alice = "alice-lease3@keyproxy.test", bob = "bob-lease3@keyproxy.test";
+        // Liveness as by default (2 min): what ends bob's old half must be the new IKE SA's INITIAL_CONTACT.
+        await using var world = await World.StartAsync(alice, bob, new() { ["KeyProxy:Network:SessionAuditInterval"] = "00:00:01" });
+        var (aliceSa, bobSa) = await world.ExchangeAsync("before alice's session dies");
+
+        // alice's initiator session loses everything, as if its silo died (issue 15, the core kill -9: the initiator
+        // gone after bob's responder installed his SA). alice's subscriber deletes her half at its next audit; bob's
+        // responder session, alive and still listed by his subscriber, keeps his.
+        await world.EdgeA.Grains.GetGrain<IProxySessionGrain>(await world.SessionOfAsync(alice)).Cast<IGrainManagementExtension>().DeactivateOnIdle(Ct);
+        await world.Alice.WaitForAsync<SaRemoved>(e => e.InboundSpi == aliceSa.InboundSpi, Wait);
+        Assert.DoesNotContain(world.Bob.Events.OfType<SaRemoved>(), e => e.InboundSpi == bobSa.InboundSpi);
+
+        // alice talks to bob again: a new session, the only one alice has with bob, sends INITIAL_CONTACT; bob's new
+        // responder session has his subscriber close the old one, which deletes bob's old half.
+        var clock = Stopwatch.StartNew();
+        var (a, b) = (world.Alice.Host.Address!, world.Bob.Host.Address!);
+        Assert.Equal(HandsetPacketStatus.Held, world.Alice.Host.Send(Proxied.Udp(a, 40000, b, 7, "after alice's session died")).Status);
+        var aliceNew = await world.Alice.WaitForAsync<SaInstalled>(e => e.Peer.Equals(b) && e.InboundSpi != aliceSa.InboundSpi, Wait);
+        var bobNew = await world.Bob.WaitForAsync<SaInstalled>(e => e.Peer.Equals(a) && e.InboundSpi != bobSa.InboundSpi, Wait);
+        Assert.Equal(aliceNew.InboundSpi, bobNew.OutboundSpi);
+        var bobOldRemoved = await world.Bob.WaitForAsync<SaRemoved>(e => e.InboundSpi == bobSa.InboundSpi, Wait);
+        var bobOldGone = clock.Elapsed;
+        Assert.Equal(SaRemovalReason.DeletedByNetwork, bobOldRemoved.Reason);
+        Assert.Equal("after alice's session died", Proxied.Text(await Proxied.NextDeliveredAsync(world.Bob.Host, Wait, Ct)));
+
+        // The new pair is untouched: neither new half is removed, and bob has one proxy session left, the new one.
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct); // two audits
+        Assert.DoesNotContain(world.Bob.Events.OfType<SaRemoved>(), e => e.InboundSpi == bobNew.InboundSpi);
+        Assert.DoesNotContain(world.Alice.Events.OfType<SaRemoved>(), e => e.InboundSpi == aliceNew.InboundSpi);
+        var sessions = await world.EdgeA.Grains.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).List(0, 100);
+        var bobSession = Assert.Single(sessions, s => s.Nai == bob);
+        Assert.Equal(bobNew.InboundSpi, Assert.Single(bobSession.ChildSas ?? []).InboundSpi);
+        Report($"bob's half of an exchange whose initiator died: deleted {bobOldGone.TotalMilliseconds:F0} ms after alice's next packet " +
+            "(INITIAL_CONTACT in the new IKE SA; liveness 2 min)");
+    }
+
+    [Fact]
+    public async Task The_stale_responder_half_is_closed_too_when_its_subscriber_lost_its_session_list_as_well()
+    {
+        const string alice = "alice-lease4@keyproxy.test", bob = "bob-lease4@keyproxy.test";
+        await using var world = await World.StartAsync(alice, bob, new() { ["KeyProxy:Network:SessionAuditInterval"] = "00:00:01" });
+        var (aliceSa, bobSa) = await world.ExchangeAsync("before both lose their memory");
+
+        // alice's initiator session dies, and so does bob's subscriber's list: the new IKE SA's INITIAL_CONTACT reaches
+        // a subscriber that lists only the new session, and the old one lists itself again at its next renewal
+        // (whichever comes first, the old session must end).
+        await world.EdgeA.Grains.GetGrain<IProxySessionGrain>(await world.SessionOfAsync(alice)).Cast<IGrainManagementExtension>().DeactivateOnIdle(Ct);
+        await world.Alice.WaitForAsync<SaRemoved>(e => e.InboundSpi == aliceSa.InboundSpi, Wait);
+        await world.EdgeA.Grains.GetGrain<ISubscriberGrain>(bob).Cast<IGrainManagementExtension>().DeactivateOnIdle(Ct);
+
+        var (a, b) = (world.Alice.Host.Address!, world.Bob.Host.Address!);
+        Assert.Equal(HandsetPacketStatus.Held, world.Alice.Host.Send(Proxied.Udp(a, 40000, b, 7, "after both forgot")).Status);
+        var bobNew = await world.Bob.WaitForAsync<SaInstalled>(e => e.Peer.Equals(a) && e.InboundSpi != bobSa.InboundSpi, Wait);
+        Assert.Equal(SaRemovalReason.DeletedByNetwork, (await world.Bob.WaitForAsync<SaRemoved>(e => e.InboundSpi == bobSa.InboundSpi, Wait)).Reason);
+        Assert.Equal("after both forgot", Proxied.Text(await Proxied.NextDeliveredAsync(world.Bob.Host, Wait, Ct)));
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+        Assert.DoesNotContain(world.Bob.Events.OfType<SaRemoved>(), e => e.InboundSpi == bobNew.InboundSpi);
+    }
+
     private void Report(string line)
     {
         output.WriteLine(line);
