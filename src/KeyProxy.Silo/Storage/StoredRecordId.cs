@@ -17,6 +17,9 @@ public readonly record struct StoredRecordId(string PartitionKey, string RowKey)
     public static StoredRecordId For(string serviceId, GrainId grainId, string stateName) =>
         new(Sanitize($"{serviceId}_{grainId}"), Sanitize(stateName));
 
+    /// <summary>How the PartitionKey of every row of grains of type <paramref name="grainType"/> starts (grain ids print as "type/key").</summary>
+    public static string PartitionPrefix(string serviceId, string grainType) => Sanitize($"{serviceId}_{grainType}/");
+
     /// <summary>Makes <paramref name="record"/> <see cref="Current"/> until disposed.</summary>
     public static Scope Enter(StoredRecordId record)
     {

@@ -67,7 +67,7 @@ public static class StoredSecretRotation
 
     public static async Task<Result> RotateAsync(TableClient table, string serviceId, EnvelopeSecrets secrets, TextWriter output)
     {
-        var prefix = StoredRecordId.For(serviceId, GrainId.Create(SubscriberGrainType, ""), SubscriberStateName).PartitionKey;
+        var prefix = StoredRecordId.PartitionPrefix(serviceId, SubscriberGrainType);
         var counts = new Dictionary<EnvelopeSecrets.RotationOutcome, int>();
         var failed = new List<string>();
         var read = 0;
