@@ -47,11 +47,15 @@ internal static class Subscribers
     /// three clusters at once on two cores, where a rare 500 has been seen right after a cluster started (its
     /// cause is open, see the closing note of issue 8). A refusal or a third server error fails the test.
     /// </remarks>
-    public static async Task<JsonObject> ProvisionAsync(HttpClient http, string nai, string peerPool, CancellationToken ct)
+    public static Task<JsonObject> ProvisionAsync(HttpClient http, string nai, string peerPool, CancellationToken ct) =>
+        ProvisionAsync(http, nai, peerPool, Profile(nai, peerPool), ct);
+
+    /// <summary>As above, with the profile <paramref name="profile"/>.</summary>
+    public static async Task<JsonObject> ProvisionAsync(HttpClient http, string nai, string peerPool, JsonObject profile, CancellationToken ct)
     {
         for (int attempt = 1; ; attempt++)
         {
-            using var response = await http.PutAsJsonAsync("/api/subscribers/" + Uri.EscapeDataString(nai), Profile(nai, peerPool), ct);
+            using var response = await http.PutAsJsonAsync("/api/subscribers/" + Uri.EscapeDataString(nai), profile, ct);
             var body = await response.Content.ReadAsStringAsync(ct);
             if ((int)response.StatusCode >= 500 && attempt < 3)
             {
