@@ -26,7 +26,7 @@ public sealed class SecretsAtRestTests(AzuriteFixture azurite, ITestOutputHelper
         var ct = TestContext.Current.CancellationToken;
         var serviceId = "atrest-" + Guid.NewGuid().ToString("N")[..8];
         string[] nais = ["alice-r@cluster.keyproxy.test", "bob-r@cluster.keyproxy.test", "carol-r@cluster.keyproxy.test"];
-        var keyPems = new Dictionary<string, string>();
+        var keyPems = new Dictionary<string, (string Certificate, string Key)>();
 
         // 1. Provisioned through the admin API of a Production silo holding key k1.
         var withK1 = Settings(serviceId, "k1", ("k1", K1));
@@ -36,7 +36,7 @@ public sealed class SecretsAtRestTests(AzuriteFixture azurite, ITestOutputHelper
             foreach (var nai in nais)
             {
                 var (cert, key) = SelfSigned("CN=" + nai);
-                keyPems[nai] = key;
+                keyPems[nai] = (cert, key);
                 var profile = Subscribers.Profile(nai, "127.0.97.0/24");
                 profile["certificate"] = new JsonObject { ["certificatePem"] = cert, ["privateKeyPem"] = key };
                 await Subscribers.ProvisionAsync(http, nai, "127.0.97.0/24", profile, ct);
@@ -52,7 +52,7 @@ public sealed class SecretsAtRestTests(AzuriteFixture azurite, ITestOutputHelper
             var found = SecretEncodings.FoundIn(text, [
                 ("secret", SecretEncodings.Of(Encoding.UTF8.GetBytes(Subscribers.Secret(nai)))),
                 ("psk", SecretEncodings.Of(Encoding.UTF8.GetBytes(Subscribers.Psk))),
-                ("private key", SecretEncodings.OfPem(keyPems[nai]))]);
+                ("private key", SecretEncodings.OfPem(keyPems[nai].Key, keyPems[nai].Certificate))]);
             Assert.True(found.Count == 0, $"{nai}'s row holds " + string.Join(", ", found) + ": " + text);
             Assert.DoesNotContain("unprotected:", text);
             Assert.DoesNotContain("PRIVATE KEY", text);

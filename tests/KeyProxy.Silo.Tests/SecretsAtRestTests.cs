@@ -65,7 +65,7 @@ public sealed class SecretsAtRestTests
         var found = SecretEncodings.FoundIn(row, [
             ("secret", SecretEncodings.Of(p.Secret)), ("psk 0", SecretEncodings.Of(p.PreSharedKeys[0].Key)),
             ("psk 1", SecretEncodings.Of(p.PreSharedKeys[1].Key)), ("delivery key", SecretEncodings.Of(DeliveryKey)),
-            ("private key", SecretEncodings.OfPem(p.Certificate!.PrivateKeyPem))]);
+            ("private key", SecretEncodings.OfPem(p.Certificate!.PrivateKeyPem, p.Certificate.CertificatePem))]);
         Assert.True(found.Count == 0, "in the row: " + string.Join(", ", found));
         Assert.DoesNotContain("unprotected:", row);
         Assert.DoesNotContain("PRIVATE KEY", row);

@@ -22,15 +22,36 @@ public static class SecretEncodings
         yield return ("HEX", Convert.ToHexString(secret));
     }
 
-    /// <summary>The encodings of the PEM's text, plus its base64 body whole and each body line.</summary>
-    public static IEnumerable<(string Encoding, string Text)> OfPem(string pem)
+    /// <summary>
+    /// The encodings of a private key's PEM text, its base64 body whole and each body line, its DER, and for an EC key
+    /// the private scalar. A body line that is also in <paramref name="publicPem"/> (the certificate) is skipped: a
+    /// PKCS#8 EC key ends with its public key, which the certificate carries in the clear.
+    /// </summary>
+    public static IEnumerable<(string Encoding, string Text)> OfPem(string pem, string publicPem = "")
     {
         foreach (var e in Of(Encoding.UTF8.GetBytes(pem))) yield return e;
-        var body = pem.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("-----", StringComparison.Ordinal)).ToList();
+        var body = Body(pem);
+        var publicBody = string.Concat(Body(publicPem));
         yield return ("PEM body", string.Concat(body));
-        foreach (var (line, i) in body.Select((l, i) => (l, i))) yield return ($"PEM body line {i}", line);
+        foreach (var (line, i) in body.Select((l, i) => (l, i)).Where(l => !publicBody.Contains(l.l, StringComparison.Ordinal))) yield return ($"PEM body line {i}", line);
         foreach (var e in Of(Convert.FromBase64String(string.Concat(body)))) yield return ("DER as " + e.Encoding, e.Text);
+        byte[]? scalar = null;
+        try
+        {
+            using var ec = System.Security.Cryptography.ECDsa.Create();
+            ec.ImportFromPem(pem);
+            scalar = ec.ExportParameters(includePrivateParameters: true).D;
+        }
+        catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
+        {
+            // Not an EC key: its PEM and DER forms above are what is searched.
+        }
+
+        if (scalar is not null) foreach (var e in Of(scalar)) yield return ("private scalar as " + e.Encoding, e.Text);
     }
+
+    private static List<string> Body(string pem) =>
+        pem.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("-----", StringComparison.Ordinal)).ToList();
 
     /// <summary>The encodings of <paramref name="secrets"/> found in <paramref name="rowText"/> (raw, and its JSON strings unescaped); empty when none.</summary>
     public static List<string> FoundIn(string rowText, IEnumerable<(string Name, IEnumerable<(string Encoding, string Text)> Forms)> secrets)
