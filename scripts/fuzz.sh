@@ -49,7 +49,7 @@ bin=$out/bin
 rm -rf "$bin"
 dotnet publish fuzz/KeyProxy.Fuzz -c Release -o "$bin" -warnaserror -nologo -v quiet >/dev/null
 # Coverage comes from the libraries under test; the harness and the framework stay uninstrumented.
-for dll in KeyProxy.Ike KeyProxy.Ipsec KeyProxy.Wire KeyProxy.Edge; do
+for dll in KeyProxy.Primitives KeyProxy.Ike KeyProxy.Ipsec KeyProxy.Wire KeyProxy.Edge; do
   dotnet tool run sharpfuzz "$bin/$dll.dll" >/dev/null
 done
 

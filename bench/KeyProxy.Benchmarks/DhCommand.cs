@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Benchmarks;
 

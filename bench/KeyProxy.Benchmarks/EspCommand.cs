@@ -3,6 +3,7 @@ using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Esp;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Benchmarks;
 

@@ -4,6 +4,7 @@ using System.Net;
 using KeyProxy.Load;
 using KeyProxy.Load.Framework;
 using KeyProxy.Load.Scenarios;
+using KeyProxy.Primitives;
 
 var edge = new Option<string>("--edge") { Description = "the edge's access endpoint (UDP)", DefaultValueFactory = _ => "127.0.0.1:7400" };
 var api = new Option<string>("--api") { Description = "the silo's HTTP base address (admin API under /api)", DefaultValueFactory = _ => "http://127.0.0.1:8080" };

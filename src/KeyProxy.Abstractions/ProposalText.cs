@@ -2,8 +2,8 @@ namespace KeyProxy.Abstractions;
 
 /// <summary>
 /// Checks strongSwan-style proposals ("aes128gcm16-prfsha256-x25519", "aes256-sha256") against the transforms the
-/// KeyProxy IKE engine implements, without referencing it (the engine's <c>KeyProxy.Ike.Crypto.SuiteNames</c>
-/// accepts exactly the same proposals; a test holds the two together).
+/// KeyProxy IKE engine implements, without referencing it (<c>KeyProxy.Primitives.SuiteNames</c> and the engine's <c>IkeSuiteNames</c>
+/// accept exactly the same proposals; a test holds them together).
 /// </summary>
 public static class ProposalText
 {

@@ -7,6 +7,7 @@ using KeyProxy.Edge.Admission;
 using KeyProxy.Edge.Classification;
 using KeyProxy.Edge.Profiles;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 using KeyProxy.Wire;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Ip;
@@ -278,7 +279,7 @@ public sealed partial class EdgeGateway
             {
                 ProxyRequestBucket = new TokenBucket(_options.ProxyRequestsPerSecond, _options.ProxyRequestBurst,
                     Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency),
-                EspSuites = [.. response.Suites.Select(s => new HandsetEspSuite((ushort)s.Encryption, s.KeyBits, (ushort)s.Integrity, s.Esn == KeyProxy.Ike.Messages.EsnMode.Esn))],
+                EspSuites = [.. response.Suites.Select(s => new HandsetEspSuite((ushort)s.Encryption, s.KeyBits, (ushort)s.Integrity, s.Esn == KeyProxy.Primitives.EsnMode.Esn))],
             };
         }
         catch (SocketException e)

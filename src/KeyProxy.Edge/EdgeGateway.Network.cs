@@ -82,6 +82,16 @@ public sealed partial class EdgeGateway
         var datagram = new IkeDatagram(peer.Address.ToString(), peer.Port, natTraversal, payload[ikeOffset..].ToArray());
         if (_routes.TryGet(link.AddressValue, initiatorSpi, out var session))
         {
+            if (kind == NetworkPacketKind.IkeSaInitRequest && IsResponderOf(link, IpAddressValue.FromIPAddress(peer.Address), session))
+            {
+                // A retransmitted IKE_SA_INIT (RFC 7296 2.1) to the responder session this edge started for it. Sent
+                // as StartResponder, which a live session treats as HandleIke: if the session died with its silo
+                // before it began, a fresh activation starts it again. As HandleIke it was dropped, and the route
+                // kept every retransmission away until the initiator gave up (issue 15, core silo kill -9 test).
+                var start = Metrics.GrainCall(nameof(IProxySessionGrain.StartResponder));
+                Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), start), "StartResponder");
+                return;
+            }
             var timer = Metrics.GrainCall(nameof(IProxySessionGrain.HandleIke));
             Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).HandleIke(datagram), timer), "HandleIke");
             return;
@@ -153,6 +163,12 @@ public sealed partial class EdgeGateway
         }
         var call = Metrics.GrainCall(nameof(IProxySessionGrain.StartResponder));
         Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), call), "StartResponder");
+    }
+
+    /// <summary>Whether <paramref name="session"/> is the responder session this edge last started for <paramref name="peer"/>.</summary>
+    private static bool IsResponderOf(HandsetLink link, IpAddressValue peer, Guid session)
+    {
+        lock (link.Requests) return link.SessionsByPeer.TryGetValue(peer, out var started) && started == session;
     }
 
     /// <summary>

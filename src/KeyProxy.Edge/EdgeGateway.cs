@@ -7,6 +7,7 @@ using KeyProxy.Abstractions;
 using KeyProxy.Edge.Admission;
 using KeyProxy.Edge.Routing;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -10,3 +10,15 @@ public sealed record PendingSaDelete(
     [property: Id(0)] uint TunnelId,
     [property: Id(1)] string Peer,
     [property: Id(2)] uint[] InboundSpis);
+
+/// <summary>
+/// A proxy session the subscriber listed (issue 15): its id, the attachment it served, its peer and the inbound SPIs it
+/// installed at the handset. Stored only when the runtime deactivates the subscriber with sessions listed, so that the
+/// next activation audits them (<see cref="SubscriberGrain"/>, OnDeactivateAsync).
+/// </summary>
+[GenerateSerializer]
+public sealed record ListedSession(
+    [property: Id(0)] Guid Session,
+    [property: Id(1)] uint TunnelId,
+    [property: Id(2)] string? Peer,
+    [property: Id(3)] uint[] InboundSpis);

@@ -5,6 +5,7 @@ using KeyProxy.Ike.Auth;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 using KeyProxy.Wire;
 using KeyProxy.Wire.Proxy;
 
@@ -81,7 +82,7 @@ internal static class ProxySessionConfig
             peerAuthentication = PeerAuthentication.WithTrustAnchors(anchors);
         }
         var ike = new List<IkeSuite>();
-        foreach (var p in credentials.IkeProposals) ike.Add(SuiteNames.ParseIke(p));
+        foreach (var p in credentials.IkeProposals) ike.Add(IkeSuiteNames.ParseIke(p));
         var handsetAddress = IPAddress.Parse(handset.HandsetAddress);
         return new IkeSessionConfig
         {

@@ -19,6 +19,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 {
     private readonly ProxyNetworkOptions _options = options.Value;
     private readonly HashSet<uint> _childInboundSpis = [];
+    /// <summary>When each live CHILD_SA (by inbound SPI) was established, for the admin API's listing.</summary>
+    private readonly Dictionary<uint, DateTimeOffset> _childSince = [];
     private IkeSession? _ike;
     private HandsetBinding? _handset;
     private IPAddress? _peer;
@@ -30,6 +32,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private bool _childDelivered;
     private bool _closed;
     private DateTimeOffset _since;
+    private DateTimeOffset? _established;
     private IGrainTimer? _timer;
     private IGrainTimer? _lease;
     private DateTimeOffset _attemptStarted;
@@ -112,6 +115,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             foreach (var output in _ike.TakeOutputs())
                 if (output is SendDatagram d) await SendIkeAsync(d);
             _childInboundSpis.Clear();
+            _childSince.Clear();
+            _established = null;
         }
         await Edge.RemoveRoutes(Id);
         (_peerIkePath, _peerNatTPath, _attemptStarted) = (null, null, DateTimeOffset.UtcNow);
@@ -172,6 +177,47 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             await FlushAsync();
         }
         if (!_closed) await EndAsync(SaDeleteReason.Detached);
+    }
+
+    /// <summary>How long a session the runtime deactivates spends ending its IKE SA (see <see cref="OnDeactivateAsync"/>).</summary>
+    private static readonly TimeSpan DeactivationCleanup = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Issue 15: the runtime may end this activation while its silo lives on: Orleans deactivates every activation whose
+    /// grain directory entry was held by a silo that died (DirectoryFailure), and others at shutdown or under memory
+    /// pressure. The IKE SA is in this activation's memory only; lost without a word it left the peer's half and the
+    /// handset's SAs behind (bob's SA of the edge kill -9 fault test, with his subscriber's list gone the same way). So
+    /// the session deletes its IKE SA at the peer (RFC 7296 1.4.1), and the subscriber's audit, which still lists it,
+    /// deletes its SAs at the handset. Not for an explicit DeactivateOnIdle: the session's own after it closed, or a deliberate drop that
+    /// stands for a silo's death (the subscriber's audit and the peer's liveness check cover those).
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_closed || _ike is null || _handset is null || reason.ReasonCode == DeactivationReasonCode.ApplicationRequested) return;
+        LogDeactivatedByRuntime(Id, reason.ReasonCode, reason.Description);
+        try { await EndOnDeactivationAsync().WaitAsync(DeactivationCleanup, cancellationToken); }
+        catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException or InvalidOperationException)
+        {
+            LogSendFailed(Id, e.Message);
+        }
+    }
+
+    private async Task EndOnDeactivationAsync()
+    {
+        _closed = true;
+        _timer?.Dispose();
+        _lease?.Dispose();
+        // Only the request leaves (no timer to retransmit it any more); the peer's liveness check covers its loss.
+        _ike!.Delete();
+        foreach (var output in _ike.TakeOutputs())
+            if (output is SendDatagram d) await SendIkeAsync(d);
+        // The handset's half is left to the subscriber's audit, which still lists this session (SessionEnded is not
+        // called) and finds it gone. Sealing the SA delete here could leave the subscriber counting those SAs as
+        // deleted while this activation ended before the edge delivered it (seen under load: bob kept his SA).
+        try { await Edge.RemoveRoutes(Id); }
+        catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException) { LogSendFailed(Id, e.Message); }
+        try { await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Unregister(Id.ToString()); }
+        catch (Exception e) when (e is OrleansException or TimeoutException) { LogDirectoryFailed(Id, e.Message); }
     }
 
     public Task<ProxySessionInfo?> GetInfo() => Task.FromResult(_handset is null || _ike is null ? null : Info());
@@ -237,7 +283,12 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     }
 
     private ProxySessionInfo Info() => new(Id.ToString(), _handset!.Nai, _role, _peer?.ToString() ?? "", _handset.EdgeId,
-        $"{_ike!.InitiatorSpi:x16}/{_ike.ResponderSpi:x16}", _since);
+        $"{_ike!.InitiatorSpi:x16}/{_ike.ResponderSpi:x16}", _since,
+        _ike.State.ToString().ToUpperInvariant(),
+        _ike.Suite is { } suite ? SuiteText.Ike(suite) : "",
+        _established,
+        [.. _ike.ChildSas.Select(c => new ChildSaInfo(c.InboundSpi, c.OutboundSpi, SuiteText.Esp(c.Suite), SuiteText.Mode(c),
+            _childSince.TryGetValue(c.InboundSpi, out var at) ? at : _established ?? _since))]);
 
     /// <summary>Sends what the engine produced and acts on its events; then re-arms the timer.</summary>
     private async Task FlushAsync(IPEndPoint? from = null, bool viaNatTraversal = false)
@@ -270,20 +321,27 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 case IkeSaEstablished e:
                     LogEstablished(Id, e.InitiatorSpi, e.ResponderSpi, e.PeerIdentity);
                     established = true; // registered below, after the key transfer of the same message
+                    _established ??= DateTimeOffset.UtcNow;
                     // The edge counts responder sessions as half-open (RFC 7296 2.6) until this.
                     if (_role == ProxyRoles.Responder) await Edge.SessionEstablished(Id);
                     break;
                 case ChildSaEstablished c:
                     _childInboundSpis.Add(c.ChildSa.InboundSpi);
+                    _childSince[c.ChildSa.InboundSpi] = DateTimeOffset.UtcNow;
+                    registerAgain = true; // the directory lists the CHILD_SAs too
                     // Not delivered (storage down): the handset retries its request and the initiator starts over.
-                    _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, SaBundle.FromChildSa(c.ChildSa)));
+                    _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, c.ChildSa.ToSaBundle()));
                     break;
                 case ChildSaRekeyed r:
-                    await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, SaBundle.FromChildSa(r.Replacement)));
+                    await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, r.Replacement.ToSaBundle()));
                     _childInboundSpis.Add(r.Replacement.InboundSpi);
+                    _childSince[r.Replacement.InboundSpi] = DateTimeOffset.UtcNow;
+                    registerAgain = true;
                     break;
                 case ChildSaDeleted d:
                     _childInboundSpis.Remove(d.InboundSpi);
+                    _childSince.Remove(d.InboundSpi);
+                    registerAgain = true;
                     await DeliverAsync(new SaDelete(d.ByPeer ? SaDeleteReason.PeerDeleted : SaDeleteReason.Rekeyed, [d.InboundSpi]));
                     break;
                 case ChildSaFailed f when !_childDelivered && _requestId != 0:
@@ -460,6 +518,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: a call to its edge or subscriber failed: {Error}")]
     private partial void LogSendFailed(Guid session, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session} deactivated by the runtime ({Reason}: {Description}) with its IKE SA up: deleting it at the peer, the handset's SAs by the subscriber's audit")]
+    private partial void LogDeactivatedByRuntime(Guid session, DeactivationReasonCode reason, string description);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: lease lost, but closing failed: {Error}")]
     private partial void LogLeaseCloseFailed(Guid session, string error);

@@ -50,6 +50,56 @@ public sealed partial class SubscriberGrain : IRemindable
         public HashSet<uint> InboundSpis { get; } = [];
     }
 
+    /// <summary>Takes over the sessions an earlier activation stored when the runtime deactivated it, and audits them.</summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var listed = State.State.ListedSessions;
+        if (listed.Count == 0) return Task.CompletedTask;
+        foreach (var l in listed)
+        {
+            var lease = new SessionLease(l.TunnelId) { Peer = l.Peer };
+            lease.InboundSpis.UnionWith(l.InboundSpis);
+            _sessions.TryAdd(l.Session, lease);
+        }
+        LogSessionsRestored(Nai, listed.Count);
+        // Cleared in memory: the next write of the state (deactivation, attach, owed deletes) stores the list as it is then.
+        State.State.ListedSessions = [];
+        EnsureAudit();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Issue 15: the runtime may end this activation while its silo lives (its grain directory entry was held by a silo
+    /// that died, shutdown, migration to the handset's edge). The session list was in memory only, so a session that
+    /// died meanwhile (on the dead silo, or the same way) could no longer be audited, and its SAs stayed at the handset
+    /// for ever: bob's old SA in the edge kill -9 fault test. The list is stored, and the pending-deletes reminder
+    /// brings the grain back to audit it even if nothing else calls it. Not for an explicit DeactivateOnIdle, which
+    /// stands for a silo's death (what is lost then is issue 15's double death).
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _audit?.Dispose();
+        _audit = null;
+        if (_sessions.Count == 0 || reason.ReasonCode == DeactivationReasonCode.ApplicationRequested
+            || SessionAuditInterval is not { } every || every <= TimeSpan.Zero) return;
+        State.State.ListedSessions = [.. _sessions.Select(p => new ListedSession(p.Key, p.Value.TunnelId, p.Value.Peer, [.. p.Value.InboundSpis]))];
+        LogSessionsStored(Nai, _sessions.Count, reason.ReasonCode);
+        try
+        {
+            await State.WriteStateAsync(cancellationToken);
+            _pendingUnsaved = false;
+            if (reason.ReasonCode != DeactivationReasonCode.Migrating)
+            {
+                // Migration re-activates the grain at once with this state; otherwise the reminder does.
+                await this.RegisterOrUpdateReminder(PendingDeletesReminder, every, PendingDeleteRetry);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogSessionsNotStored(Nai, _sessions.Count, e.Message);
+        }
+    }
+
     public Task SessionStarted(Guid session)
     {
         if (_sessions.Remove(session, out var earlier) && earlier.InboundSpis.Count > 0)
@@ -260,6 +310,15 @@ public sealed partial class SubscriberGrain : IRemindable
             return false;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai}: {Count} proxy sessions stored for the next activation to audit (deactivated: {Reason})")]
+    private partial void LogSessionsStored(string nai, int count, DeactivationReasonCode reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: {Count} proxy sessions not stored at deactivation (storage or reminders): {Error}")]
+    private partial void LogSessionsNotStored(string nai, int count, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai}: {Count} proxy sessions of the previous activation taken over for the audit")]
+    private partial void LogSessionsRestored(string nai, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai}: proxy session {Session} listed again by its lease renewal ({SpiCount} SAs)")]
     private partial void LogSessionRelisted(string nai, Guid session, int spiCount);

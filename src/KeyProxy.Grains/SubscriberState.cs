@@ -23,4 +23,10 @@ public sealed class SubscriberState
 
     /// <summary>SA deletes of dead proxy sessions not yet delivered to the handset; empty on the exchange path.</summary>
     [Id(5)] public List<PendingSaDelete> PendingSaDeletes { get; set; } = [];
+
+    /// <summary>
+    /// The proxy sessions listed when the runtime last deactivated this grain (issue 15), for the next activation to
+    /// audit; empty on the exchange path, and again once that activation took them over.
+    /// </summary>
+    [Id(6)] public List<ListedSession> ListedSessions { get; set; } = [];
 }

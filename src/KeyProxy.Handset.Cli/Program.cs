@@ -5,6 +5,7 @@ using System.Text;
 using KeyProxy.Handset;
 using KeyProxy.Handset.Cli;
 using KeyProxy.Ipsec.Policy;
+using KeyProxy.Primitives;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Ip;
 
@@ -56,10 +57,10 @@ root.SetAction(async (result, ct) =>
     var config = new HandsetConfig { Identity = identity, Secret = key, Policies = policies };
     if (result.GetValue(esp) is { Length: > 0 } names)
     {
-        var suites = new List<KeyProxy.Ike.Crypto.EspSuite>();
+        var suites = new List<EspSuite>();
         foreach (var name in names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
-            if (!KeyProxy.Ike.Crypto.SuiteNames.TryParseEsp(name, out var suite, out var error) || suite.DhGroup != KeyProxy.Ike.Messages.DhGroup.None)
+            if (!SuiteNames.TryParseEsp(name, out var suite, out var error) || suite.DhGroup != DhGroup.None)
                 throw new ArgumentException($"--esp {name}: {(suite is null ? error : "a handset's suite has no DH group")}");
             suites.Add(suite);
         }

@@ -1,6 +1,5 @@
-using KeyProxy.Ike.Crypto;
-using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Esp;
+using KeyProxy.Primitives;
 using KeyProxy.Wire;
 using KeyProxy.Wire.Ip;
 using KeyProxy.Wire.Proxy;
@@ -89,9 +88,10 @@ public sealed partial class Handset
         try
         {
             var lifetime = ToLifetime(bundle.Lifetimes);
-            pair = new EspSaPair(
-                new InboundEspSa(Parameters(bundle.InboundSpi, bundle, bundle.InboundEncryptionKey, bundle.InboundIntegrityKey, lifetime), now),
-                new OutboundEspSa(Parameters(bundle.OutboundSpi, bundle, bundle.OutboundEncryptionKey, bundle.OutboundIntegrityKey, lifetime), now));
+            pair = EspSaFactory.Create(
+                Parameters(bundle.InboundSpi, bundle, bundle.InboundEncryptionKey, bundle.InboundIntegrityKey, lifetime),
+                Parameters(bundle.OutboundSpi, bundle, bundle.OutboundEncryptionKey, bundle.OutboundIntegrityKey, lifetime),
+                now);
         }
         catch (ArgumentException e)
         {

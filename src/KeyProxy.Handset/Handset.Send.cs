@@ -1,6 +1,6 @@
-using KeyProxy.Ike.Messages;
 using KeyProxy.Ipsec.Esp;
 using KeyProxy.Ipsec.Policy;
+using KeyProxy.Primitives;
 using KeyProxy.Wire;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Ip;

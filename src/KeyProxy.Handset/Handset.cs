@@ -1,6 +1,6 @@
 using System.Net;
-using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Policy;
+using KeyProxy.Primitives;
 using KeyProxy.Wire;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Ip;

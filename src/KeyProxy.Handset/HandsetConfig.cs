@@ -1,6 +1,5 @@
-using KeyProxy.Ike.Crypto;
-using KeyProxy.Ike.Messages;
 using KeyProxy.Ipsec.Policy;
+using KeyProxy.Primitives;
 using KeyProxy.Wire.Access;
 
 namespace KeyProxy.Handset;

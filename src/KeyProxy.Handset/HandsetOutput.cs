@@ -1,5 +1,5 @@
 using System.Net;
-using KeyProxy.Ike.Crypto;
+using KeyProxy.Primitives;
 using KeyProxy.Wire;
 using KeyProxy.Wire.Proxy;
 

@@ -4,6 +4,7 @@ using KeyProxy.Ike.Auth;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Demo;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 // keyproxy-ike: one IKE SA of our engine over real UDP, printing every event.
 var mode = new Argument<string>("mode") { Description = "initiate or respond" };
@@ -33,7 +34,7 @@ root.SetAction(async (result, ct) =>
         LocalCredential = new PreSharedKeyCredential(key),
         PeerAuthentication = PeerAuthentication.WithPreSharedKey(key),
         RemoteIdentity = result.GetValue(remoteId) is { } rid ? IkeIdentity.Fqdn(rid) : null,
-        IkeProposals = [SuiteNames.ParseIke(result.GetValue(ike)!)],
+        IkeProposals = [IkeSuiteNames.ParseIke(result.GetValue(ike)!)],
         Child = new ChildSaConfig
         {
             Proposals = [SuiteNames.ParseEsp(result.GetValue(esp)!)],
@@ -65,7 +66,7 @@ root.SetAction(async (result, ct) =>
 });
 return await root.Parse(args).InvokeAsync();
 
-static KeyProxy.Ike.Messages.TrafficSelector Prefix(string text)
+static KeyProxy.Primitives.TrafficSelector Prefix(string text)
 {
     var parts = text.Split('/');
     var address = IPAddress.Parse(parts[0]);

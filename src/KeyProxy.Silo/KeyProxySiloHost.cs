@@ -3,6 +3,7 @@ using KeyProxy.Abstractions;
 using KeyProxy.Edge;
 using KeyProxy.Grains;
 using KeyProxy.Silo.Api;
+using KeyProxy.Silo.Diagnostics;
 using KeyProxy.Silo.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -83,6 +84,8 @@ public static class KeyProxySiloHost
             silo.Services.AddSingleton(Options.Create(options.Network));
             silo.Services.AddPlacementDirector<ProxySessionPlacementStrategy, ProxySessionPlacementDirector>();
             silo.Services.AddPlacementDirector<EdgePlacementStrategy, EdgePlacementDirector>();
+            silo.Services.AddSingleton<GrainCallCounter>();
+            silo.Services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<GrainCallCounter>());
 
             if (options.DashboardEnabled) silo.AddDashboard();
         });

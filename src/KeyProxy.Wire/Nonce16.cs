@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Wire;
 

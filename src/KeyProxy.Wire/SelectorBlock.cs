@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
-using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Wire;
 

@@ -31,7 +31,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         var ct = TestContext.Current.CancellationToken;
         const string poolA = "127.0.87.0/24", poolB = "127.0.88.0/24";
         await using var cluster = new LocalCluster(azurite.ConnectionString, LocalCluster.NewId("edge"), poolA, poolB, ShortLeases);
-        Report($"cluster start: {(await cluster.StartAsync()).TotalMilliseconds:F0} ms");
+        Report($"cluster start: {(await cluster.StartAsync()).TotalMilliseconds:F0} ms; silo logs in {cluster.LogDirectory}");
         var nais = new List<string>();
         using (var http = cluster.Http(cluster.Core))
         {
@@ -118,7 +118,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         await using var storage = new DiskAzurite();
         await storage.StartAsync();
         await using var cluster = new LocalCluster(storage.ConnectionString, LocalCluster.NewId("storage"), poolA, poolB);
-        Report($"cluster start: {(await cluster.StartAsync()).TotalMilliseconds:F0} ms");
+        Report($"cluster start: {(await cluster.StartAsync()).TotalMilliseconds:F0} ms; silo logs in {cluster.LogDirectory}");
         using (var http = cluster.Http(cluster.Core))
         {
             for (int i = 0; i < 3; i++)

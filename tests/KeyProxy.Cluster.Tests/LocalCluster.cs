@@ -21,6 +21,8 @@ internal sealed class LocalCluster : IAsyncDisposable
         Settings = settings;
         ConnectionString = connectionString;
         ClusterId = clusterId;
+        LogDirectory = Path.Combine(Environment.GetEnvironmentVariable("KEYPROXY_CLUSTER_LOGS") is { Length: > 0 } root ? root
+            : Path.Combine(AppContext.BaseDirectory, "cluster-logs"), clusterId);
         (IkePort, NatTPort) = (FreeUdpPort(), FreeUdpPort());
         Specs =
         [
@@ -36,6 +38,12 @@ internal sealed class LocalCluster : IAsyncDisposable
     public IReadOnlyDictionary<string, string>? Settings { get; }
 
     public string ClusterId { get; }
+
+    /// <summary>
+    /// Where every silo's whole output is written as it comes (<c>{name}-{pid}.log</c>, killed silos included):
+    /// bin/&lt;config&gt;/net10.0/cluster-logs/&lt;cluster id&gt;/, or under $KEYPROXY_CLUSTER_LOGS. Failure messages name it.
+    /// </summary>
+    public string LogDirectory { get; }
 
     /// <summary>Ports bound on every handset address (and where the proxy sends IKE); not 500/4500, which a charon of another test may hold.</summary>
     public int IkePort { get; }
@@ -76,7 +84,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     {
         for (int attempt = 1; ; attempt++)
         {
-            var silo = SiloProcess.Start(Specs[index], ConnectionString, ClusterId, IkePort, NatTPort, Settings);
+            var silo = SiloProcess.Start(Specs[index], ConnectionString, ClusterId, IkePort, NatTPort, Settings, LogDirectory);
             lock (_all) _all.Add(silo); // the three start side by side
             try
             {
@@ -154,7 +162,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         var spec = silo.AccessEndPoint is { } access ? silo.Spec with { AccessPort = access.Port } : silo.Spec;
         Specs = Specs.Select(s => s.Name == spec.Name ? spec : s).ToArray();
         var clock = Stopwatch.StartNew();
-        var again = SiloProcess.Start(spec, ConnectionString, ClusterId, IkePort, NatTPort, Settings);
+        var again = SiloProcess.Start(spec, ConnectionString, ClusterId, IkePort, NatTPort, Settings, LogDirectory);
         _all.Add(again);
         if (ReferenceEquals(silo, EdgeA))
         {
@@ -200,9 +208,10 @@ internal sealed class LocalCluster : IAsyncDisposable
         return rows;
     }
 
-    /// <summary>Every silo's output, for failure messages.</summary>
+    /// <summary>The tail of every silo's output, for failure messages, and where the whole of each is.</summary>
     public string Logs(int lines = 30) =>
-        string.Join("\n", _all.Select(s => $"----- {s.Name} (pid {s.Pid}{(s.HasExited ? ", exited" : "")}) -----\n{s.Tail(lines)}"));
+        $"every silo's whole output: {LogDirectory}\n" +
+        string.Join("\n", _all.Select(s => $"----- {s.Name} (pid {s.Pid}{(s.HasExited ? ", exited" : "")}, {s.LogFile}) -----\n{s.Tail(lines)}"));
 
     /// <summary>A cluster id of its own per test (Azure Table keys: at most 32 characters).</summary>
     public static string NewId(string what) => $"cluster-{what}-{Guid.NewGuid():N}"[..32];
@@ -236,11 +245,9 @@ internal sealed class LocalCluster : IAsyncDisposable
             }
         }
 
-        // Every silo's output stays for a look after the run: bin/<config>/net10.0/cluster-logs/<cluster id>/.
-        var logs = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "cluster-logs", ClusterId)).FullName;
+        // Every silo's output stays in LogDirectory (written as it came) for a look after the run.
         foreach (var silo in _all)
         {
-            await File.WriteAllTextAsync(Path.Combine(logs, $"{silo.Name}-{silo.Pid}.log"), silo.Output);
             silo.Dispose();
         }
     }

@@ -20,6 +20,7 @@ internal sealed partial class SiloProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private StreamWriter? _log;
     private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private SiloProcess(SiloSpec spec, Process process)
@@ -42,15 +43,22 @@ internal sealed partial class SiloProcess : IDisposable
     /// <summary>Where handsets attach (edge silos only), from the ready line.</summary>
     public IPEndPoint? AccessEndPoint { get; private set; }
 
+    /// <summary>The file every line of the silo's output goes to as it arrives (null when none was asked for).</summary>
+    public string? LogFile { get; private set; }
+
     /// <summary>Everything the silo printed so far (stdout and stderr).</summary>
     public string Output
     {
         get { lock (_output) return _output.ToString(); }
     }
 
-    /// <summary>Starts the silo on Azure Table clustering and storage with fast failure detection.</summary>
+    /// <summary>
+    /// Starts the silo on Azure Table clustering and storage with fast failure detection. With <paramref name="logDirectory"/>
+    /// its output also goes, line by line as it comes, to <c>{name}-{pid}.log</c> there: a failure (or a test host that
+    /// dies) leaves every silo's whole log, not just the tail in the message.
+    /// </summary>
     public static SiloProcess Start(SiloSpec spec, string connectionString, string clusterId, int ikePort, int natTPort,
-        IReadOnlyDictionary<string, string>? settings = null)
+        IReadOnlyDictionary<string, string>? settings = null, string? logDirectory = null)
     {
         var info = new ProcessStartInfo(DotnetHost())
         {
@@ -90,6 +98,8 @@ internal sealed partial class SiloProcess : IDisposable
 
         // Proxy session and edge lines at Information, to tell where sessions ran.
         env["Logging__LogLevel__KeyProxy"] = "Information";
+        // Which activations a silo's death made the grain directory deactivate on the survivors (issue 15).
+        env["Logging__LogLevel__Orleans.Runtime.GrainDirectory"] = "Information";
         env["Logging__Console__FormatterName"] = "simple";
         env["Logging__Console__FormatterOptions__SingleLine"] = "true";
         env["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
@@ -103,11 +113,17 @@ internal sealed partial class SiloProcess : IDisposable
             throw new InvalidOperationException($"could not start silo {spec.Name}");
         }
 
+        if (logDirectory is not null)
+        {
+            silo.LogFile = Path.Combine(Directory.CreateDirectory(logDirectory).FullName, $"{spec.Name}-{process.Id}.log");
+            silo._log = new StreamWriter(silo.LogFile, append: false) { AutoFlush = true };
+        }
+
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _ = process.WaitForExitAsync().ContinueWith(
             _ => silo._ready.TrySetException(new InvalidOperationException(
-                $"silo {spec.Name} exited with {process.ExitCode} before its ready line; output:\n{silo.Tail(40)}")),
+                $"silo {spec.Name} exited with {process.ExitCode} before its ready line; output ({silo.LogFile ?? "no file"}):\n{silo.Tail(40)}")),
             TaskScheduler.Default);
         return silo;
     }
@@ -184,6 +200,11 @@ internal sealed partial class SiloProcess : IDisposable
         }
 
         _process.Dispose();
+        lock (_output)
+        {
+            _log?.Dispose();
+            _log = null;
+        }
     }
 
     private void OnLine(string? line)
@@ -196,6 +217,7 @@ internal sealed partial class SiloProcess : IDisposable
         lock (_output)
         {
             _output.AppendLine(line);
+            _log?.WriteLine(line);
         }
 
         var match = ReadyLine().Match(line);

@@ -1,9 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
-using KeyProxy.Ike.Crypto;
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Esp;
+using KeyProxy.Primitives;
 using KeyProxy.Wire;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Ip;

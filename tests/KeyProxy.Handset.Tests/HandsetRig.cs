@@ -1,8 +1,7 @@
 using System.Net;
 using System.Text;
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Policy;
+using KeyProxy.Primitives;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Ip;
 

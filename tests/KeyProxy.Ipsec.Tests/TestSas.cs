@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
-using KeyProxy.Ike.Crypto;
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Esp;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ipsec.Tests;
 

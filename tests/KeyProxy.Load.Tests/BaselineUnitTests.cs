@@ -2,6 +2,7 @@ using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Load.Baselines;
 using KeyProxy.Load.Framework;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Load.Tests;
 
@@ -32,9 +33,9 @@ public class BaselineUnitTests
     [Fact]
     public void Each_groups_ike_proposal_is_one_our_engine_parses_with_that_group()
     {
-        Assert.Equal(DhGroup.Curve25519, SuiteNames.ParseIke(DhGroupChoice.IkeProposal("x25519")).DhGroup);
-        Assert.Equal(DhGroup.Ecp256, SuiteNames.ParseIke(DhGroupChoice.IkeProposal("ecp256")).DhGroup);
-        Assert.Equal(DhGroup.Modp2048, SuiteNames.ParseIke(DhGroupChoice.IkeProposal("modp2048")).DhGroup);
+        Assert.Equal(DhGroup.Curve25519, IkeSuiteNames.ParseIke(DhGroupChoice.IkeProposal("x25519")).DhGroup);
+        Assert.Equal(DhGroup.Ecp256, IkeSuiteNames.ParseIke(DhGroupChoice.IkeProposal("ecp256")).DhGroup);
+        Assert.Equal(DhGroup.Modp2048, IkeSuiteNames.ParseIke(DhGroupChoice.IkeProposal("modp2048")).DhGroup);
         Assert.Equal(DhGroup.None, SuiteNames.ParseEsp(DhGroupChoice.EspProposal).DhGroup);
     }
 
@@ -89,7 +90,7 @@ public class BaselineUnitTests
             Clean = _ => { calls.Add("clean"); return Task.CompletedTask; },
             MaxInvocations = 2,
         };
-        await new ScenarioRunner().RunAsync(CpuMeter.Wrap(scenario, meter), new KeepConstant(1, TimeSpan.FromSeconds(5)), TestContext.Current.CancellationToken);
+        await new ScenarioRunner().RunAsync(LoadPhase.Measure(scenario, meter), new KeepConstant(1, TimeSpan.FromSeconds(5)), TestContext.Current.CancellationToken);
         Assert.Equal(["init", "read", "read", "clean"], calls);
         Assert.Equal(TimeSpan.FromSeconds(3), meter.Used);
     }
@@ -174,5 +175,20 @@ public class BaselineUnitTests
         Assert.Contains("method text", md);
         Assert.Contains("| ecp256 | proxied-sa | 100 | 0 | 100.0 |", md);
         Assert.Contains("| ecp256 | 2.00 |  | 0.50 |  |  |", md);
+        Assert.DoesNotContain("Grain calls", md);
+    }
+
+    [Fact]
+    public void Grain_calls_and_allocation_are_reported_per_proxied_sa()
+    {
+        var proxied = Row("x25519", ComparisonRow.Proxied, 100, 1, 0.2) with
+        {
+            GrainCalls = 1100, AllocatedBytes = 100 * 120 * 1024,
+            GrainCallsByMethod = new Dictionary<string, long> { ["IEdgeGrain.SendIke"] = 200, ["IProxySessionGrain.HandleIke"] = 200 },
+        };
+        var rows = new[] { proxied, Row("x25519", ComparisonRow.Engine, 100, 1, 0.1) };
+        Assert.EndsWith(",11.00,120.00", ComparisonReport.RenderCsv(rows).Split('\n')[1]);
+        Assert.EndsWith("\"x\",,,,", ComparisonReport.RenderCsv(rows).Split('\n')[2]);
+        Assert.Contains("| x25519 | 11.00 | 120.00 | IEdgeGrain.SendIke 2.00, IProxySessionGrain.HandleIke 2.00 |", ComparisonReport.RenderMarkdown(rows, ""));
     }
 }

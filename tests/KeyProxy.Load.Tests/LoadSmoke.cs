@@ -32,11 +32,15 @@ internal sealed class LoadSmoke : IAsyncDisposable
     /// <summary>The admin API's base address.</summary>
     public Uri Api => new(KeyProxySiloHost.BaseUrl(Silo) + "/");
 
-    /// <summary>Starts the silo on <paramref name="pool"/> (distinct per test class); the reports go to a temp directory named after <paramref name="name"/>.</summary>
-    public static async Task<LoadSmoke> StartAsync(string pool, string name, CancellationToken ct)
+    /// <summary>
+    /// Starts the silo on <paramref name="pool"/> (distinct per test class), with <paramref name="settings"/> added; the
+    /// reports go to a temp directory named after <paramref name="name"/>.
+    /// </summary>
+    public static async Task<LoadSmoke> StartAsync(string pool, string name, CancellationToken ct, params string[] settings)
     {
         int ikePort = FreeUdpPort(), natTPort = FreeUdpPort();
-        var silo = await AttachSmokeTests.StartSiloAsync(ct, pool, $"--KeyProxy:Network:PeerIkePort={ikePort}", $"--KeyProxy:Network:PeerNatTPort={natTPort}");
+        var silo = await AttachSmokeTests.StartSiloAsync(ct, pool,
+            [$"--KeyProxy:Network:PeerIkePort={ikePort}", $"--KeyProxy:Network:PeerNatTPort={natTPort}", .. settings]);
         return new LoadSmoke(silo, Path.Combine(Path.GetTempPath(), $"keyproxy-load-{name}-" + Guid.NewGuid().ToString("N")), ikePort, natTPort);
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using KeyProxy.Load.Framework;
 using KeyProxy.Load.Scenarios;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Load.Tests;
 

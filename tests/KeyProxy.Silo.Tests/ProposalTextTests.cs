@@ -1,6 +1,7 @@
 using CsCheck;
 using KeyProxy.Abstractions;
 using KeyProxy.Ike.Crypto;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Silo.Tests;
 
@@ -21,7 +22,7 @@ public sealed class ProposalTextTests
     public void Valid_ike_proposals_parse_in_both(string text)
     {
         Assert.True(ProposalText.IsValidIke(text, out var error), error);
-        Assert.True(SuiteNames.ParseIke(text).IsSupported);
+        Assert.True(IkeSuiteNames.ParseIke(text).IsSupported);
     }
 
     [Fact]
@@ -48,7 +49,7 @@ public sealed class ProposalTextTests
 
     private static void AssertAgree(string text)
     {
-        var ike = SuiteNames.TryParseIke(text, out var ikeSuite, out _) && ikeSuite.IsSupported;
+        var ike = IkeSuiteNames.TryParseIke(text, out var ikeSuite, out _) && ikeSuite.IsSupported;
         Assert.True(ike == ProposalText.IsValidIke(text, out var ikeError), $"IKE '{text}': engine {ike}, validator '{ikeError}'");
         var esp = SuiteNames.TryParseEsp(text, out var espSuite, out _) && espSuite.IsSupported;
         Assert.True(esp == ProposalText.IsValidEsp(text, out var espError), $"ESP '{text}': engine {esp}, validator '{espError}'");

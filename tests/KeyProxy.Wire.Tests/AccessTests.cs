@@ -110,6 +110,10 @@ public class AccessTests
         b[10] = 0xff;
         Assert.Equal(WireError.BadText, AccessMessage.TryParse(b, out _)); // not UTF-8
 
+        // The attach response's suite block is absent when empty: a block that lists no suites is a second encoding.
+        var response = new AttachResponse(Examples.Identity, default, default, new byte[32]).ToArray();
+        Assert.Equal(WireError.BadValue, AccessMessage.TryParse([.. response, 0, 0, 0, 0], out _));
+
         var accept = new AttachAccept(IPAddress.Parse("10.0.0.1"), new byte[32]) { TunnelId = 1 }.ToArray();
         accept[8] = 5;
         Assert.Equal(WireError.BadAddress, AccessMessage.TryParse(accept, out _));

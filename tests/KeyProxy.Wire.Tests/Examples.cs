@@ -1,6 +1,5 @@
 using System.Net;
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Ip;
 using KeyProxy.Wire.Proxy;

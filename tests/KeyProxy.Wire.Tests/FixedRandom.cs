@@ -1,4 +1,4 @@
-using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Wire.Tests;
 

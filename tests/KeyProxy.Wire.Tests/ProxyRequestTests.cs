@@ -1,6 +1,7 @@
 using System.Net;
 using CsCheck;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 using KeyProxy.Wire.Proxy;
 
 namespace KeyProxy.Wire.Tests;

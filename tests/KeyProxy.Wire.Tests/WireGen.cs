@@ -1,7 +1,6 @@
 using System.Net;
 using CsCheck;
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Ip;
 using KeyProxy.Wire.Proxy;

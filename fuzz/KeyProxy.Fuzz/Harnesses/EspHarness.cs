@@ -72,7 +72,7 @@ public static class EspHarness
         var result = sa.Decrypt(packet, destination, Support.FixedClock.Epoch);
         if (Trace.Enabled)
             Trace.Write($"esp: {result.Status} seq {result.SequenceNumber}");
-        if (result.IsOk && sa.Mode == Ike.Protocol.ChildSaMode.Tunnel && PacketSelector.TryRead(destination.AsSpan(0, result.BytesWritten), out var selector))
+        if (result.IsOk && sa.Mode == Primitives.ChildSaMode.Tunnel && PacketSelector.TryRead(destination.AsSpan(0, result.BytesWritten), out var selector))
             sa.Covers(selector, localIsSource: false);
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Fuzz.Support;
 

@@ -1,4 +1,5 @@
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Fuzz.Support;
 

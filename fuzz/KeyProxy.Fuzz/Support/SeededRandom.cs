@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Fuzz.Support;
 

@@ -72,7 +72,7 @@ public static class BaselineCommands
                 PeerNetwork = peerNet!, HandsetNetwork = handsetNet!, ExternalPeers = parse.GetValue(external), SocketPairs = parse.GetValue(pairs),
             });
             var self = CpuMeter.Self();
-            var (run, _) = await LoadSession.RunAsync(CpuMeter.Wrap(scenario.Build(), self), simulation, parse.GetValue(reportDir)!, [], Console.Out, Live(parse, noLive), ct);
+            var (run, _) = await LoadSession.RunAsync(LoadPhase.Measure(scenario.Build(), self), simulation, parse.GetValue(reportDir)!, [], Console.Out, Live(parse, noLive), ct);
             long ok = run.Scenarios[0].Steps[0].Ok;
             Console.WriteLine($"engine-sa {group}: {ok} SAs; load process CPU {self.Used.TotalSeconds:F2} s over the load = {(ok > 0 ? self.Used.TotalMilliseconds / ok : 0):F3} ms per SA"
                 + (scenario.Peers is null ? " (peers elsewhere)" : " (includes the in-process responder peers; use --external-peers for the handsets alone)"));
@@ -110,7 +110,7 @@ public static class BaselineCommands
             await using var scenario = new CharonBaselineScenario(new CharonBaselineOptions(group, parse.GetValue(sas), parse.GetValue(work)!) { MaxConcurrency = Math.Max(parse.GetValue(copies), 16) });
             var initiator = CpuMeter.Of(() => [scenario.InitiatorPid]);
             var responder = CpuMeter.Of(() => [scenario.ResponderPid]);
-            var (run, _) = await LoadSession.RunAsync(CpuMeter.Wrap(scenario.Build(), initiator, responder), simulation, parse.GetValue(reportDir)!, [], Console.Out, Live(parse, noLive), ct);
+            var (run, _) = await LoadSession.RunAsync(LoadPhase.Measure(scenario.Build(), initiator, responder), simulation, parse.GetValue(reportDir)!, [], Console.Out, Live(parse, noLive), ct);
             long ok = run.Scenarios[0].Steps[0].Ok;
             double perSa(TimeSpan t) => ok > 0 ? t.TotalMilliseconds / ok : 0;
             Console.WriteLine($"charon-to-charon {group}: {ok} SAs in {run.Scenarios[0].Duration.TotalSeconds:F2} s = {ok / run.Scenarios[0].Duration.TotalSeconds:F1}/s; "

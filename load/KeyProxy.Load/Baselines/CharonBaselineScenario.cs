@@ -1,4 +1,5 @@
 using KeyProxy.Load.Framework;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Load.Baselines;
 

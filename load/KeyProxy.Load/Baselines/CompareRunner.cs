@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using KeyProxy.Load.Framework;
 using KeyProxy.Load.Scenarios;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Load.Baselines;
 
@@ -136,10 +137,11 @@ public sealed class CompareRunner(CompareOptions options, TextWriter output)
         var siloCpu = CpuMeter.Of(() => [silo.Pid]);
         var self = CpuMeter.Self();
         var peerCpu = CpuMeter.Of(() => [peers.Pid]);
-        var (run, _) = await LoadSession.RunAsync(CpuMeter.Wrap(scenario.Build(), siloCpu, self, peerCpu), Simulation,
+        var calls = new GrainCallMeter(api);
+        var (run, _) = await LoadSession.RunAsync(LoadPhase.Measure(scenario.Build(), siloCpu, self, peerCpu, calls), Simulation,
             Path.Combine(options.ReportDir, group, warmup ? "warmup-proxied-sa" : "proxied-sa"), [], output, live: false, ct);
         output.WriteLine($"proxied-sa {group}{(warmup ? " (warm-up)" : "")}: attach failures {scenario.AttachFailures}, SAs installed {scenario.InstalledAtEnd} of {n}");
-        return ComparisonRow.From(group, ComparisonRow.Proxied, run.Scenarios[0], siloCpu.Used, "silo process", self.Used, peerCpu.Used);
+        return ComparisonRow.From(group, ComparisonRow.Proxied, run.Scenarios[0], siloCpu.Used, "silo process", self.Used, peerCpu.Used, calls);
     }
 
     private async Task<ComparisonRow> EngineAsync(string group, ChildProcess peers, int n, bool warmup, CancellationToken ct)
@@ -150,7 +152,7 @@ public sealed class CompareRunner(CompareOptions options, TextWriter output)
         });
         var self = CpuMeter.Self();
         var peerCpu = CpuMeter.Of(() => [peers.Pid]);
-        var (run, _) = await LoadSession.RunAsync(CpuMeter.Wrap(scenario.Build(), self, peerCpu), Simulation,
+        var (run, _) = await LoadSession.RunAsync(LoadPhase.Measure(scenario.Build(), self, peerCpu), Simulation,
             Path.Combine(options.ReportDir, group, warmup ? "warmup-engine-sa" : "engine-sa"), [], output, live: false, ct);
         return ComparisonRow.From(group, ComparisonRow.Engine, run.Scenarios[0], self.Used, "load process (handsets)", self.Used, peerCpu.Used);
     }
@@ -162,7 +164,7 @@ public sealed class CompareRunner(CompareOptions options, TextWriter output)
         var both = CpuMeter.Of(() => [scenario.InitiatorPid, scenario.ResponderPid]);
         var initiator = CpuMeter.Of(() => [scenario.InitiatorPid]);
         var responder = CpuMeter.Of(() => [scenario.ResponderPid]);
-        var (run, _) = await LoadSession.RunAsync(CpuMeter.Wrap(scenario.Build(), both, initiator, responder), Simulation,
+        var (run, _) = await LoadSession.RunAsync(LoadPhase.Measure(scenario.Build(), both, initiator, responder), Simulation,
             Path.Combine(options.ReportDir, group, "charon-to-charon"), [], output, live: false, ct);
         output.WriteLine($"charon-to-charon {group}: {scenario.Retransmits} retransmissions");
         return ComparisonRow.From(group, ComparisonRow.Charon, run.Scenarios[0], both.Used, "both charons", initiator.Used, responder.Used);

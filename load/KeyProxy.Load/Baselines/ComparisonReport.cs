@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using KeyProxy.Load.Framework;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Load.Baselines;
 
@@ -14,6 +15,18 @@ public sealed record ComparisonRow(
     string DhGroup, string System, long Ok, long Failed, TimeSpan Duration, double P50Ms, double P99Ms,
     double CpuSeconds, string CpuOf, double? HandsetCpuSeconds = null, double? PeerCpuSeconds = null)
 {
+    /// <summary>Grain calls the silo received over the load (proxied rows only), in all and by "Interface.Method".</summary>
+    public long? GrainCalls { get; init; }
+
+    public IReadOnlyDictionary<string, long> GrainCallsByMethod { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Bytes the silo process allocated over the load (proxied rows only).</summary>
+    public long? AllocatedBytes { get; init; }
+
+    public double? GrainCallsPerSa => GrainCalls is { } c && Ok > 0 ? (double)c / Ok : null;
+
+    public double? AllocatedKiBPerSa => AllocatedBytes is { } b && Ok > 0 ? b / 1024.0 / Ok : null;
+
     public const string Proxied = "proxied-sa";
     public const string Engine = "engine-sa";
     public const string Charon = "charon-to-charon";
@@ -30,13 +43,16 @@ public sealed record ComparisonRow(
 
     private double PerSa(double seconds) => Ok > 0 ? seconds * 1000 / Ok : double.NaN;
 
-    /// <summary>The row for one scenario's single step.</summary>
+    /// <summary>The row for one scenario's single step, with the silo's grain calls and allocation where they were read.</summary>
     public static ComparisonRow From(string group, string system, ScenarioStats stats, TimeSpan cpu, string cpuOf,
-        TimeSpan? handsetCpu = null, TimeSpan? peerCpu = null)
+        TimeSpan? handsetCpu = null, TimeSpan? peerCpu = null, GrainCallMeter? calls = null)
     {
         var step = stats.Steps[0];
         return new(group, system, step.Ok, step.Failed, stats.Duration, step.P50Ms, step.P99Ms, cpu.TotalSeconds, cpuOf,
-            handsetCpu?.TotalSeconds, peerCpu?.TotalSeconds);
+            handsetCpu?.TotalSeconds, peerCpu?.TotalSeconds)
+        {
+            GrainCalls = calls?.Calls, GrainCallsByMethod = calls?.ByMethod ?? new Dictionary<string, long>(), AllocatedBytes = calls?.AllocatedBytes,
+        };
     }
 }
 
@@ -78,10 +94,10 @@ public static class ComparisonReport
 
     public static string RenderCsv(IReadOnlyList<ComparisonRow> rows)
     {
-        var sb = new StringBuilder("dh_group,system,ok,failed,duration_s,sas_per_s,p50_ms,p99_ms,cpu_s,cpu_ms_per_sa,cpu_of,handset_cpu_ms_per_sa,peer_cpu_ms_per_sa\n");
+        var sb = new StringBuilder("dh_group,system,ok,failed,duration_s,sas_per_s,p50_ms,p99_ms,cpu_s,cpu_ms_per_sa,cpu_of,handset_cpu_ms_per_sa,peer_cpu_ms_per_sa,grain_calls_per_sa,allocated_kib_per_sa\n");
         foreach (var r in rows)
             sb.Append(CultureInfo.InvariantCulture,
-                $"{r.DhGroup},{r.System},{r.Ok},{r.Failed},{r.Duration.TotalSeconds:F3},{r.SasPerSecond:F1},{r.P50Ms:F2},{r.P99Ms:F2},{r.CpuSeconds:F3},{N(r.CpuMsPerSa)},\"{r.CpuOf}\",{N(r.HandsetCpuMsPerSa)},{N(r.PeerCpuMsPerSa)}\n");
+                $"{r.DhGroup},{r.System},{r.Ok},{r.Failed},{r.Duration.TotalSeconds:F3},{r.SasPerSecond:F1},{r.P50Ms:F2},{r.P99Ms:F2},{r.CpuSeconds:F3},{N(r.CpuMsPerSa)},\"{r.CpuOf}\",{N(r.HandsetCpuMsPerSa)},{N(r.PeerCpuMsPerSa)},{N(r.GrainCallsPerSa)},{N(r.AllocatedKiBPerSa)}\n");
         sb.Append('\n').Append("dh_group,rate_proxied_to_charon,rate_proxied_to_engine,cpu_per_sa_proxied_to_charon,cpu_per_sa_proxied_to_engine,handset_cpu_per_sa_proxied_to_engine\n");
         foreach (var q in Ratios(rows))
             sb.Append(CultureInfo.InvariantCulture,
@@ -103,7 +119,24 @@ public static class ComparisonReport
         foreach (var q in Ratios(rows))
             sb.Append(CultureInfo.InvariantCulture,
                 $"| {q.DhGroup} | {N(q.RateProxiedToCharon)} | {N(q.RateProxiedToEngine)} | {N(q.CpuProxiedToCharon)} | {N(q.CpuProxiedToEngine)} | {N(q.HandsetCpuProxiedToEngine)} |\n");
+        GrainCalls(sb, rows);
         return sb.ToString();
+    }
+
+    /// <summary>Per proxied SA: the grain calls the silo received, by method, and the bytes it allocated.</summary>
+    private static void GrainCalls(StringBuilder sb, IReadOnlyList<ComparisonRow> rows)
+    {
+        var measured = new List<ComparisonRow>();
+        foreach (var r in rows) if (r.GrainCalls is not null && r.Ok > 0) measured.Add(r);
+        if (measured.Count == 0) return;
+        sb.Append("\n## Grain calls and allocation per proxied SA (silo, load phase)\n\n| DH group | grain calls/SA | allocated KiB/SA | by method |\n|---|---:|---:|---|\n");
+        foreach (var r in measured)
+        {
+            var methods = new StringBuilder();
+            foreach (var (method, count) in r.GrainCallsByMethod)
+                methods.Append(methods.Length > 0 ? ", " : "").Append(CultureInfo.InvariantCulture, $"{method} {(double)count / r.Ok:F2}");
+            sb.Append(CultureInfo.InvariantCulture, $"| {r.DhGroup} | {N(r.GrainCallsPerSa)} | {N(r.AllocatedKiBPerSa)} | {methods} |\n");
+        }
     }
 
     private static string N(double? v) => v is { } x && double.IsFinite(x) ? x.ToString("F2", CultureInfo.InvariantCulture) : "";

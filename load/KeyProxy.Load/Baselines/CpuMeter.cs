@@ -3,11 +3,8 @@ using KeyProxy.Load.Framework;
 
 namespace KeyProxy.Load.Baselines;
 
-/// <summary>
-/// CPU time spent by some processes while a scenario's load ran: read after its init, and again when the
-/// load (with the runs in flight) is over, before its clean.
-/// </summary>
-public sealed class CpuMeter
+/// <summary>CPU time spent by some processes while a scenario's load ran (<see cref="LoadPhase.Measure"/>).</summary>
+public sealed class CpuMeter : ILoadPhaseMeter
 {
     private readonly Func<TimeSpan> _read;
     private TimeSpan _start;
@@ -23,18 +20,15 @@ public sealed class CpuMeter
     /// <summary>CPU time over the load; zero until the load ended.</summary>
     public TimeSpan Used { get; private set; }
 
-    /// <summary><paramref name="scenario"/> with the readings around its load.</summary>
-    public static Scenario Wrap(Scenario scenario, params CpuMeter[] meters) => scenario with
+    public Task StartAsync(CancellationToken ct)
     {
-        Init = async c =>
-        {
-            if (scenario.Init is { } init) await init(c);
-            foreach (var m in meters) m._start = m._read();
-        },
-        Clean = async ct =>
-        {
-            foreach (var m in meters) m.Used = m._read() - m._start;
-            if (scenario.Clean is { } clean) await clean(ct);
-        },
-    };
+        _start = _read();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken ct)
+    {
+        Used = _read() - _start;
+        return Task.CompletedTask;
+    }
 }

@@ -5,6 +5,7 @@ using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Protocol;
 using KeyProxy.Load.Framework;
 using KeyProxy.Load.Peers;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Load.Baselines;
 
@@ -71,7 +72,7 @@ public sealed class EngineSaScenario : IAsyncDisposable
         for (int i = 0; i < addresses.Length; i++) addresses[i] = new IPAddress([b[0], b[1], b[2], (byte)(i + 1)]);
         _initiators = new EngineInitiators(addresses, _options.HandsetIkePort, _options.HandsetNatTPort);
         _psk = Encoding.UTF8.GetBytes(ResponderPeers.Psk);
-        _ike = [SuiteNames.ParseIke(proposal)];
+        _ike = [IkeSuiteNames.ParseIke(proposal)];
         return Task.CompletedTask;
     }
 

@@ -33,7 +33,7 @@ public sealed class EspEcho : IDisposable
     /// <summary>Installs the CHILD_SA's two ESP SAs (RFC 7296 2.17 keys, as the IKE engine derived them).</summary>
     public void Add(ChildSa child)
     {
-        var pair = EspSaFactory.FromChildSa(child, DateTimeOffset.UtcNow);
+        var pair = ChildSaEsp.Pair(child, DateTimeOffset.UtcNow);
         if (!_byInbound.TryAdd(child.InboundSpi, pair)) pair.Dispose();
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Load.Peers;
 

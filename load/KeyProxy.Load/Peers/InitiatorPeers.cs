@@ -2,6 +2,7 @@ using System.Net;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Load.Peers;
 
@@ -20,7 +21,7 @@ public sealed class InitiatorPeers : IAsyncDisposable
     /// <param name="ikeProposals">IKE suites in order of preference (default: AES-GCM-128, PRF SHA-256, x25519).</param>
     public InitiatorPeers(int count, IPAddress network, int ikePort, int natTPort, IReadOnlyList<IkeSuite>? ikeProposals = null)
     {
-        IReadOnlyList<IkeSuite> proposals = ikeProposals ?? [SuiteNames.ParseIke("aes128gcm16-prfsha256-x25519")];
+        IReadOnlyList<IkeSuite> proposals = ikeProposals ?? [IkeSuiteNames.ParseIke("aes128gcm16-prfsha256-x25519")];
         _hosts = LoopbackPeers.Start(count, network, (i, address) =>
             new IkeInitiatorHost(LoopbackPeers.Config(i, address, ikePort, natTPort, proposals, new ChildSaConfig
             {

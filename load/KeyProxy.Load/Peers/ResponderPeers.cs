@@ -2,6 +2,7 @@ using System.Net;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Load.Peers;
 
@@ -28,7 +29,7 @@ public sealed class ResponderPeers : IAsyncDisposable
     public ResponderPeers(int count, IPAddress network, int ikePort, int natTPort, IReadOnlyList<string>? ikeProposals = null, bool echoEsp = false)
     {
         var proposals = new List<IkeSuite>();
-        foreach (var p in ikeProposals ?? DefaultIkeProposals) proposals.Add(SuiteNames.ParseIke(p));
+        foreach (var p in ikeProposals ?? DefaultIkeProposals) proposals.Add(IkeSuiteNames.ParseIke(p));
         var child = new ChildSaConfig
         {
             Proposals = [SuiteNames.ParseEsp("aes128gcm16"), SuiteNames.ParseEsp("aes256gcm16")],

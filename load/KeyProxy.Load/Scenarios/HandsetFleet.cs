@@ -4,6 +4,7 @@ using System.Text;
 using KeyProxy.Handset;
 using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Policy;
+using KeyProxy.Primitives;
 using KeyProxy.Wire.Access;
 
 namespace KeyProxy.Load.Scenarios;

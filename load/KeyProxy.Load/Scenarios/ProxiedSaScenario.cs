@@ -3,6 +3,7 @@ using System.Text;
 using KeyProxy.Handset;
 using KeyProxy.Load.Framework;
 using KeyProxy.Load.Peers;
+using KeyProxy.Primitives;
 using KeyProxy.Wire.Ip;
 
 namespace KeyProxy.Load.Scenarios;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Crypto;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Crypto;
 
@@ -16,7 +17,7 @@ public sealed class AesGcmSkCipher : ISkCipher, IDisposable
 {
     public const int IvLength = 8;
     public const int IcvLength = 16;
-    public const int SaltLength = 4;
+    public const int SaltLength = TransformSizes.GcmSaltLength;
 
     private readonly AesGcm _aes;
     private readonly byte[] _salt;

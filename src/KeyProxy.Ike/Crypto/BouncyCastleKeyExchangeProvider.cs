@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 using Org.BouncyCastle.Asn1.X9;
 using Org.BouncyCastle.Crypto.EC;
 using Org.BouncyCastle.Math.EC.Multiplier;

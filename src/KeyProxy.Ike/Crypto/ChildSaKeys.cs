@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Crypto;
 

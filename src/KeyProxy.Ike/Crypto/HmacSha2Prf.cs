@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Crypto;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Crypto;
 

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Crypto;
 
@@ -9,16 +9,9 @@ namespace KeyProxy.Ike.Crypto;
 /// </summary>
 internal static class IntegrityHmac
 {
-    public static int KeyLength(IntegrityAlgorithm algorithm) => algorithm switch
-    {
-        IntegrityAlgorithm.None => 0,
-        IntegrityAlgorithm.HmacSha2_256_128 => 32,
-        IntegrityAlgorithm.HmacSha2_384_192 => 48,
-        IntegrityAlgorithm.HmacSha2_512_256 => 64,
-        _ => throw new NotSupportedException($"integrity algorithm {algorithm} is not supported"),
-    };
+    public static int KeyLength(IntegrityAlgorithm algorithm) => TransformSizes.IntegrityKeyLength(algorithm);
 
-    public static int IcvLength(IntegrityAlgorithm algorithm) => KeyLength(algorithm) / 2;
+    public static int IcvLength(IntegrityAlgorithm algorithm) => TransformSizes.IcvLength(algorithm);
 
     /// <summary>Writes the truncated HMAC of <paramref name="data"/> to <paramref name="icv"/> (IcvLength bytes).</summary>
     public static void Compute(IntegrityAlgorithm algorithm, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> icv)

@@ -1,3 +1,5 @@
+using KeyProxy.Primitives;
+
 namespace KeyProxy.Ike.Crypto;
 
 /// <summary>The 2048-bit MODP group, IKE group 14 (RFC 3526 section 3): p = 2^2048 - 2^1984 - 1 + 2^64 * ([2^1918 pi] + 124476), g = 2.</summary>
@@ -42,7 +44,7 @@ internal static class Modp2048
     /// </summary>
     public static void ValidatePeerPublic(ReadOnlySpan<byte> y)
     {
-        const Messages.DhGroup group = Messages.DhGroup.Modp2048;
+        const DhGroup group = DhGroup.Modp2048;
         DhGroupInfo.CheckPeerLength(group, y);
         // y > 1: some byte before the last is non-zero, or the last byte is > 1.
         if (y[..^1].IndexOfAnyExcept((byte)0) < 0 && y[^1] <= 1)

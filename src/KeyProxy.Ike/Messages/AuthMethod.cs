@@ -19,10 +19,3 @@ public enum CertificateEncoding : byte
     RawRsaKey = 11,
     HashAndUrlX509 = 12,
 }
-
-/// <summary>Traffic selector types (RFC 7296 3.13.1).</summary>
-public enum TrafficSelectorType : byte
-{
-    Ipv4AddressRange = 7,
-    Ipv6AddressRange = 8,
-}

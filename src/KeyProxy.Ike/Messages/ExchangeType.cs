@@ -7,10 +7,4 @@ public enum ExchangeType : byte
     IkeAuth = 35,
     CreateChildSa = 36,
     Informational = 37,
-
-    /// <summary>Private use: KeyProxy key exchange proxy request, handset to edge (seed S21).</summary>
-    KeyProxyRequest = 240,
-
-    /// <summary>Private use: KeyProxy key transfer, proxy to handset (seed claim 1).</summary>
-    KeyTransfer = 241,
 }

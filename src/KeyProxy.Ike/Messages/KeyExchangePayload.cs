@@ -1,3 +1,5 @@
+using KeyProxy.Primitives;
+
 namespace KeyProxy.Ike.Messages;
 
 /// <summary>KE payload (RFC 7296 3.4).</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Messages;
 

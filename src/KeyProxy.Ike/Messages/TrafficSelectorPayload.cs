@@ -1,4 +1,4 @@
-using System.Net;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Messages;
 
@@ -6,16 +6,4 @@ namespace KeyProxy.Ike.Messages;
 public sealed record TrafficSelectorPayload(bool IsInitiator, IReadOnlyList<TrafficSelector> Selectors) : IkePayload
 {
     public override PayloadType Type => IsInitiator ? PayloadType.TrafficSelectorInitiator : PayloadType.TrafficSelectorResponder;
-}
-
-/// <summary>
-/// One traffic selector (RFC 7296 3.13.1): an address range, a port range and an IP protocol (0 = any).
-/// Both addresses are of the same family; the family gives the TS type.
-/// </summary>
-public sealed record TrafficSelector(byte IpProtocol, ushort StartPort, ushort EndPort, IPAddress StartAddress, IPAddress EndAddress)
-{
-    public TrafficSelectorType SelectorType =>
-        StartAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? TrafficSelectorType.Ipv6AddressRange
-            : TrafficSelectorType.Ipv4AddressRange;
 }

@@ -1,6 +1,6 @@
 namespace KeyProxy.Ike.Messages;
 
-/// <summary>Transform types (RFC 7296 3.3.2).</summary>
+/// <summary>Transform types (RFC 7296 3.3.2); the ids of each type are in KeyProxy.Primitives (TransformIds.cs).</summary>
 public enum TransformType : byte
 {
     Encryption = 1,
@@ -8,47 +8,6 @@ public enum TransformType : byte
     Integrity = 3,
     DiffieHellman = 4,
     ExtendedSequenceNumbers = 5,
-}
-
-/// <summary>Transform type 1 ids used here (IANA "Transform Type 1").</summary>
-public enum EncryptionAlgorithm : ushort
-{
-    AesCbc = 12,
-    AesGcm16 = 20,
-}
-
-/// <summary>Transform type 2 ids (RFC 4868).</summary>
-public enum PrfAlgorithm : ushort
-{
-    HmacSha2_256 = 5,
-    HmacSha2_384 = 6,
-    HmacSha2_512 = 7,
-}
-
-/// <summary>Transform type 3 ids (RFC 4868). <see cref="None"/> for AEAD ciphers.</summary>
-public enum IntegrityAlgorithm : ushort
-{
-    None = 0,
-    HmacSha2_256_128 = 12,
-    HmacSha2_384_192 = 13,
-    HmacSha2_512_256 = 14,
-}
-
-/// <summary>Transform type 4 ids: Diffie-Hellman groups (RFC 3526, RFC 5903, RFC 8031).</summary>
-public enum DhGroup : ushort
-{
-    None = 0,
-    Modp2048 = 14,
-    Ecp256 = 19,
-    Ecp384 = 20,
-    Curve25519 = 31,
-}
-
-/// <summary>Transform type 5 ids.</summary>
-public enum EsnMode : ushort
-{
-    NoEsn = 0,
-    Esn = 1,
 }
 
 /// <summary>Transform attribute types (RFC 7296 3.3.5).</summary>

@@ -1,15 +1,9 @@
 using System.Net;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Protocol;
-
-/// <summary>Tunnel or transport mode (RFC 7296 1.3.1, USE_TRANSPORT_MODE).</summary>
-public enum ChildSaMode
-{
-    Tunnel,
-    Transport,
-}
 
 /// <summary>
 /// A negotiated CHILD_SA pair (RFC 7296 2.17): all an ESP implementation needs. "Inbound" is what

@@ -1,5 +1,6 @@
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Protocol;
 

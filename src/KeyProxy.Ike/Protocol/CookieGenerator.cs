@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Protocol;
 

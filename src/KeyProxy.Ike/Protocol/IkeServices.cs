@@ -1,4 +1,5 @@
 using KeyProxy.Ike.Crypto;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Protocol;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Protocol;
 

@@ -53,6 +53,9 @@ public sealed partial class IkeSession
     public ulong InitiatorSpi => _sa.InitiatorSpi;
     public ulong ResponderSpi => _sa.ResponderSpi;
 
+    /// <summary>The current IKE SA's negotiated suite; null before IKE_SA_INIT completed.</summary>
+    public Crypto.IkeSuite? Suite => _sa.Suite;
+
     /// <summary>Whether this node is the initiator of the current IKE SA (after a rekey: of the rekey).</summary>
     public bool IsCurrentInitiator => _sa.WeAreInitiator;
 

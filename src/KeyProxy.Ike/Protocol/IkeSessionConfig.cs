@@ -2,6 +2,7 @@ using System.Net;
 using KeyProxy.Ike.Auth;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Protocol;
 

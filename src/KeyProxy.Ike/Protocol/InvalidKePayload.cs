@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Protocol;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Protocol;
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ipsec.Esp;
 

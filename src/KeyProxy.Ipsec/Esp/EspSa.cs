@@ -1,7 +1,5 @@
-using KeyProxy.Ike.Crypto;
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Policy;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ipsec.Esp;
 

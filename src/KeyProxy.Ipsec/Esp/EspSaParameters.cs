@@ -1,12 +1,10 @@
-using KeyProxy.Ike.Crypto;
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ipsec.Esp;
 
 /// <summary>
 /// Everything one unidirectional ESP SA needs, as plain values (RFC 4301 4.4.2.1): what a key transfer message
-/// carries to a handset, or what <see cref="EspSaFactory"/> takes from an IKE <see cref="ChildSa"/>.
+/// carries to a handset, or what a host takes from the CHILD_SA its IKE negotiated.
 /// Selectors are always in this node's orientation: <see cref="LocalSelectors"/> describe this side's
 /// addresses, whichever direction the SA carries. ToString never shows key bytes.
 /// </summary>

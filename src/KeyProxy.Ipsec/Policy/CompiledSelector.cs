@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ipsec.Policy;
 

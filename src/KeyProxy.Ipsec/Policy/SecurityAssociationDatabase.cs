@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Esp;
 
 namespace KeyProxy.Ipsec.Policy;
@@ -53,14 +52,14 @@ public sealed class SecurityAssociationDatabase
         return true;
     }
 
-    /// <summary>Builds the pair of <paramref name="childSa"/> and installs it beside any older pair.</summary>
-    public EspSaPair Install(ChildSa childSa, DateTimeOffset now, EspSaOptions? options = null)
+    /// <summary>Builds the pair of one CHILD_SA (<see cref="EspSaFactory.Create"/>) and installs it beside any older pair.</summary>
+    public EspSaPair Install(EspSaParameters inbound, EspSaParameters outbound, DateTimeOffset now)
     {
-        var pair = EspSaFactory.FromChildSa(childSa, now, options);
+        var pair = EspSaFactory.Create(inbound, outbound, now);
         if (!Add(pair))
         {
             pair.Dispose();
-            throw new InvalidOperationException($"inbound SPI 0x{childSa.InboundSpi:x8} is already installed");
+            throw new InvalidOperationException($"inbound SPI 0x{inbound.Spi:x8} is already installed");
         }
 
         return pair;

@@ -1,4 +1,4 @@
-using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ipsec.Policy;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ipsec.Policy;
 

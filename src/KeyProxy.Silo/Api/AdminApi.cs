@@ -9,7 +9,7 @@ namespace KeyProxy.Silo.Api;
 /// <summary>
 /// The admin HTTP API under /api (JSON, camelCase):
 /// PUT/GET/DELETE /api/subscribers/{nai}, GET /api/subscribers?skip=&amp;take=, GET /api/attachments, GET /api/sessions,
-/// GET /api/edge (this silo's edge counters and process figures).
+/// GET /api/edge (this silo's edge counters and process figures), GET /api/grain-calls (the grain calls this silo received).
 /// Responses never carry the subscriber secret, keys or PEMs.
 /// </summary>
 public static partial class AdminApi
@@ -40,12 +40,14 @@ public static partial class AdminApi
         api.MapGet("/attachments", ListAttachments);
         api.MapGet("/sessions", ListSessions);
         api.MapGet("/edge", GetEdge);
+        api.MapGet("/grain-calls", (Diagnostics.GrainCallCounter counter) => Json(GrainCallsDto.From(counter)));
         api.MapGet("/", (RefusedRequests refused) => Json(new
         {
             subscribers = "/api/subscribers",
             attachments = "/api/attachments",
             sessions = "/api/sessions",
             edge = "/api/edge",
+            grainCalls = "/api/grain-calls",
             dashboard = "/dashboard",
             refusedRequests = new { bodyTooLarge = refused.BodyTooLarge, unsupportedMediaType = refused.UnsupportedMediaType, badHttpRequest = refused.BadHttpRequest },
         }));

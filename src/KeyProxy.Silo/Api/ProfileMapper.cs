@@ -145,7 +145,9 @@ public static class ProfileMapper
         summary.Attachment is { } a ? new AttachmentDto(a.EdgeId, a.HandsetAddress, a.TunnelId, a.Since) : null);
 
     public static SessionDto ToDto(ProxySessionInfo session) => new(
-        session.SessionId, session.Nai, string.Join(",", RoleNames(session.Role)), session.PeerAddress, session.EdgeId, session.IkeSpis, session.Since);
+        session.SessionId, session.Nai, string.Join(",", RoleNames(session.Role)), session.PeerAddress, session.EdgeId, session.IkeSpis, session.Since,
+        session.IkeState, session.IkeSuite, session.Established,
+        [.. (session.ChildSas ?? []).Select(c => new ChildSaDto($"{c.InboundSpi:x8}", $"{c.OutboundSpi:x8}", c.Suite, c.Mode, c.Established))]);
 
     public static IReadOnlyList<string> RoleNames(ProxyRoles roles)
     {

@@ -203,8 +203,14 @@ public sealed record AttachResponse(SubscriberIdentity Identity, Nonce16 Handset
         if ((error = TryProof(ref r, out var proof)) != WireError.None)
             return error;
         IReadOnlyList<Proxy.EspSuitePreference> suites = [];
-        if (r.Remaining > 0 && (error = Proxy.EspSuiteBlock.TryRead(ref r, out suites)) != WireError.None)
-            return error;
+        if (r.Remaining > 0)
+        {
+            if ((error = Proxy.EspSuiteBlock.TryRead(ref r, out suites)) != WireError.None)
+                return error;
+            // No suites are written as no block; a block that lists none would be a second encoding.
+            if (suites.Count == 0)
+                return WireError.BadValue;
+        }
         message = new AttachResponse(identity!, handset, edge, proof) { Suites = suites };
         return WireError.None;
     }

@@ -1,5 +1,4 @@
-using KeyProxy.Ike.Crypto;
-using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Wire.Proxy;
 

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using KeyProxy.Ike.Messages;
 
 namespace KeyProxy.Wire.Proxy;
 
@@ -31,7 +30,7 @@ public static class KeyTransfer
     public static bool TryReadCounter(ReadOnlySpan<byte> message, out ulong counter)
     {
         counter = 0;
-        if (KeyProxyHeader.TryRead(message, KeyProxyHeader.KeyTransferPayload, ExchangeType.KeyTransfer, IkeFlags.Response,
+        if (KeyProxyHeader.TryRead(message, KeyProxyHeader.KeyTransferPayload, KeyProxyHeader.KeyTransferExchange, KeyProxyHeader.ResponseFlag,
                 out _, out var body) != WireError.None || body.Length < CounterSize)
             return false;
         counter = BinaryPrimitives.ReadUInt64BigEndian(body);

@@ -1,5 +1,4 @@
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Wire.Proxy;
 

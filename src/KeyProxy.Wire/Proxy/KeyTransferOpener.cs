@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using KeyProxy.Ike.Messages;
 
 namespace KeyProxy.Wire.Proxy;
 
@@ -32,8 +31,8 @@ public sealed class KeyTransferOpener : IDisposable
     /// <summary>Opens one key transfer (the whole UDP payload). Never throws for any input.</summary>
     public KeyTransferOpenResult Open(ReadOnlySpan<byte> message)
     {
-        var error = KeyProxyHeader.TryRead(message, KeyProxyHeader.KeyTransferPayload, ExchangeType.KeyTransfer,
-            IkeFlags.Response, out uint messageId, out var body);
+        var error = KeyProxyHeader.TryRead(message, KeyProxyHeader.KeyTransferPayload, KeyProxyHeader.KeyTransferExchange,
+            KeyProxyHeader.ResponseFlag, out uint messageId, out var body);
         if (error == WireError.None && body.Length < KeyTransfer.CounterSize + KeyTransfer.NonceSize + KeyTransfer.TagSize)
             error = WireError.Truncated;
         if (error != WireError.None)

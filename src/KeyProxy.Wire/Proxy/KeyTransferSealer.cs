@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Wire.Proxy;
 
@@ -40,7 +39,7 @@ public sealed class KeyTransferSealer : IDisposable
         if (destination.Length < length)
             return WireError.DestinationTooSmall;
 
-        KeyProxyHeader.Write(destination, KeyProxyHeader.KeyTransferPayload, ExchangeType.KeyTransfer, IkeFlags.Response,
+        KeyProxyHeader.Write(destination, KeyProxyHeader.KeyTransferPayload, KeyProxyHeader.KeyTransferExchange, KeyProxyHeader.ResponseFlag,
             (uint)counter, length);
         BinaryPrimitives.WriteUInt64BigEndian(destination[KeyProxyHeader.Size..], counter);
         var nonce = destination.Slice(KeyProxyHeader.Size + KeyTransfer.CounterSize, KeyTransfer.NonceSize);

@@ -1,4 +1,4 @@
-using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Wire.Proxy;
 
@@ -18,6 +18,9 @@ public sealed record ProxyRequest(
     IReadOnlyList<EspSuitePreference> Suites)
 {
     public const byte BodyVersion = 1;
+
+    /// <summary>The body's protocol field: ESP's security protocol id (RFC 7296 3.3.1), the only one a handset asks for.</summary>
+    public const byte EspProtocolId = 3;
     public const int MaxTrafficSelectors = 8;
     public const int MaxSuites = EspSuiteBlock.MaxSuites;
 
@@ -46,12 +49,12 @@ public sealed record ProxyRequest(
         if (destination.Length < length)
             return WireError.DestinationTooSmall;
 
-        KeyProxyHeader.Write(destination, KeyProxyHeader.ProxyRequestPayload, ExchangeType.KeyProxyRequest,
-            IkeFlags.Initiator, RequestId, length);
+        KeyProxyHeader.Write(destination, KeyProxyHeader.ProxyRequestPayload, KeyProxyHeader.ProxyRequestExchange,
+            KeyProxyHeader.InitiatorFlag, RequestId, length);
         var w = new WireWriter(destination[KeyProxyHeader.Size..length]);
         w.U8(BodyVersion);
         w.U8((byte)Flags);
-        w.U8((byte)ProtocolId.Esp);
+        w.U8(EspProtocolId);
         w.U8(0);
         w.Nonce(HandsetNonce);
         SelectorBlock.Write(ref w, InitiatorSelectors);
@@ -74,8 +77,8 @@ public sealed record ProxyRequest(
     public static WireError TryParse(ReadOnlySpan<byte> message, out ProxyRequest? request)
     {
         request = null;
-        var error = KeyProxyHeader.TryRead(message, KeyProxyHeader.ProxyRequestPayload, ExchangeType.KeyProxyRequest,
-            IkeFlags.Initiator, out uint requestId, out var body);
+        var error = KeyProxyHeader.TryRead(message, KeyProxyHeader.ProxyRequestPayload, KeyProxyHeader.ProxyRequestExchange,
+            KeyProxyHeader.InitiatorFlag, out uint requestId, out var body);
         if (error != WireError.None)
             return error;
 
@@ -86,7 +89,7 @@ public sealed record ProxyRequest(
             return WireError.BadVersion;
         if ((flags & ~(int)ProxyRequestFlags.TransportMode) != 0)
             return WireError.UnknownFlags;
-        if (protocol != (byte)ProtocolId.Esp)
+        if (protocol != EspProtocolId)
             return WireError.BadValue;
         if ((error = r.TryReserved(1)) != WireError.None)
             return error;

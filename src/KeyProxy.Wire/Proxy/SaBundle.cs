@@ -1,7 +1,5 @@
 using System.Net;
-using KeyProxy.Ike.Crypto;
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Wire.Proxy;
 
@@ -39,36 +37,6 @@ public sealed class SaBundle
     public required IReadOnlyList<TrafficSelector> RemoteSelectors { get; init; }
 
     public EspSuite Suite => new(Encryption, KeyBits, Integrity, Esn);
-
-    /// <summary>
-    /// The bundle for a CHILD_SA the proxy negotiated as the handset: the proxy's inbound/outbound are the handset's,
-    /// its local endpoint is the handset's address. Soft/hard seconds come from the SA's rekey/expiry times unless
-    /// <paramref name="lifetimes"/> is given.
-    /// </summary>
-    public static SaBundle FromChildSa(ChildSa sa, SaLifetimes? lifetimes = null) => new()
-    {
-        InboundSpi = sa.InboundSpi,
-        OutboundSpi = sa.OutboundSpi,
-        Encryption = sa.Suite.Encryption,
-        KeyBits = (ushort)sa.Suite.EncryptionKeyBits,
-        Integrity = sa.Suite.Integrity,
-        Esn = sa.Suite.Esn,
-        Mode = sa.Mode,
-        UdpEncapsulation = sa.UdpEncapsulation,
-        PeerAddress = sa.RemoteEndpoint.Address,
-        PeerPort = (ushort)sa.RemoteEndpoint.Port,
-        HandsetPort = (ushort)sa.LocalEndpoint.Port,
-        Lifetimes = lifetimes ?? new SaLifetimes(
-            Seconds(sa.RekeyAfter), Seconds(sa.ExpireAfter), 0, 0, 0, 0),
-        InboundEncryptionKey = sa.Keys.InboundEncryptionKey,
-        InboundIntegrityKey = sa.Keys.InboundIntegrityKey,
-        OutboundEncryptionKey = sa.Keys.OutboundEncryptionKey,
-        OutboundIntegrityKey = sa.Keys.OutboundIntegrityKey,
-        LocalSelectors = sa.LocalSelectors,
-        RemoteSelectors = sa.RemoteSelectors,
-    };
-
-    static uint Seconds(TimeSpan? t) => t is { } v && v > TimeSpan.Zero ? (uint)Math.Min(uint.MaxValue, Math.Ceiling(v.TotalSeconds)) : 0;
 
     public override string ToString() =>
         $"SaBundle in 0x{InboundSpi:x8} out 0x{OutboundSpi:x8} {Suite} {Mode}{(UdpEncapsulation ? " UDP-encap" : "")} peer {PeerAddress}:{PeerPort} keys [redacted]";

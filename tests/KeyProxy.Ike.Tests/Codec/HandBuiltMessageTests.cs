@@ -1,4 +1,5 @@
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Tests.Codec;
 

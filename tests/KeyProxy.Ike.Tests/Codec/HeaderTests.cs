@@ -96,7 +96,7 @@ public class HeaderTests
     {
         var bytes = IkeCodec.Encode(new IkeMessage
         {
-            InitiatorSpi = 100, ResponderSpi = 100, Exchange = ExchangeType.KeyProxyRequest, Flags = IkeFlags.Initiator, MessageId = 0,
+            InitiatorSpi = 100, ResponderSpi = 100, Exchange = (ExchangeType)240, Flags = IkeFlags.Initiator, MessageId = 0,
             Payloads = [new UnknownPayload((PayloadType)200, new byte[] { 9, 9 })],
         });
         Assert.Equal(Hex.Parse("0000000000000064 0000000000000064 C8 20 F0 08 00000000 00000022 00 00 0006 0909"), bytes);

@@ -1,6 +1,7 @@
 using System.Net;
 using CsCheck;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Tests.Codec;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Tests.Crypto;
 

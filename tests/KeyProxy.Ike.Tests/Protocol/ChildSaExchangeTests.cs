@@ -1,6 +1,7 @@
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 using static KeyProxy.Ike.Tests.Protocol.TestConfigs;
 
 namespace KeyProxy.Ike.Tests.Protocol;

@@ -1,5 +1,6 @@
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Tests.Protocol;
 

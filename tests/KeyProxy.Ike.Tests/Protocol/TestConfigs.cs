@@ -4,6 +4,7 @@ using KeyProxy.Ike.Auth;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Tests.Protocol;
 

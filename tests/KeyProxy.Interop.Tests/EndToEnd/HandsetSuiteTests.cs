@@ -2,6 +2,7 @@ using KeyProxy.Handset;
 using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Interop.Tests.Fixtures;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Interop.Tests.EndToEnd;
 

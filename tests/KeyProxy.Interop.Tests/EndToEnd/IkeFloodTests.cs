@@ -10,6 +10,7 @@ using KeyProxy.Ike.Demo;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
 using KeyProxy.Interop.Tests.Fixtures;
+using KeyProxy.Primitives;
 using Orleans.Runtime;
 
 namespace KeyProxy.Interop.Tests.EndToEnd;
@@ -157,7 +158,7 @@ public sealed class IkeFloodTests(ITestOutputHelper output)
         LocalCredential = new PreSharedKeyCredential(System.Text.Encoding.UTF8.GetBytes(Proxied.Psk)),
         PeerAuthentication = PeerAuthentication.WithPreSharedKey(System.Text.Encoding.UTF8.GetBytes(Proxied.Psk)),
         RemoteIdentity = IkeIdentity.Fqdn(Nai.Replace('@', '.')),
-        IkeProposals = [SuiteNames.ParseIke(SubscriberProfile.DefaultIkeProposal)],
+        IkeProposals = [IkeSuiteNames.ParseIke(SubscriberProfile.DefaultIkeProposal)],
         Child = new ChildSaConfig
         {
             Proposals = [SuiteNames.ParseEsp(SubscriberProfile.DefaultEspProposal)],

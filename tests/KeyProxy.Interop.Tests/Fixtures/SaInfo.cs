@@ -1,4 +1,5 @@
 using System.Globalization;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Interop.Tests.Fixtures;
 

@@ -5,6 +5,7 @@ using KeyProxy.Ike.Demo;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
 using KeyProxy.Interop.Tests.Fixtures;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Interop.Tests.Tests;
 

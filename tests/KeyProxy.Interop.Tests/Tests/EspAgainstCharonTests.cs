@@ -9,6 +9,8 @@ using KeyProxy.Ike.Protocol;
 using KeyProxy.Interop.Tests.Fixtures;
 using KeyProxy.Ipsec.Esp;
 using KeyProxy.Ipsec.Policy;
+using KeyProxy.Load.Peers;
+using KeyProxy.Primitives;
 using KeyProxy.Wire.Ip;
 
 namespace KeyProxy.Interop.Tests.Tests;
@@ -58,7 +60,7 @@ public sealed class EspAgainstCharonTests(ITestOutputHelper output)
         {
             var established = await host.WaitForAsync<ChildSaEstablished>(timeout: TimeSpan.FromSeconds(20));
             var sad = new SecurityAssociationDatabase();
-            var pair = sad.Install(established.ChildSa, DateTimeOffset.UtcNow);
+            var pair = ChildSaEsp.Install(sad, established.ChildSa, DateTimeOffset.UtcNow);
             var replies = new List<(IPEndPoint From, byte[] Inner)>();
             var gotReply = new SemaphoreSlim(0);
             host.EspReceived += (datagram, from) =>
@@ -132,7 +134,7 @@ public sealed class EspAgainstCharonTests(ITestOutputHelper output)
         {
             var established = await host.WaitForAsync<ChildSaEstablished>(timeout: TimeSpan.FromSeconds(20));
             var sad = new SecurityAssociationDatabase();
-            var pair = sad.Install(established.ChildSa, DateTimeOffset.UtcNow);
+            var pair = ChildSaEsp.Install(sad, established.ChildSa, DateTimeOffset.UtcNow);
             var statuses = new List<EspStatus>();
             var got = new SemaphoreSlim(0);
             byte[]? lastEsp = null;

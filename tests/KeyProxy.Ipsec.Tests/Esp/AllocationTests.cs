@@ -1,4 +1,3 @@
-using KeyProxy.Ike.Crypto;
 using KeyProxy.Ipsec.Esp;
 using KeyProxy.Ipsec.Policy;
 

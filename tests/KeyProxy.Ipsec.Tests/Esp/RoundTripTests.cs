@@ -1,7 +1,6 @@
 using CsCheck;
-using KeyProxy.Ike.Crypto;
-using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Esp;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ipsec.Tests.Esp;
 

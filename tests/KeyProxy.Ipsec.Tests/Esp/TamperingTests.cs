@@ -1,7 +1,6 @@
-using KeyProxy.Ike.Crypto;
-using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Esp;
 using KeyProxy.Ipsec.Policy;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ipsec.Tests.Esp;
 

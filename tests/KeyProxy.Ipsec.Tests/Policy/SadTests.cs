@@ -1,9 +1,7 @@
 using System.Net;
-using KeyProxy.Ike.Crypto;
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Esp;
 using KeyProxy.Ipsec.Policy;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ipsec.Tests.Policy;
 
@@ -12,7 +10,10 @@ public sealed class SadTests
     private static readonly TrafficSelector HandsetNet = Selectors.Prefix("10.0.0.0/24");
     private static readonly TrafficSelector PeerNet = Selectors.Prefix("192.0.2.0/24");
 
-    /// <summary>The CHILD_SA both ends would get from IKE: A's inbound is B's outbound.</summary>
+    /// <summary>One end's view of a CHILD_SA: what it receives with, what it sends with.</summary>
+    private sealed record ChildSa(EspSaParameters Inbound, EspSaParameters Outbound);
+
+    /// <summary>The CHILD_SA both ends would get from IKE: A's inbound is B's outbound; soft time 50 minutes, hard 60.</summary>
     private static (ChildSa A, ChildSa B) ChildSas(uint spiA, uint spiB, int seed, EspSuite suite)
     {
         var random = new Random(seed);
@@ -25,26 +26,24 @@ public sealed class SadTests
 
         var aToB = (Key(suite.EncryptionKeyMaterialLength), Key(suite.IntegrityKeyLength));
         var bToA = (Key(suite.EncryptionKeyMaterialLength), Key(suite.IntegrityKeyLength));
-        ChildSa Make(uint inbound, uint outbound, (byte[], byte[]) inKeys, (byte[], byte[]) outKeys, TrafficSelector local, TrafficSelector remote) => new()
+        EspSaParameters Direction(uint spi, (byte[] Encryption, byte[] Integrity) keys, TrafficSelector local, TrafficSelector remote) => new()
         {
-            InboundSpi = inbound,
-            OutboundSpi = outbound,
+            Spi = spi,
             Suite = suite,
-            Keys = new ChildSaSecrets { InboundEncryptionKey = inKeys.Item1, InboundIntegrityKey = inKeys.Item2, OutboundEncryptionKey = outKeys.Item1, OutboundIntegrityKey = outKeys.Item2 },
+            EncryptionKey = keys.Encryption,
+            IntegrityKey = keys.Integrity,
+            Mode = ChildSaMode.Tunnel,
+            Lifetime = new SaLifetime { SoftTime = TimeSpan.FromMinutes(50), HardTime = TimeSpan.FromMinutes(60) },
             LocalSelectors = [local],
             RemoteSelectors = [remote],
-            Mode = ChildSaMode.Tunnel,
-            UdpEncapsulation = true,
-            LocalEndpoint = new IPEndPoint(IPAddress.Loopback, 4500),
-            RemoteEndpoint = new IPEndPoint(IPAddress.Loopback, 4501),
-            RekeyAfter = TimeSpan.FromMinutes(50),
-            ExpireAfter = TimeSpan.FromMinutes(60),
-            IkeInitiatorSpi = 1,
-            IkeResponderSpi = 2,
         };
 
-        return (Make(spiA, spiB, bToA, aToB, HandsetNet, PeerNet), Make(spiB, spiA, aToB, bToA, PeerNet, HandsetNet));
+        return (
+            new ChildSa(Direction(spiA, bToA, HandsetNet, PeerNet), Direction(spiB, aToB, HandsetNet, PeerNet)),
+            new ChildSa(Direction(spiB, aToB, PeerNet, HandsetNet), Direction(spiA, bToA, PeerNet, HandsetNet)));
     }
+
+    private static EspSaPair Install(SecurityAssociationDatabase sad, ChildSa sa, DateTimeOffset now) => sad.Install(sa.Inbound, sa.Outbound, now);
 
     [Fact]
     public void Pairs_built_from_child_sas_talk_to_each_other_through_their_sads()
@@ -52,8 +51,8 @@ public sealed class SadTests
         var (a, b) = ChildSas(0xA000_0001, 0xB000_0001, 1, TestSas.Cbc128Sha256);
         var sadA = new SecurityAssociationDatabase();
         var sadB = new SecurityAssociationDatabase();
-        var pairA = sadA.Install(a, TestSas.T0);
-        sadB.Install(b, TestSas.T0);
+        var pairA = Install(sadA, a, TestSas.T0);
+        Install(sadB, b, TestSas.T0);
         Assert.Equal(TimeSpan.FromMinutes(50), pairA.Outbound.Lifetime.SoftTime);
         Assert.Equal(TimeSpan.FromMinutes(60), pairA.Inbound.Lifetime.HardTime);
 
@@ -90,8 +89,8 @@ public sealed class SadTests
         var (newA, newB) = ChildSas(0xA000_0002, 0xB000_0002, 2, TestSas.Gcm128);
         var sadA = new SecurityAssociationDatabase();
         var sadB = new SecurityAssociationDatabase();
-        sadA.Install(oldA, TestSas.T0);
-        var oldPairB = sadB.Install(oldB, TestSas.T0);
+        Install(sadA, oldA, TestSas.T0);
+        var oldPairB = Install(sadB, oldB, TestSas.T0);
         var inner = TestPackets.Ipv4("10.0.0.7", "192.0.2.9");
         var esp = new byte[2000];
         var clear = new byte[2000];
@@ -100,8 +99,8 @@ public sealed class SadTests
         var inFlight = sadA.Encrypt(inner, esp, TestSas.T0);
         var inFlightPacket = esp[..inFlight.BytesWritten];
 
-        sadA.Install(newA, TestSas.T0.AddMinutes(50));
-        sadB.Install(newB, TestSas.T0.AddMinutes(50));
+        Install(sadA, newA, TestSas.T0.AddMinutes(50));
+        Install(sadB, newB, TestSas.T0.AddMinutes(50));
         Assert.True(PacketSelector.TryRead(inner, out var selector));
         Assert.Equal(0xB000_0002u, sadA.FindOutbound(selector)?.Spi);
 

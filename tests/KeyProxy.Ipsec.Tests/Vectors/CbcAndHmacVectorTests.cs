@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using KeyProxy.Ike.Messages;
 using KeyProxy.Ipsec.Esp;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ipsec.Tests.Vectors;
 

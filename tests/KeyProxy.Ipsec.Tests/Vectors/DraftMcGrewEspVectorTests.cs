@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
-using KeyProxy.Ike.Crypto;
-using KeyProxy.Ike.Messages;
-using KeyProxy.Ike.Protocol;
 using KeyProxy.Ipsec.Esp;
+using KeyProxy.Primitives;
 
 namespace KeyProxy.Ipsec.Tests.Vectors;
 
@@ -98,7 +96,7 @@ public sealed class DraftMcGrewEspVectorTests
             return new Vector(Hex.Bytes(key), n[..4], n[4..], spi, sequence, esn, p[..^(2 + padLength)], p[^1], [.. packet]);
         }
 
-        public EspSaParameters Parameters(KeyProxy.Ike.Protocol.IRandomSource random) => new()
+        public EspSaParameters Parameters(IRandomSource random) => new()
         {
             Spi = Spi,
             Suite = new EspSuite(EncryptionAlgorithm.AesGcm16, Key.Length * 8, IntegrityAlgorithm.None, Esn ? EsnMode.Esn : EsnMode.NoEsn),

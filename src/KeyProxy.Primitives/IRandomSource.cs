@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace KeyProxy.Ike.Protocol;
+namespace KeyProxy.Primitives;
 
 /// <summary>Randomness for SPIs, nonces and jitter; injectable so tests can be deterministic where they need to.</summary>
 public interface IRandomSource

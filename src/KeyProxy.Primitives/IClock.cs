@@ -1,4 +1,4 @@
-namespace KeyProxy.Ike.Protocol;
+namespace KeyProxy.Primitives;
 
 /// <summary>Time comes in from the host: the engine never reads a real clock (sans-IO).</summary>
 public interface IClock

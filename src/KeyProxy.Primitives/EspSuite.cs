@@ -1,6 +1,4 @@
-using KeyProxy.Ike.Messages;
-
-namespace KeyProxy.Ike.Crypto;
+namespace KeyProxy.Primitives;
 
 /// <summary>
 /// A negotiated ESP CHILD_SA suite: encryption with key length, integrity (None for AES-GCM,
@@ -15,15 +13,15 @@ public sealed record EspSuite(
     EsnMode Esn,
     DhGroup DhGroup = DhGroup.None)
 {
-    public bool IsAead => SkCipherFactory.IsAead(Encryption);
+    public bool IsAead => TransformSizes.IsAead(Encryption);
 
-    public bool IsSupported => SkCipherFactory.IsSupported(Encryption, EncryptionKeyBits, Integrity);
+    public bool IsSupported => TransformSizes.IsSupported(Encryption, EncryptionKeyBits, Integrity);
 
     /// <summary>Encryption key bytes per direction (AES-GCM: key || 4-byte salt).</summary>
-    public int EncryptionKeyMaterialLength => SkCipherFactory.EncryptionKeyMaterialLength(Encryption, EncryptionKeyBits);
+    public int EncryptionKeyMaterialLength => TransformSizes.EncryptionKeyMaterialLength(Encryption, EncryptionKeyBits);
 
     /// <summary>Integrity key bytes per direction (0 for AEAD).</summary>
-    public int IntegrityKeyLength => SkCipherFactory.IntegrityKeyLength(Integrity);
+    public int IntegrityKeyLength => TransformSizes.IntegrityKeyLength(Integrity);
 
     /// <summary>KEYMAT bytes for both directions (RFC 7296 2.17).</summary>
     public int KeyMaterialLength => 2 * (EncryptionKeyMaterialLength + IntegrityKeyLength);

@@ -1,51 +1,28 @@
-using KeyProxy.Ike.Messages;
 using System.Diagnostics.CodeAnalysis;
 
-namespace KeyProxy.Ike.Crypto;
+namespace KeyProxy.Primitives;
+
+/// <summary>The transforms one proposal names; <see cref="Prf"/> and <see cref="DhGroup"/> are null when it names none.</summary>
+public readonly record struct ProposalTransforms(
+    EncryptionAlgorithm Encryption, int EncryptionKeyBits, IntegrityAlgorithm Integrity, PrfAlgorithm? Prf, DhGroup? DhGroup);
 
 /// <summary>
 /// Reads one proposal written the way strongSwan's swanctl.conf writes it, e.g. "aes128gcm16-prfsha256-x25519"
 /// (IKE) or "aes256-sha256" (ESP): tokens joined by '-', at most one per transform type (RFC 7296 3.3.2).
-/// Only transforms this engine implements are accepted.
+/// Only transforms KeyProxy implements are accepted. ESP proposals are read here; IKE SA proposals by the
+/// engine's <c>KeyProxy.Ike.Crypto.IkeSuiteNames</c>, from <see cref="TryParseTransforms"/>.
 /// </summary>
 public static class SuiteNames
 {
-    /// <summary>An IKE SA proposal; throws <see cref="FormatException"/> when it does not parse.</summary>
-    public static IkeSuite ParseIke(string text) =>
-        TryParseIke(text, out var suite, out var error) ? suite : throw new FormatException(error);
-
     /// <summary>An ESP proposal; throws <see cref="FormatException"/> when it does not parse.</summary>
     public static EspSuite ParseEsp(string text) =>
         TryParseEsp(text, out var suite, out var error) ? suite : throw new FormatException(error);
-
-    /// <summary>
-    /// An IKE SA proposal: encryption, integrity unless AEAD, an optional PRF (default: the integrity
-    /// algorithm's hash, SHA-256 for AEAD, as strongSwan does) and a DH group.
-    /// </summary>
-    public static bool TryParseIke(string? text, [NotNullWhen(true)] out IkeSuite? suite, out string error)
-    {
-        suite = null;
-        if (!TryParse(text, out var parsed, out error))
-        {
-            return false;
-        }
-
-        var (encryption, bits, integrity, prf, group) = parsed;
-        if (group is null)
-        {
-            error = $"'{text}' names no DH group";
-            return false;
-        }
-
-        suite = new IkeSuite(encryption, bits, integrity, prf ?? Default(integrity), group.Value);
-        return true;
-    }
 
     /// <summary>An ESP proposal: encryption, integrity unless AEAD, an optional PFS group; no PRF.</summary>
     public static bool TryParseEsp(string? text, [NotNullWhen(true)] out EspSuite? suite, out string error)
     {
         suite = null;
-        if (!TryParse(text, out var parsed, out error))
+        if (!TryParseTransforms(text, out var parsed, out error))
         {
             return false;
         }
@@ -61,7 +38,8 @@ public static class SuiteNames
         return true;
     }
 
-    private static bool TryParse(string? text, out (EncryptionAlgorithm, int, IntegrityAlgorithm, PrfAlgorithm?, DhGroup?) parsed, out string error)
+    /// <summary>The transforms <paramref name="text"/> names: one encryption algorithm, integrity unless AEAD, at most one PRF and one DH group.</summary>
+    public static bool TryParseTransforms(string? text, out ProposalTransforms parsed, out string error)
     {
         parsed = default;
         if (string.IsNullOrWhiteSpace(text))
@@ -136,7 +114,7 @@ public static class SuiteNames
             return false;
         }
 
-        var aead = SkCipherFactory.IsAead(encryption.Value);
+        var aead = TransformSizes.IsAead(encryption.Value);
         if (aead && integrity is not null)
         {
             error = $"'{text}' combines AES-GCM with an integrity algorithm; AEAD needs none";
@@ -149,16 +127,8 @@ public static class SuiteNames
             return false;
         }
 
-        parsed = (encryption.Value, bits, integrity ?? IntegrityAlgorithm.None, prf, group);
+        parsed = new(encryption.Value, bits, integrity ?? IntegrityAlgorithm.None, prf, group);
         error = string.Empty;
         return true;
     }
-
-    // strongSwan's convention: without an explicit PRF, the integrity algorithm's hash is used.
-    private static PrfAlgorithm Default(IntegrityAlgorithm integrity) => integrity switch
-    {
-        IntegrityAlgorithm.HmacSha2_384_192 => PrfAlgorithm.HmacSha2_384,
-        IntegrityAlgorithm.HmacSha2_512_256 => PrfAlgorithm.HmacSha2_512,
-        _ => PrfAlgorithm.HmacSha2_256,
-    };
 }

@@ -1,0 +1,137 @@
+using System.Security.Cryptography;
+using KeyProxy.Abstractions;
+using KeyProxy.Edge;
+using KeyProxy.Grains;
+using KeyProxy.Silo.Storage;
+using KeyProxy.Wire;
+using KeyProxy.Wire.Access;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace KeyProxy.Silo.Tests;
+
+/// <summary>
+/// Issue 15: Orleans deactivates an activation on a live silo when the silo that held its grain directory entry dies
+/// (DirectoryFailure). The subscriber's list of proxy sessions was in memory only: deactivated so, it forgot a session
+/// that had died, and that session's SAs stayed at the handset (bob's old SA in the edge kill -9 fault test). Here the
+/// deactivation is the runtime's own call with that reason (through a grain extension), nothing else calls the
+/// subscriber afterwards, and the SAs of the dead session must still be owed to the handset.
+/// </summary>
+public sealed class RuntimeDeactivationTests : IAsyncLifetime
+{
+    private const string UnreachableEdge = "edge-nobody-runs";
+
+    private readonly TestCluster _cluster = new TestClusterBuilder(1).AddSiloBuilderConfigurator<Configurator>().Build();
+
+    public async ValueTask InitializeAsync() => await _cluster.DeployAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cluster.StopAllSilosAsync();
+        await _cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_subscriber_deactivated_for_a_directory_failure_still_audits_its_sessions_and_owes_the_dead_ones_SA_deletes()
+    {
+        const string nai = "erin@keyproxy.test";
+        var ct = TestContext.Current.CancellationToken;
+        var grains = _cluster.GrainFactory;
+        Assert.True((await grains.GetGrain<ISubscriberGrain>(nai).Provision(TestProfiles.Valid(nai))).Succeeded);
+        var subscriber = grains.GetGrain<ISubscriberSessionGrain>(nai);
+        var (handsetNonce, edgeNonce) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
+        var proof = AttachProofs.ComputeAttachProof(SubscriberKeys.DeriveAttachKey(TestProfiles.Secret), new SubscriberIdentity(IdentityType.Nai, nai),
+            Nonce16.Read(handsetNonce), Nonce16.Read(edgeNonce));
+        Assert.True((await subscriber.Attach(new AttachAttempt(UnreachableEdge, handsetNonce, edgeNonce, proof, 7, "127.0.1.6", _cluster.Primary!.SiloAddress))).Accepted);
+
+        // A session lists the SAs it gave the handset (it never ran here: any probe finds it dead), and before the
+        // first audit (1 s) the runtime deactivates the subscriber as for a dead directory partition.
+        Assert.True(await subscriber.RenewSession(Guid.NewGuid(), UnreachableEdge, 7, "192.0.2.10", [0x3333, 0x4444]));
+        await subscriber.AsReference<IRuntimeDeactivation>().Deactivate(DeactivationReasonCode.DirectoryFailure);
+
+        // Nothing calls the subscriber again: it comes back by itself, audits the stored list and owes the SA delete
+        // (stored, since the handset's edge does not answer).
+        var grainId = subscriber.GetGrainId();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        SubscriberState stored;
+        do
+        {
+            await Task.Delay(100, ct);
+            stored = await ReadStoredAsync(grainId);
+        }
+        while (stored.PendingSaDeletes.Count == 0 && DateTime.UtcNow < deadline);
+
+        var owed = Assert.Single(stored.PendingSaDeletes);
+        Assert.Equal((7u, "192.0.2.10"), (owed.TunnelId, owed.Peer));
+        Assert.Equal([0x3333u, 0x4444u], owed.InboundSpis.Order());
+        Assert.Empty(stored.ListedSessions);
+    }
+
+    [Fact]
+    public async Task A_subscriber_deactivated_on_request_stores_nothing()
+    {
+        const string nai = "frank@keyproxy.test";
+        var grains = _cluster.GrainFactory;
+        Assert.True((await grains.GetGrain<ISubscriberGrain>(nai).Provision(TestProfiles.Valid(nai))).Succeeded);
+        var subscriber = grains.GetGrain<ISubscriberSessionGrain>(nai);
+        var (handsetNonce, edgeNonce) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
+        var proof = AttachProofs.ComputeAttachProof(SubscriberKeys.DeriveAttachKey(TestProfiles.Secret), new SubscriberIdentity(IdentityType.Nai, nai),
+            Nonce16.Read(handsetNonce), Nonce16.Read(edgeNonce));
+        Assert.True((await subscriber.Attach(new AttachAttempt(UnreachableEdge, handsetNonce, edgeNonce, proof, 8, "127.0.1.7", _cluster.Primary!.SiloAddress))).Accepted);
+        Assert.True(await subscriber.RenewSession(Guid.NewGuid(), UnreachableEdge, 8, "192.0.2.11", [0x5555]));
+
+        // An explicit DeactivateOnIdle stands for the silo's death (what the interop lease tests simulate): no write.
+        await subscriber.AsReference<IRuntimeDeactivation>().Deactivate(DeactivationReasonCode.ApplicationRequested);
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        Assert.Empty((await ReadStoredAsync(subscriber.GetGrainId())).ListedSessions);
+    }
+
+    private IServiceProvider Services => ((InProcessSiloHandle)_cluster.Primary!).SiloHost!.Services;
+
+    private async Task<SubscriberState> ReadStoredAsync(GrainId grainId)
+    {
+        var state = new GrainState<SubscriberState>();
+        await Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Subscribers).ReadStateAsync("subscriber", grainId, state);
+        return state.State ?? throw new InvalidOperationException("the storage returned no state");
+    }
+
+    private sealed class Configurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder
+                // The silo's own row format (the memory provider's default names types, and cannot read back a
+                // profile once a reactivated grain wrote it again).
+                .AddMemoryGrainStorage(StorageNames.Subscribers, o => o.GrainStorageSerializer = new SubscriberRowSerializer(new UnprotectedSecrets()))
+                .AddMemoryGrainStorage(StorageNames.Directory)
+                .UseInMemoryReminderService()
+                .Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1))
+                .AddGrainExtension<IRuntimeDeactivation, RuntimeDeactivation>();
+            siloBuilder.Services.AddSingleton(Options.Create(new ProxyNetworkOptions
+            {
+                SessionAuditInterval = TimeSpan.FromSeconds(1),
+                PendingDeleteRetry = TimeSpan.FromSeconds(1),
+            }));
+            siloBuilder.Services.AddPlacementDirector<ProxySessionPlacementStrategy, ProxySessionPlacementDirector>();
+            siloBuilder.Services.AddPlacementDirector<EdgePlacementStrategy, EdgePlacementDirector>();
+        }
+    }
+}
+
+/// <summary>Deactivates the grain with a reason of the runtime's (as the grain directory does when a silo dies).</summary>
+public interface IRuntimeDeactivation : IGrainExtension
+{
+    Task Deactivate(DeactivationReasonCode code);
+}
+
+public sealed class RuntimeDeactivation(IGrainContext context) : IRuntimeDeactivation
+{
+    public Task Deactivate(DeactivationReasonCode code)
+    {
+        context.Deactivate(new DeactivationReason(code, "test: the silo that held this grain's directory entry died"));
+        return Task.CompletedTask;
+    }
+}
