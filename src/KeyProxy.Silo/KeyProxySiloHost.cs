@@ -43,6 +43,8 @@ public static class KeyProxySiloHost
         });
 
         var options = ReadOptions(builder.Configuration);
+        // Secrets at rest (issue 16): the keys are read, or in Development mode made, before anything starts.
+        var secrets = options.IsAzureTable ? SecretsProtector(options, Console.Out) : null;
         builder.Services.AddSingleton(Options.Create(options));
         builder.WebHost.UseUrls(options.HttpUrl ?? builder.Configuration["urls"] ?? KeyProxySiloOptions.DefaultHttpUrl);
 
@@ -57,7 +59,7 @@ public static class KeyProxySiloHost
             {
                 var connectionString = options.StorageConnectionString!;
                 silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort);
-                silo.UseKeyProxyAzureStorage(connectionString);
+                silo.UseKeyProxyAzureStorage(connectionString, secrets!);
             }
             else
             {
@@ -169,6 +171,14 @@ public static class KeyProxySiloHost
         var errors = options.Validate();
         return errors.Count > 0 ? throw new SiloConfigurationException(errors) : options;
     }
+
+    /// <summary>
+    /// The envelope over the configured key-encryption keys, or Development mode's local key (announced on
+    /// <paramref name="notice"/>); <see cref="SiloConfigurationException"/> when they cannot be had. Production mode also
+    /// refuses rows still stored unprotected (README, "Secrets at rest").
+    /// </summary>
+    internal static EnvelopeSecrets SecretsProtector(KeyProxySiloOptions options, TextWriter notice) =>
+        new(KeyEncryptionKeys.FromOptions(options.SecretsAtRest, options.IsProduction, notice), acceptUnprotected: !options.IsProduction);
 
     private static async Task WriteError(HttpContext context)
     {

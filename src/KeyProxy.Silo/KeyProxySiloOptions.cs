@@ -12,6 +12,14 @@ public sealed class KeyProxySiloOptions
     public const string LocalhostClustering = "Localhost";
     public const string AzureTableClustering = "AzureTable";
     public const string DefaultHttpUrl = "http://127.0.0.1:8080";
+    public const string DevelopmentMode = "Development";
+    public const string ProductionMode = "Production";
+
+    /// <summary>
+    /// "Development" (the default: what is not configured is made up locally and said where, e.g. the key for secrets at
+    /// rest) or "Production" (what is not configured stops the silo at start with exit code 2). Issue 16 item 5.
+    /// </summary>
+    public string Mode { get; set; } = DevelopmentMode;
 
     /// <summary>"Localhost" (one silo or a few on one machine, in-memory storage) or "AzureTable" (membership and storage in Azure Table storage).</summary>
     public string Clustering { get; set; } = LocalhostClustering;
@@ -65,6 +73,11 @@ public sealed class KeyProxySiloOptions
     /// <summary>OpenTelemetry metrics ("KeyProxy:Metrics"): Prometheus scraping path, OTLP push.</summary>
     public Telemetry.MetricsOptions Metrics { get; set; } = new();
 
+    /// <summary>Encryption of subscriber secrets in Azure Table storage ("KeyProxy:SecretsAtRest"); unused with Localhost's in-memory storage.</summary>
+    public Storage.SecretsAtRestOptions SecretsAtRest { get; set; } = new();
+
+    public bool IsProduction => string.Equals(Mode, ProductionMode, StringComparison.OrdinalIgnoreCase);
+
     public bool IsAzureTable => string.Equals(Clustering, AzureTableClustering, StringComparison.OrdinalIgnoreCase);
 
     public bool EffectiveDemoSubscribers => DemoSubscribers ?? !IsAzureTable;
@@ -79,6 +92,16 @@ public sealed class KeyProxySiloOptions
         if (!localhost && !IsAzureTable)
         {
             errors.Add($"KeyProxy:Clustering is '{Clustering}'; expected '{LocalhostClustering}' or '{AzureTableClustering}'");
+        }
+
+        if (!IsProduction && !string.Equals(Mode, DevelopmentMode, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"KeyProxy:Mode is '{Mode}'; expected '{DevelopmentMode}' or '{ProductionMode}'");
+        }
+
+        if (IsAzureTable)
+        {
+            errors.AddRange(SecretsAtRest.Validate(IsProduction));
         }
 
         if (IsAzureTable && string.IsNullOrWhiteSpace(StorageConnectionString))

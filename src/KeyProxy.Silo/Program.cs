@@ -1,10 +1,17 @@
 using KeyProxy.Silo;
 using KeyProxy.Silo.Migration;
+using KeyProxy.Silo.Storage;
 
 // One-shot: subscriber profiles from the project's old Azure Table layout into the official provider's (README).
 if (args is [LegacyProfileMigration.Command, ..])
 {
     return await LegacyProfileMigration.RunAsync(args[1..], Console.Out);
+}
+
+// Secrets at rest: every subscriber row re-wrapped under the active key-encryption key (README, "Secrets at rest").
+if (args is [StoredSecretRotation.Command, ..])
+{
+    return await StoredSecretRotation.RunAsync(args[1..], Console.Out);
 }
 
 // The KeyProxy silo: Orleans, dashboard and admin API. With no configuration: one localhost silo, in-memory storage,

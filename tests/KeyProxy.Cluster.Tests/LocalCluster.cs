@@ -255,14 +255,14 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>One silo's row in the membership table.</summary>
     public sealed record MembershipRow(string SiloName, SiloStatus Status, string SiloAddress);
 
-    private static int FreeTcpPort()
+    internal static int FreeTcpPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static int FreeUdpPort()
+    internal static int FreeUdpPort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));

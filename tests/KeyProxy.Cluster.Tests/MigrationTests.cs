@@ -11,7 +11,8 @@ namespace KeyProxy.Cluster.Tests;
 /// Issue 14, migration: profiles stored by the project's own providers (rows in the old format, written here as that
 /// code wrote them) moved by <c>KeyProxy.Silo migrate-legacy-profiles</c> into the official provider's layout; a
 /// cluster on the official providers then serves them unchanged (version kept) and proxies an exchange with their
-/// secrets and pre-shared keys. The stored row is JSON an operator can read, its secrets marked unprotected.
+/// secrets and pre-shared keys. The stored row is JSON an operator can read, its secrets encrypted (issue 16; here under
+/// Development mode's local key, which the command and the silos on this machine share).
 /// </summary>
 public sealed class MigrationTests(AzuriteFixture azurite, ITestOutputHelper output)
 {
@@ -38,12 +39,14 @@ public sealed class MigrationTests(AzuriteFixture azurite, ITestOutputHelper out
         Assert.True(exit == 0, $"second migration exited {exit}: {text}");
         Assert.Contains("0 profiles migrated, 2 already in the new layout (kept)", text);
 
-        // The row an operator finds: JSON text, the NAI and identity readable, the secret marked as not protected.
+        // The row an operator finds: JSON text, the NAI and identity readable, the secret encrypted.
         var row = await FindRowAsync(serviceId, alice);
         var json = row.GetString("StringData");
         Assert.Contains($"\"Nai\":\"{alice}\"", json);
         Assert.Contains("\"Version\":3", json);
-        Assert.Contains($"\"Secret\":\"unprotected:{Convert.ToBase64String(Encoding.UTF8.GetBytes(Subscribers.Secret(alice)))}\"", json);
+        Assert.Contains("\"Secret\":\"aes256gcm:", json);
+        Assert.DoesNotContain("unprotected:", json);
+        Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(Subscribers.Secret(alice))), json);
         Assert.DoesNotContain(Subscribers.Secret(alice), json);
 
         await using var cluster = new LocalCluster(azurite.ConnectionString, LocalCluster.NewId("migrated"), poolA, poolB,

@@ -47,9 +47,13 @@ internal static class Subscribers
     /// directory's second activation losing its whole-list write on the ETag; the directory now merges and writes
     /// again, so the retries that hid it are gone and a recurrence shows here.
     /// </remarks>
-    public static async Task<JsonObject> ProvisionAsync(HttpClient http, string nai, string peerPool, CancellationToken ct)
+    public static Task<JsonObject> ProvisionAsync(HttpClient http, string nai, string peerPool, CancellationToken ct) =>
+        ProvisionAsync(http, nai, peerPool, Profile(nai, peerPool), ct);
+
+    /// <summary>As above, with the profile <paramref name="profile"/>.</summary>
+    public static async Task<JsonObject> ProvisionAsync(HttpClient http, string nai, string peerPool, JsonObject profile, CancellationToken ct)
     {
-        using var response = await http.PutAsJsonAsync("/api/subscribers/" + Uri.EscapeDataString(nai), Profile(nai, peerPool), ct);
+        using var response = await http.PutAsJsonAsync("/api/subscribers/" + Uri.EscapeDataString(nai), profile, ct);
         var body = await response.Content.ReadAsStringAsync(ct);
         Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK,
             $"PUT {nai} at {http.BaseAddress}: {(int)response.StatusCode} {body}");

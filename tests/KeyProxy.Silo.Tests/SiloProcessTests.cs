@@ -56,6 +56,16 @@ public sealed partial class SiloProcessTests
     }
 
     [Fact]
+    public async Task Production_mode_on_Azure_storage_without_a_key_for_secrets_at_rest_stops_with_exit_code_2()
+    {
+        var (exitCode, _, stderr) = await ProcessRunner.Run(DotnetHost(),
+            [SiloAssembly(), "--KeyProxy:Mode=Production", "--KeyProxy:Clustering=AzureTable", "--KeyProxy:StorageConnectionString=UseDevelopmentStorage=true"],
+            TimeSpan.FromSeconds(60));
+        Assert.Equal(2, exitCode);
+        Assert.Contains("KeyProxy:SecretsAtRest:ActiveKeyId and KeyProxy:SecretsAtRest:Keys:<id> (or KeyFiles:<id>) are required in Production mode", stderr);
+    }
+
+    [Fact]
     public async Task A_silo_without_the_dashboard_does_not_advertise_one_in_its_start_line()
     {
         var environment = new Dictionary<string, string>

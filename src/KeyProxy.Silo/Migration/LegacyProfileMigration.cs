@@ -41,6 +41,17 @@ public static class LegacyProfileMigration
             return 2;
         }
 
+        EnvelopeSecrets secrets;
+        try
+        {
+            secrets = KeyProxySiloHost.SecretsProtector(options, output);
+        }
+        catch (SiloConfigurationException e)
+        {
+            await output.WriteLineAsync(e.Message);
+            return 2;
+        }
+
         var tables = new TableServiceClient(options.StorageConnectionString);
         var legacy = tables.GetTableClient(LegacyGrainStateRow.Table);
         if (!await TableExistsAsync(tables, LegacyGrainStateRow.Table))
@@ -49,7 +60,7 @@ public static class LegacyProfileMigration
             return 1;
         }
 
-        using var host = BuildStorageSilo(options.ServiceId, tables);
+        using var host = BuildStorageSilo(options.ServiceId, tables, secrets);
         await host.StartAsync();
         try
         {
@@ -133,13 +144,13 @@ public static class LegacyProfileMigration
     }
 
     /// <summary>A silo on loopback that joins no cluster (localhost clustering, its own cluster id), for its grain storage only.</summary>
-    private static IHost BuildStorageSilo(string serviceId, TableServiceClient tables)
+    private static IHost BuildStorageSilo(string serviceId, TableServiceClient tables, IStoredSecretProtector secrets)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(FreePort(), FreePort(), null, serviceId, "migration-" + Guid.NewGuid().ToString("N")[..8])
-            .AddKeyProxyGrainStorage(tables));
+            .AddKeyProxyGrainStorage(tables, secrets));
         return builder.Build();
     }
 

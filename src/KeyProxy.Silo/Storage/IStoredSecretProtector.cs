@@ -1,16 +1,22 @@
+using System.Text.Json.Nodes;
+
 namespace KeyProxy.Silo.Storage;
 
 /// <summary>
-/// Turns key material into the text stored in a grain-state row and back. Every member marked
-/// <see cref="KeyProxy.Abstractions.StoredSecretAttribute"/> goes through the one registered instance, so encryption
-/// at rest (operators' security issue 16) is a new implementation here and nothing else. The stored text starts with
-/// the scheme that wrote it, so a silo reading a row written under another scheme fails loudly instead of guessing.
+/// Protects the key material of one stored row. <see cref="StoredSecretJson"/> writes every member marked
+/// <see cref="KeyProxy.Abstractions.StoredSecretAttribute"/> as <see cref="UnprotectedSecrets"/>' text
+/// (<c>unprotected:&lt;base64&gt;</c>) into the row's JSON tree; the registered protector then turns those values into
+/// what is stored, with whatever the row needs to read them back, and reverses that on read. Silos on Azure Table
+/// storage use <see cref="EnvelopeSecrets"/> (issue 16 item 4).
 /// </summary>
 public interface IStoredSecretProtector
 {
-    /// <summary>The stored text for <paramref name="secret"/>, starting with this protector's scheme and a colon.</summary>
-    string Protect(ReadOnlySpan<byte> secret);
+    /// <summary>Rewrites, in place, every secret value of <paramref name="row"/> (the row <paramref name="record"/>) into its stored form.</summary>
+    void Protect(JsonObject row, StoredRecordId? record);
 
-    /// <summary>The secret back from <paramref name="stored"/>; throws <see cref="System.Text.Json.JsonException"/> for a scheme it cannot read.</summary>
-    byte[] Unprotect(string stored);
+    /// <summary>
+    /// Rewrites, in place, every stored secret of <paramref name="row"/> back to <c>unprotected:&lt;base64&gt;</c>;
+    /// throws <see cref="StoredSecretException"/> (a <see cref="System.Text.Json.JsonException"/>) for a row it must not use.
+    /// </summary>
+    void Unprotect(JsonObject row, StoredRecordId? record);
 }

@@ -7,18 +7,17 @@ using KeyProxy.Abstractions;
 namespace KeyProxy.Silo.Storage;
 
 /// <summary>
-/// The System.Text.Json contract modifier that routes every <see cref="StoredSecretAttribute"/> member through the
-/// <see cref="IStoredSecretProtector"/>: <c>byte[]</c> members as the protector's text, <c>string</c> members as the
-/// protector's text of their UTF-8 bytes. A marked member of any other type is refused when its contract is built,
-/// so a secret cannot slip into a row in the plain.
+/// The System.Text.Json contract modifier that writes every <see cref="StoredSecretAttribute"/> member as
+/// <see cref="UnprotectedSecrets"/>' text (<c>byte[]</c> members as such, <c>string</c> members as their UTF-8 bytes),
+/// the form <see cref="IStoredSecretProtector"/> finds and protects in the row's JSON tree before it is stored. A marked
+/// member of any other type is refused when its contract is built, so a secret cannot slip into a row unprotected.
 /// </summary>
 public static class StoredSecretJson
 {
-    public static Action<JsonTypeInfo> Modifier(IStoredSecretProtector protector)
+    public static Action<JsonTypeInfo> Modifier()
     {
-        ArgumentNullException.ThrowIfNull(protector);
-        var bytes = new BytesConverter(protector);
-        var text = new TextConverter(protector);
+        var bytes = new BytesConverter();
+        var text = new TextConverter();
         return info =>
         {
             foreach (var property in info.Properties)
@@ -32,21 +31,21 @@ public static class StoredSecretJson
         };
     }
 
-    private sealed class BytesConverter(IStoredSecretProtector protector) : JsonConverter<byte[]>
+    private sealed class BytesConverter : JsonConverter<byte[]>
     {
         public override byte[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            protector.Unprotect(reader.GetString() ?? throw new JsonException("a stored secret is not a string"));
+            UnprotectedSecrets.Decode(reader.GetString() ?? throw new JsonException("a stored secret is not a string"));
 
         public override void Write(Utf8JsonWriter writer, byte[] value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(protector.Protect(value));
+            writer.WriteStringValue(UnprotectedSecrets.Encode(value));
     }
 
-    private sealed class TextConverter(IStoredSecretProtector protector) : JsonConverter<string>
+    private sealed class TextConverter : JsonConverter<string>
     {
         public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            Encoding.UTF8.GetString(protector.Unprotect(reader.GetString() ?? throw new JsonException("a stored secret is not a string")));
+            Encoding.UTF8.GetString(UnprotectedSecrets.Decode(reader.GetString() ?? throw new JsonException("a stored secret is not a string")));
 
         public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(protector.Protect(Encoding.UTF8.GetBytes(value)));
+            writer.WriteStringValue(UnprotectedSecrets.Encode(Encoding.UTF8.GetBytes(value)));
     }
 }

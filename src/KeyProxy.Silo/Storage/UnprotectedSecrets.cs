@@ -1,25 +1,30 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace KeyProxy.Silo.Storage;
 
 /// <summary>
-/// Today's <see cref="IStoredSecretProtector"/>: NO protection. The secret is stored as
-/// <c>unprotected:&lt;base64&gt;</c>, readable by anyone who can read the table, exactly as readable as the Orleans
-/// binary rows it replaces were. The prefix says so to whoever looks at a row; issue 16 replaces this class.
+/// The text a secret takes inside a row's JSON tree before <see cref="IStoredSecretProtector"/> protects it:
+/// <c>unprotected:&lt;base64&gt;</c>. Rows written before issue 16 store exactly this (NO protection: readable by anyone
+/// who reads the table); <see cref="EnvelopeSecrets"/> still reads them and the next write, or
+/// <c>rotate-stored-secrets</c>, encrypts them. As a protector it changes nothing: tests use it to write such rows.
 /// </summary>
 public sealed class UnprotectedSecrets : IStoredSecretProtector
 {
     public const string Scheme = "unprotected";
-    private const string Prefix = Scheme + ":";
+    public const string Prefix = Scheme + ":";
 
-    public string Protect(ReadOnlySpan<byte> secret) => Prefix + Convert.ToBase64String(secret);
+    public static string Encode(ReadOnlySpan<byte> secret) => Prefix + Convert.ToBase64String(secret);
 
-    public byte[] Unprotect(string stored)
+    public static bool IsEncoded(string value) => value.StartsWith(Prefix, StringComparison.Ordinal);
+
+    /// <summary>The secret from <paramref name="stored"/>; a <see cref="JsonException"/> when it is not in this form.</summary>
+    public static byte[] Decode(string stored)
     {
-        if (!stored.StartsWith(Prefix, StringComparison.Ordinal))
+        if (!IsEncoded(stored))
         {
             var colon = stored.IndexOf(':', StringComparison.Ordinal);
-            throw new JsonException($"a stored secret is in scheme '{(colon > 0 ? stored[..colon] : "(none)")}'; this silo reads only '{Scheme}'");
+            throw new JsonException($"a stored secret is in scheme '{(colon > 0 ? stored[..colon] : "(none)")}' where '{Scheme}' was expected");
         }
 
         try
@@ -30,5 +35,13 @@ public sealed class UnprotectedSecrets : IStoredSecretProtector
         {
             throw new JsonException($"a stored secret in scheme '{Scheme}' is not base64", e);
         }
+    }
+
+    public void Protect(JsonObject row, StoredRecordId? record)
+    {
+    }
+
+    public void Unprotect(JsonObject row, StoredRecordId? record)
+    {
     }
 }
