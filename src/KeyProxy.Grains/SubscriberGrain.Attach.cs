@@ -130,8 +130,17 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
         var counter = ++_counter;
         if (counter >= State.State.CounterReservedUpTo)
         {
+            var stored = State.State.CounterReservedUpTo;
             State.State.CounterReservedUpTo = counter + CounterBlock;
-            await State.WriteStateAsync();
+            try { await State.WriteStateAsync(); }
+            catch
+            {
+                // Issue 15: a block whose reservation is not stored is not ours to use. Kept in memory, the next seals
+                // used it, and the next activation (resuming from the stored reservation) sealed those counters again.
+                // This counter is burnt; the next seal tries the reservation again.
+                State.State.CounterReservedUpTo = stored;
+                throw;
+            }
         }
         using var sealer = new KeyTransferSealer(key);
         return sealer.Seal(counter, content);

@@ -40,18 +40,8 @@ public sealed partial class SubscriberGrain : IRemindable
     /// <summary>Whether <see cref="PendingDeletesReminder"/> is (believed) registered; a reminder tick proves it.</summary>
     private bool _reminderHeld;
 
-    /// <summary>What the subscriber knows of one proxy session: the attachment it served, its peer, the handset's inbound SPIs it installed.</summary>
-    private sealed class SessionLease(uint tunnelId)
-    {
-        public uint TunnelId { get; } = tunnelId;
-
-        public string? Peer { get; set; }
-
-        public HashSet<uint> InboundSpis { get; } = [];
-
-        /// <summary>The peer identity that asserted INITIAL_CONTACT for this session's IKE SA (RFC 7296 2.4), if it did.</summary>
-        public string? InitialContactFrom { get; set; }
-    }
+    /// <summary>How many sessions started while this activation lived (<see cref="BeginSession"/>): their order.</summary>
+    private long _listings;
 
     /// <summary>Takes over the sessions an earlier activation stored when the runtime deactivated it, and audits them.</summary>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -60,7 +50,7 @@ public sealed partial class SubscriberGrain : IRemindable
         if (listed.Count == 0) return Task.CompletedTask;
         foreach (var l in listed)
         {
-            var lease = new SessionLease(l.TunnelId) { Peer = l.Peer };
+            var lease = new SessionLease(l.TunnelId, 0) { Peer = l.Peer };
             lease.InboundSpis.UnionWith(l.InboundSpis);
             _sessions.TryAdd(l.Session, lease);
         }
@@ -125,24 +115,24 @@ public sealed partial class SubscriberGrain : IRemindable
                 break;
             }
         }
-        if (State.State.Attachment is { } attachment) _sessions[session] = new SessionLease(attachment.TunnelId) { Peer = peer };
+        if (State.State.Attachment is { } attachment) _sessions[session] = new SessionLease(attachment.TunnelId, ++_listings) { Peer = peer };
         EnsureAudit();
         return firstContact;
     }
 
     /// <summary>
     /// The IKE SA of <paramref name="session"/> with <paramref name="peer"/> came with INITIAL_CONTACT (RFC 7296 2.4): the
-    /// peer, as <paramref name="peerIdentity"/>, holds no other IKE SA with this handset. Any older session with that
-    /// peer is then a half whose other side died mid-exchange (issue 15: the initiator's silo killed after this
-    /// handset's responder installed its SA, the retried exchange then ran on a new session): each is asked to close,
-    /// which deletes its SAs at the handset. One-way calls: the sessions seal those deletes through this grain.
+    /// peer, as <paramref name="peerIdentity"/>, held no other IKE SA with this handset when it started this one. Any
+    /// session with that peer listed before it is then a half whose other side died mid-exchange (issue 15: the
+    /// initiator's silo killed after this handset's responder installed its SA, the retried exchange then ran on a new
+    /// session): each is asked to close, which deletes its SAs at the handset. Only those listed before: installs are
+    /// sealed in no particular order (storage down, they wait), and an older session's late INITIAL_CONTACT must not
+    /// close the newer one the peer actually holds. One-way calls: the sessions seal those deletes through this grain.
     /// </summary>
     private void SupersedeOlderSessions(Guid session, string peer, string peerIdentity)
     {
-        if (_sessions.TryGetValue(session, out var newer)) newer.InitialContactFrom = peerIdentity;
-        foreach (var (id, lease) in _sessions)
+        foreach (var id in SessionLease.MarkInitialContact(_sessions, session, peer, peerIdentity))
         {
-            if (id == session || lease.Peer != peer) continue;
             LogSessionSuperseded(Nai, id, peer);
             _ = GrainFactory.GetGrain<IProxySessionGrain>(id).SupersededByInitialContact(peerIdentity);
         }
@@ -165,18 +155,14 @@ public sealed partial class SubscriberGrain : IRemindable
         if (!_sessions.TryGetValue(session, out var lease))
         {
             // Listed again after this grain's reactivation (or a renewal that crossed the session's start).
-            _sessions[session] = lease = new SessionLease(tunnelId);
+            _sessions[session] = lease = new SessionLease(tunnelId, 0);
             LogSessionRelisted(Nai, session, inboundSpis.Length);
-            // Listed again after this grain lost its list, it started before any session listed since; one of those
-            // with the same peer that came with INITIAL_CONTACT makes it stale (its subscriber was not there to be told).
-            foreach (var (id, other) in _sessions)
+            // Listed again after this grain lost its list, it started before any session that started since; one of
+            // those with the same peer that came with INITIAL_CONTACT makes it stale (this grain was not there to be told).
+            if (SessionLease.InitialContactSince(_sessions, session, peerAddress) is { } identity)
             {
-                if (other.InitialContactFrom is { } identity && other.Peer == peerAddress && id != session)
-                {
-                    LogSessionSuperseded(Nai, session, peerAddress);
-                    _ = GrainFactory.GetGrain<IProxySessionGrain>(session).SupersededByInitialContact(identity);
-                    break;
-                }
+                LogSessionSuperseded(Nai, session, peerAddress);
+                _ = GrainFactory.GetGrain<IProxySessionGrain>(session).SupersededByInitialContact(identity);
             }
         }
         lease.Peer ??= peerAddress;
@@ -192,7 +178,7 @@ public sealed partial class SubscriberGrain : IRemindable
         if (content is not (SaInstall or SaDelete)) return;
         if (!_sessions.TryGetValue(session, out var lease))
         {
-            _sessions[session] = lease = new SessionLease(tunnelId);
+            _sessions[session] = lease = new SessionLease(tunnelId, 0);
             EnsureAudit();
         }
         switch (content)

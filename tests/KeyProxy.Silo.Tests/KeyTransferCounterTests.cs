@@ -1,0 +1,137 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using KeyProxy.Abstractions;
+using KeyProxy.Edge;
+using KeyProxy.Grains;
+using KeyProxy.Wire;
+using KeyProxy.Wire.Access;
+using KeyProxy.Wire.Proxy;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace KeyProxy.Silo.Tests;
+
+/// <summary>
+/// Issue 15, no key transfer delivered twice: the key transfer counter of an attachment never repeats, also when the
+/// storage that holds its reservation fails. Found by the storage outage fault test: a reservation whose write failed
+/// stayed in memory, the next seals used its counters, and the next activation, resuming from the stored reservation,
+/// sealed them again (the handset rejected "counter 1026 already seen").
+/// </summary>
+public sealed class KeyTransferCounterTests : IAsyncLifetime
+{
+    private const string Edge = "edge-nobody-runs";
+    private const uint Tunnel = 9;
+
+    private readonly TestCluster _cluster = new TestClusterBuilder(1).AddSiloBuilderConfigurator<Configurator>().Build();
+
+    public async ValueTask InitializeAsync() => await _cluster.DeployAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cluster.StopAllSilosAsync();
+        await _cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_counter_block_whose_reservation_was_not_stored_is_never_used_so_a_reactivation_repeats_no_counter()
+    {
+        const string nai = "fay@keyproxy.test";
+        var grains = _cluster.GrainFactory;
+        Assert.True((await grains.GetGrain<ISubscriberGrain>(nai).Provision(TestProfiles.Valid(nai))).Succeeded);
+        var subscriber = grains.GetGrain<ISubscriberSessionGrain>(nai);
+        var (handsetNonce, edgeNonce) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
+        var proof = AttachProofs.ComputeAttachProof(SubscriberKeys.DeriveAttachKey(TestProfiles.Secret), new SubscriberIdentity(IdentityType.Nai, nai),
+            Nonce16.Read(handsetNonce), Nonce16.Read(edgeNonce));
+        Assert.True((await subscriber.Attach(new AttachAttempt(Edge, handsetNonce, edgeNonce, proof, Tunnel, "127.0.1.9", _cluster.Primary!.SiloAddress))).Accepted);
+
+        var content = new byte[new SaDelete(SaDeleteReason.IkeSaClosed, [0x1234]).GetEncodedLength()];
+        Assert.Equal(WireError.None, new SaDelete(SaDeleteReason.IkeSaClosed, [0x1234]).TryWrite(content, out _));
+        var session = Guid.NewGuid();
+        var counters = new List<ulong>();
+        async Task<bool> SealAsync()
+        {
+            try
+            {
+                var sealedMessage = await subscriber.SealKeyTransfer(session, Tunnel, content, null);
+                Assert.NotNull(sealedMessage);
+                counters.Add(BinaryPrimitives.ReadUInt64BigEndian(sealedMessage.AsSpan(KeyProxyHeader.Size, KeyTransfer.CounterSize)));
+                return true;
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+            {
+                return false;
+            }
+        }
+
+        // The attach reserved the first block; its counters need no write.
+        while (counters.Count < 1023) Assert.True(await SealAsync());
+
+        // The storage fails: the seal that needs the next block fails, and so does every seal after it while the
+        // reservation is not stored (before the fix the second one went through on the unstored block).
+        Storage.FailWrites = true;
+        Assert.False(await SealAsync());
+        Assert.False(await SealAsync());
+
+        // Storage back: sealing goes on, and after a reactivation (the grain resumes from the stored reservation) too.
+        Storage.FailWrites = false;
+        Assert.True(await SealAsync());
+        await subscriber.Cast<IGrainManagementExtension>().DeactivateOnIdle(TestContext.Current.CancellationToken);
+        Assert.True(await SealAsync());
+
+        for (int i = 1; i < counters.Count; i++)
+            Assert.True(counters[i] > counters[i - 1], $"counter {counters[i]} sealed after {counters[i - 1]}: a key transfer counter repeated or went back");
+    }
+
+    private static FailingGrainStorage Storage => FailingGrainStorage.Instance!;
+
+    private sealed class Configurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder.AddMemoryGrainStorage(StorageNames.Directory);
+            siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Subscribers,
+                (services, _) => FailingGrainStorage.Instance = new FailingGrainStorage(services.GetRequiredService<DeepCopier>()));
+            siloBuilder.Services.AddPlacementDirector<ProxySessionPlacementStrategy, ProxySessionPlacementDirector>();
+            siloBuilder.Services.AddPlacementDirector<EdgePlacementStrategy, EdgePlacementDirector>();
+        }
+    }
+
+    /// <summary>Grain storage in memory whose writes fail while <see cref="FailWrites"/> is set, as a table that is down.</summary>
+    private sealed class FailingGrainStorage(DeepCopier copier) : IGrainStorage
+    {
+        public static FailingGrainStorage? Instance;
+
+        private readonly ConcurrentDictionary<GrainId, object> _rows = new();
+
+        public volatile bool FailWrites;
+
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            if (_rows.TryGetValue(grainId, out var row))
+            {
+                grainState.State = copier.Copy((T)row);
+                (grainState.ETag, grainState.RecordExists) = ("1", true);
+            }
+            return Task.CompletedTask;
+        }
+
+        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            if (FailWrites) throw new IOException("the table is down (test)");
+            _rows[grainId] = copier.Copy(grainState.State)!;
+            (grainState.ETag, grainState.RecordExists) = ("1", true);
+            return Task.CompletedTask;
+        }
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            _rows.TryRemove(grainId, out _);
+            (grainState.ETag, grainState.RecordExists) = (null, false);
+            return Task.CompletedTask;
+        }
+    }
+}
