@@ -13,24 +13,12 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
 {
     private static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(20);
 
-    /// <summary>
-    /// Short session leases (2 s) and dead IKE peers noticed within seconds (liveness 3 s, 3 transmissions 0.5 s
-    /// apart), so that SAs whose proxy session died with edge-a end within the test.
-    /// </summary>
-    private static readonly Dictionary<string, string> ShortLeases = new()
-    {
-        ["KeyProxy__Network__SessionAuditInterval"] = "00:00:02",
-        ["KeyProxy__Network__LivenessInterval"] = "00:00:03",
-        ["KeyProxy__Network__RetransmitTimeout"] = "00:00:00.5",
-        ["KeyProxy__Network__MaxTransmissions"] = "3",
-    };
-
     [Fact]
     public async Task An_edge_silo_killed_and_started_again_takes_its_handsets_back_after_they_re_attach_and_loses_no_profile()
     {
         var ct = TestContext.Current.CancellationToken;
         const string poolA = "127.0.87.0/24", poolB = "127.0.88.0/24";
-        await using var cluster = new LocalCluster(azurite.ConnectionString, LocalCluster.NewId("edge"), poolA, poolB, ShortLeases);
+        await using var cluster = new LocalCluster(azurite.ConnectionString, LocalCluster.NewId("edge"), poolA, poolB, FaultSettings.ShortLeases);
         Report($"cluster start: {(await cluster.StartAsync()).TotalMilliseconds:F0} ms; silo logs in {cluster.LogDirectory}");
         var nais = new List<string>();
         using (var http = cluster.Http(cluster.Core))
