@@ -11,8 +11,9 @@ namespace KeyProxy.Silo.Security;
 /// ~/.keyproxy/development), made on first use and reused after, so every local silo on the machine trusts the others.
 /// It issues end-entity certificates on request: silo certificates for cluster TLS (<see cref="LoadOrIssue"/>), and any
 /// other certificate a component needs (an HTTPS certificate for the admin API, an Orleans client's) through
-/// <see cref="Issue"/>. Files are PEM, 0600, each written under a temporary name and moved into place without overwriting,
-/// so silos that start together agree on the first one written. Never for production: Production mode refuses to run
+/// <see cref="Issue"/>. Files are PEM, 0600, each written under a temporary name and renamed into place while holding
+/// the directory's lock file (<see cref="DirectoryLock"/>), so silos that start together agree on one CA and readers
+/// never see half a file. Never for production: Production mode refuses to run
 /// without configured certificates.
 /// </summary>
 public sealed class DevelopmentCertificateAuthority
@@ -62,6 +63,7 @@ public sealed class DevelopmentCertificateAuthority
         {
             CreatePrivateDirectory(directory);
             var created = false;
+            using var exclusive = DirectoryLock.Acquire(directory);
             if (!File.Exists(keyPath))
             {
                 using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -72,7 +74,7 @@ public sealed class DevelopmentCertificateAuthority
                 request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
                 var now = DateTimeOffset.UtcNow;
                 using var ca = request.CreateSelfSigned(now.AddMinutes(-5), now + CaLifetime);
-                created = WriteOnce(keyPath, ca.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n");
+                created = WriteReplacing(keyPath, ca.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n");
             }
 
             var loaded = X509Certificate2.CreateFromPemFile(keyPath);
@@ -105,6 +107,7 @@ public sealed class DevelopmentCertificateAuthority
         var path = Path.Combine(Directory, name + ".pem");
         try
         {
+            using var exclusive = DirectoryLock.Acquire(Directory);
             if (File.Exists(path))
             {
                 var existing = X509Certificate2.CreateFromPemFile(path);
@@ -115,9 +118,8 @@ public sealed class DevelopmentCertificateAuthority
             using var fresh = Issue(name, dnsNames, addresses, serverAuth, clientAuth, lifetime);
             using var key = fresh.GetECDsaPrivateKey()!;
             var pem = fresh.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n";
-            // A silo starting beside this one may have written the same name first: then both use that one.
-            var created = File.Exists(path) ? WriteReplacing(path, pem) : WriteOnce(path, pem);
-            return new IssuedCertificate(path, X509Certificate2.CreateFromPemFile(path), created);
+            WriteReplacing(path, pem);
+            return new IssuedCertificate(path, X509Certificate2.CreateFromPemFile(path), true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
         {
@@ -185,22 +187,6 @@ public sealed class DevelopmentCertificateAuthority
     {
         if (OperatingSystem.IsWindows()) System.IO.Directory.CreateDirectory(directory);
         else System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-    }
-
-    /// <summary>Writes <paramref name="text"/> to a new 0600 file and moves it to <paramref name="path"/> unless another writer was first; true when this one won.</summary>
-    private static bool WriteOnce(string path, string text)
-    {
-        var temporary = WriteTemporary(path, text);
-        try
-        {
-            File.Move(temporary, path, overwrite: false);
-            return true;
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(temporary); // another silo was first
-            return false;
-        }
     }
 
     private static bool WriteReplacing(string path, string text)
