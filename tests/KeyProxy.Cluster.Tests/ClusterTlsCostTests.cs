@@ -6,7 +6,8 @@ namespace KeyProxy.Cluster.Tests;
 /// <summary>
 /// The cost of cluster TLS (issue 16 item 7, "on against off, in one run"): the same three-silo cluster on Azurite,
 /// started with mutual TLS and then with <c>KeyProxy:ClusterTls:Enabled=false</c>, each driven by keyproxy-load's
-/// proxied-sa through edge-a. Proxy sessions spread over the silos (the default placement), so most sessions run on
+/// proxied-sa through edge-a in a closed model (64 copies looping, 200 handsets: the cluster's
+/// saturation rate, not a paced one). Proxy sessions spread over the silos (the default placement), so most sessions run on
 /// another silo than the edge that carries their IKE: each of their packets crosses a silo connection. Prints SAs/s and
 /// p99 of both and the ratio; asserts only that both ran without failures (the machine is shared: no rate bound).
 /// </summary>
@@ -33,7 +34,7 @@ public sealed class ClusterTlsCostTests(AzuriteFixture azurite, ITestOutputHelpe
         try
         {
             int exit = await RunLoadAsync(["proxied-sa", "--edge", cluster.EdgeA.AccessEndPoint!.ToString(), "--api", cluster.EdgeA.BaseUrl.ToString(),
-                "--nai-prefix", "tls-" + name, "--handsets", "100", "--duration", "10s", "--peers", "8", "--peer-network", peerNetwork,
+                "--nai-prefix", "tls-" + name, "--handsets", "200", "--copies", "64", "--duration", "10s", "--peers", "8", "--peer-network", peerNetwork,
                 "--report-dir", dir, "--no-live", "--threshold", "proxied-sa:fail<=0"]);
             Assert.True(exit == 0, $"proxied-sa with cluster TLS {name} exited {exit}\n{cluster.Logs(40)}");
             var row = File.ReadAllLines(Path.Combine(dir, "report.md")).First(l => l.StartsWith("| proxied-sa ", StringComparison.Ordinal))
