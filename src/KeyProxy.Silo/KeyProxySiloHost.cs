@@ -4,6 +4,7 @@ using KeyProxy.Edge;
 using KeyProxy.Grains;
 using KeyProxy.Silo.Api;
 using KeyProxy.Silo.Diagnostics;
+using KeyProxy.Silo.Security;
 using KeyProxy.Silo.Storage;
 using KeyProxy.Silo.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
@@ -45,6 +46,9 @@ public static class KeyProxySiloHost
         var options = ReadOptions(builder.Configuration);
         // Secrets at rest (issue 16): the keys are read, or in Development mode made, before anything starts.
         var secrets = options.IsAzureTable ? SecretsProtector(options, Console.Out) : null;
+        // Cluster TLS (issue 16 item 3): certificates read, or in Development mode made by the local CA, before anything starts.
+        var tls = ClusterTlsMaterial.Load(options.ClusterTls, options.IsProduction, options.EffectiveDevelopmentDirectory,
+            options.IsAzureTable ? IPAddress.Parse(options.AdvertisedAddress) : null, Console.Out);
         builder.Services.AddSingleton(Options.Create(options));
         builder.WebHost.UseUrls(options.HttpUrl ?? builder.Configuration["urls"] ?? KeyProxySiloOptions.DefaultHttpUrl);
 
@@ -73,6 +77,11 @@ public static class KeyProxySiloHost
                 silo.AddMemoryGrainStorage(StorageNames.Directory);
                 // One silo (or a few on one machine sharing nothing durable): reminders need not outlive the process.
                 silo.UseInMemoryReminderService();
+            }
+
+            if (tls is not null)
+            {
+                silo.UseKeyProxyClusterTls(tls);
             }
 
             if (options.FastFailureDetection)

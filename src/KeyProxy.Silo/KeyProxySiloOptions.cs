@@ -76,6 +76,12 @@ public sealed class KeyProxySiloOptions
     /// <summary>Encryption of subscriber secrets in Azure Table storage ("KeyProxy:SecretsAtRest"); unused with Localhost's in-memory storage.</summary>
     public Storage.SecretsAtRestOptions SecretsAtRest { get; set; } = new();
 
+    /// <summary>Mutual TLS between silos and on the client gateway ("KeyProxy:ClusterTls", issue 16 item 3); on by default.</summary>
+    public Security.ClusterTlsOptions ClusterTls { get; set; } = new();
+
+    /// <summary>Development mode's directory for generated keys and certificates (secrets-at-rest key, local CA).</summary>
+    public string EffectiveDevelopmentDirectory => SecretsAtRest.DevelopmentKeyDirectory ?? Storage.SecretsAtRestOptions.DefaultDevelopmentKeyDirectory;
+
     public bool IsProduction => string.Equals(Mode, ProductionMode, StringComparison.OrdinalIgnoreCase);
 
     public bool IsAzureTable => string.Equals(Clustering, AzureTableClustering, StringComparison.OrdinalIgnoreCase);
@@ -169,6 +175,7 @@ public sealed class KeyProxySiloOptions
             errors.Add("KeyProxy:EdgeId is blank; remove it for the default (machine name and silo port)");
         }
 
+        errors.AddRange(ClusterTls.Validate(IsProduction));
         errors.AddRange(Network.Validate());
         errors.AddRange(Metrics.Validate());
         if (EdgeEnabled)

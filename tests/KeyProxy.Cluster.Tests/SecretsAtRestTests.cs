@@ -110,7 +110,8 @@ public sealed class SecretsAtRestTests(AzuriteFixture azurite, ITestOutputHelper
 
     private static Dictionary<string, string> Settings(string serviceId, string active, params (string Id, string Key)[] keys)
     {
-        var settings = new Dictionary<string, string>
+        // Production mode also needs cluster TLS certificates (issue 16 item 3).
+        var settings = new Dictionary<string, string>(ClusterPki.Settings())
         {
             ["KeyProxy__ServiceId"] = serviceId,
             ["KeyProxy__Mode"] = "Production",

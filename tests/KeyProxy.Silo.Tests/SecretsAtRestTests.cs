@@ -254,6 +254,8 @@ public sealed class SecretsAtRestTests
     public void Production_mode_on_Azure_storage_needs_a_key_and_names_the_setting()
     {
         var options = new KeyProxySiloOptions { Clustering = "AzureTable", StorageConnectionString = "UseDevelopmentStorage=true", Mode = "Production" };
+        // Cluster TLS is configured (its files are read at start, not here), so the key is the one thing missing.
+        options.ClusterTls = new() { CertificatePath = "silo.pem", PrivateKeyPath = "silo.key", CaCertificatePath = "ca.pem" };
         Assert.Contains("KeyProxy:SecretsAtRest:ActiveKeyId and KeyProxy:SecretsAtRest:Keys:<id> (or KeyFiles:<id>) are required in Production mode",
             Assert.Single(options.Validate()));
         options.Mode = "Staging";

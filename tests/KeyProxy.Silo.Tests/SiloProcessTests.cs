@@ -66,6 +66,14 @@ public sealed partial class SiloProcessTests
     }
 
     [Fact]
+    public async Task Production_mode_without_cluster_TLS_certificates_stops_with_exit_code_2()
+    {
+        var (exitCode, _, stderr) = await ProcessRunner.Run(DotnetHost(), [SiloAssembly(), "--KeyProxy:Mode=Production"], TimeSpan.FromSeconds(60));
+        Assert.Equal(2, exitCode);
+        Assert.Contains("KeyProxy:ClusterTls:CertificatePath, KeyProxy:ClusterTls:PrivateKeyPath, KeyProxy:ClusterTls:CaCertificatePath are required in Production mode", stderr);
+    }
+
+    [Fact]
     public async Task A_silo_without_the_dashboard_does_not_advertise_one_in_its_start_line()
     {
         var environment = new Dictionary<string, string>
