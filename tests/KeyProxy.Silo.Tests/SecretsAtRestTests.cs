@@ -300,6 +300,23 @@ public sealed class SecretsAtRestTests
     }
 
     [Fact]
+    public async Task Silos_that_start_together_agree_on_one_development_key()
+    {
+        var directory = Path.Combine(Directory.CreateTempSubdirectory("keyproxy-devkey-").FullName, "dev");
+        try
+        {
+            var keys = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => DevelopmentKeyFile.LoadOrCreate(directory))));
+            Assert.Single(keys.Select(k => k.KeyId).Distinct());
+            Assert.Single(keys, k => k.Created);
+            Assert.Equal([DevelopmentKeyFile.FileName], Directory.GetFiles(directory).Select(Path.GetFileName).Where(n => n != ".lock"));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Development_mode_without_keys_makes_a_local_key_file_0600_says_where_and_reuses_it()
     {
         var directory = Path.Combine(Directory.CreateTempSubdirectory("keyproxy-devkey-").FullName, "dev");

@@ -7,7 +7,8 @@ namespace KeyProxy.Silo.Storage;
 /// working with no configuration): 32 random bytes, base64 in <c>secrets-at-rest.key</c> of a directory created 0700,
 /// the file 0600, generated on first use and reused after, so every silo of a local cluster on this machine reads the
 /// others' rows. Its key id is <c>dev-</c> and 8 hex digits of the key's SHA-256, so a row written under a lost or
-/// regenerated file names a key id this silo does not have instead of failing as "tampered".
+/// regenerated file names a key id this silo does not have instead of failing as "tampered". Created under the
+/// directory's lock file (<see cref="Security.DirectoryLock"/>), shared with the development CA.
 /// </summary>
 public static class DevelopmentKeyFile
 {
@@ -26,24 +27,21 @@ public static class DevelopmentKeyFile
                 if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
                 else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-                // Written under a temporary name with mode 0600 from the start, then moved without overwriting: silos
-                // starting together agree on the first file written.
-                var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-                if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                using (var writer = new StreamWriter(temporary, options))
+                // Under the directory's lock (a rename without overwriting is a check and a rename on Unix, not one
+                // step): silos starting together agree on the first key written.
+                using var exclusive = Security.DirectoryLock.Acquire(directory);
+                if (!File.Exists(path))
                 {
-                    writer.Write(Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeyEncryptionKeys.KeySize)));
-                }
+                    var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+                    var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                    if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                    using (var writer = new StreamWriter(temporary, options))
+                    {
+                        writer.Write(Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeyEncryptionKeys.KeySize)));
+                    }
 
-                try
-                {
                     File.Move(temporary, path, overwrite: false);
                     created = true;
-                }
-                catch (IOException) when (File.Exists(path))
-                {
-                    File.Delete(temporary); // another silo was first
                 }
             }
 
