@@ -41,12 +41,7 @@ public sealed class KeyTransferCounterTests : IAsyncLifetime
     {
         const string nai = "fay@keyproxy.test";
         var grains = _cluster.GrainFactory;
-        Assert.True((await grains.GetGrain<ISubscriberGrain>(nai).Provision(TestProfiles.Valid(nai))).Succeeded);
-        var subscriber = grains.GetGrain<ISubscriberSessionGrain>(nai);
-        var (handsetNonce, edgeNonce) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
-        var proof = AttachProofs.ComputeAttachProof(SubscriberKeys.DeriveAttachKey(TestProfiles.Secret), new SubscriberIdentity(IdentityType.Nai, nai),
-            Nonce16.Read(handsetNonce), Nonce16.Read(edgeNonce));
-        Assert.True((await subscriber.Attach(new AttachAttempt(Edge, handsetNonce, edgeNonce, proof, Tunnel, "127.0.1.9", _cluster.Primary!.SiloAddress))).Accepted);
+        var subscriber = await AttachedSubscriber.AttachAsync(grains, nai, Edge, Tunnel, "127.0.1.9", _cluster.Primary!.SiloAddress);
 
         var content = new byte[new SaDelete(SaDeleteReason.IkeSaClosed, [0x1234]).GetEncodedLength()];
         Assert.Equal(WireError.None, new SaDelete(SaDeleteReason.IkeSaClosed, [0x1234]).TryWrite(content, out _));

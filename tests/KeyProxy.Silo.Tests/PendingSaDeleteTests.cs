@@ -36,13 +36,7 @@ public sealed class PendingSaDeleteTests : IAsyncLifetime
     {
         const string nai = "dora@keyproxy.test";
         var grains = _cluster.GrainFactory;
-        Assert.True((await grains.GetGrain<ISubscriberGrain>(nai).Provision(TestProfiles.Valid(nai))).Succeeded);
-        var subscriber = grains.GetGrain<ISubscriberSessionGrain>(nai);
-        var (handsetNonce, edgeNonce) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
-        var proof = AttachProofs.ComputeAttachProof(SubscriberKeys.DeriveAttachKey(TestProfiles.Secret), new SubscriberIdentity(IdentityType.Nai, nai),
-            Nonce16.Read(handsetNonce), Nonce16.Read(edgeNonce));
-        var outcome = await subscriber.Attach(new AttachAttempt(UnreachableEdge, handsetNonce, edgeNonce, proof, 7, "127.0.1.5", _cluster.Primary!.SiloAddress));
-        Assert.True(outcome.Accepted, outcome.Text);
+        var subscriber = await AttachedSubscriber.AttachAsync(grains, nai, UnreachableEdge, 7, "127.0.1.5", _cluster.Primary!.SiloAddress);
 
         // A session lists the SAs it gave the handset; it never started here, so the audit's probe finds it dead.
         Assert.True(await subscriber.RenewSession(Guid.NewGuid(), UnreachableEdge, 7, "192.0.2.9", [0x1111, 0x2222]));

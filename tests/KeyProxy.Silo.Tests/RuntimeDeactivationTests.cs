@@ -40,12 +40,7 @@ public sealed class RuntimeDeactivationTests : IAsyncLifetime
         const string nai = "erin@keyproxy.test";
         var ct = TestContext.Current.CancellationToken;
         var grains = _cluster.GrainFactory;
-        Assert.True((await grains.GetGrain<ISubscriberGrain>(nai).Provision(TestProfiles.Valid(nai))).Succeeded);
-        var subscriber = grains.GetGrain<ISubscriberSessionGrain>(nai);
-        var (handsetNonce, edgeNonce) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
-        var proof = AttachProofs.ComputeAttachProof(SubscriberKeys.DeriveAttachKey(TestProfiles.Secret), new SubscriberIdentity(IdentityType.Nai, nai),
-            Nonce16.Read(handsetNonce), Nonce16.Read(edgeNonce));
-        Assert.True((await subscriber.Attach(new AttachAttempt(UnreachableEdge, handsetNonce, edgeNonce, proof, 7, "127.0.1.6", _cluster.Primary!.SiloAddress))).Accepted);
+        var subscriber = await AttachedSubscriber.AttachAsync(grains, nai, UnreachableEdge, 7, "127.0.1.6", _cluster.Primary!.SiloAddress);
 
         // A session lists the SAs it gave the handset (it never ran here: any probe finds it dead), and before the
         // first audit (1 s) the runtime deactivates the subscriber as for a dead directory partition.
