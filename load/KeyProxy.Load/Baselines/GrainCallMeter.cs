@@ -23,7 +23,16 @@ public sealed class GrainCallMeter(Uri api) : ILoadPhaseMeter
 
     public async Task StopAsync(CancellationToken ct)
     {
+        // The phase's last SAs still cause calls after their handsets have them (a session lists itself in the
+        // directory just after its key transfer left): read until the total stops moving, for up to 3 s.
         var end = await ReadAsync(ct);
+        for (int i = 0; i < 30; i++)
+        {
+            await Task.Delay(100, ct);
+            var again = await ReadAsync(ct);
+            if (again.Total == end.Total) break;
+            end = again;
+        }
         var start = _start ?? throw new InvalidOperationException("the load phase ended before it started");
         var byMethod = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var (method, count) in end.ByMethod)
