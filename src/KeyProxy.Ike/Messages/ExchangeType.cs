@@ -7,4 +7,6 @@ public enum ExchangeType : byte
     IkeAuth = 35,
     CreateChildSa = 36,
     Informational = 37,
+    /// <summary>RFC 9242.</summary>
+    IkeIntermediate = 43,
 }

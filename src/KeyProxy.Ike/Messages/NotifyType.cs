@@ -36,6 +36,8 @@ public enum NotifyType : ushort
     MobikeSupported = 16396,
     Ikev2FragmentationSupported = 16430,
     SignatureHashAlgorithms = 16431,
+    /// <summary>RFC 9242 3.1: both sides can run IKE_INTERMEDIATE exchanges.</summary>
+    IntermediateExchangeSupported = 16438,
 }
 
 public static class NotifyTypeExtensions

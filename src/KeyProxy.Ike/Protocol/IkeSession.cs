@@ -406,6 +406,9 @@ public sealed partial class IkeSession
             case ExchangeType.IkeAuth when !sa.WeAreInitiator && State == IkeSessionState.Authenticating:
                 HandleIkeAuthRequest(sa, request, payloads);
                 break;
+            case ExchangeType.IkeIntermediate when !sa.WeAreInitiator && State == IkeSessionState.Authenticating:
+                HandleIkeIntermediateRequest(sa, request, payloads);
+                break;
             case ExchangeType.CreateChildSa when State == IkeSessionState.Established:
                 HandleCreateChildSaRequest(sa, request, payloads);
                 break;
