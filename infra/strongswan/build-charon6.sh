@@ -8,7 +8,8 @@
 # Prints the prefix on its last line. Cached: when DIR/.keyproxy-build matches the tarball's sha256 and this
 # script's configure options, nothing is built again. Needs the build packages below (installed with apt-get when
 # missing, as root). No kernel changes: the tests use kernel-libipsec (userspace ESP) and their own
-# charon.conf, swanctl.conf and vici socket per instance, as with 5.9.8.
+# strongswan.conf, swanctl.conf and vici socket per instance, as with 5.9.8; the pid file stays in /run, which the
+# interop fixture gives each charon privately (a bind mount in its own mount namespace), as for Debian's.
 #
 # Plugins: `ml` is ML-KEM (FIPS 203) implemented by strongSwan itself (Debian's OpenSSL 3.0 has none); openssl
 # for the classical groups and ciphers; curve25519, gcm, chapoly, and the rest of what 5.9.8's peers load
@@ -31,7 +32,7 @@ say() { echo "build-charon6: $*" >&2; }
 [ -f "$SOURCE" ] || { say "no strongSwan 6 source at $SOURCE (see ../shared/peers/README.md)"; exit 1; }
 
 CONFIGURE=(
-  --prefix="$PREFIX" --sysconfdir="$PREFIX/etc" --with-piddir="$PREFIX/run"
+  --prefix="$PREFIX" --sysconfdir="$PREFIX/etc" --with-piddir=/run
   --disable-defaults
   --enable-charon --enable-swanctl --enable-vici --enable-ikev2
   --enable-ml --enable-openssl --enable-curve25519 --enable-gcm --enable-chapoly
