@@ -134,4 +134,55 @@ public sealed class IkeIntermediateExchangeTests
         Assert.False(SuiteNames.TryParseEsp("aes256gcm16-ke1_mlkem768", out _, out var esp));
         Assert.Contains("additional key exchanges", esp);
     }
+
+    [Theory]
+    [InlineData(true, "aes256gcm16-prfsha384-x25519-ke1_mlkem768")]
+    [InlineData(false, "aes256gcm16-prfsha384-x25519-ke1_mlkem768")]
+    [InlineData(true, "aes128gcm16-prfsha256-x25519-ke1_mlkem512-ke2_mlkem1024")]
+    [InlineData(false, "aes128gcm16-prfsha256-x25519-ke1_mlkem512-ke2_mlkem1024")]
+    public void An_ike_sa_rekey_runs_the_additional_key_exchanges_again_in_ike_followup_ke(bool fromInitiator, string proposal)
+    {
+        var suite = Hybrid(proposal);
+        var recorder = new RecordingKeyExchangeProvider();
+        var pair = new EnginePair(Initiator(suite, EspGcm), Responder(suite, EspGcm), keyExchange: recorder);
+        pair.Start();
+        pair.RunUntilQuiet();
+        var child = pair.Initiator.ChildSas.Single();
+        var oldSkD = IkeKeys(pair, fromInitiator).SkD.ToArray();
+        int sentBefore = (fromInitiator ? pair.SentByInitiator : pair.SentByResponder).Count;
+        recorder.Secrets.Clear();
+
+        (fromInitiator ? pair.Initiator : pair.Responder).RekeyIkeSa();
+        pair.RunUntilQuiet();
+
+        var rekeyed = Assert.Single(pair.InitiatorEvents.OfType<IkeSaRekeyed>());
+        Assert.Equal(rekeyed, Assert.Single(pair.ResponderEvents.OfType<IkeSaRekeyed>()));
+        Assert.Empty(pair.InitiatorEvents.OfType<IkeSaClosed>());
+        // CREATE_CHILD_SA, one IKE_FOLLOWUP_KE per additional key exchange, then the old IKE SA's delete.
+        var requests = Exchanges((fromInitiator ? pair.SentByInitiator : pair.SentByResponder).Skip(sentBefore)).Select(e => e.Exchange).ToList();
+        var expected = new List<ExchangeType> { ExchangeType.CreateChildSa };
+        expected.AddRange(Enumerable.Repeat(ExchangeType.IkeFollowupKe, suite.AdditionalKeyExchanges.InExchangeOrder().Count));
+        expected.Add(ExchangeType.Informational);
+        Assert.Equal(expected, requests);
+
+        // RFC 9370 2.2.4: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr | SK(1) | ... | SK(n)); each secret was recorded
+        // twice, by the responder and then the initiator of its exchange.
+        var secrets = recorder.Secrets.Where((_, i) => i % 2 == 0).Select(s => s.Secret).ToList();
+        Assert.Equal(1 + suite.AdditionalKeyExchanges.InExchangeOrder().Count, secrets.Count);
+        var keys = IkeKeys(pair, fromInitiator);
+        var (ni, nr) = ((fromInitiator ? pair.Initiator : pair.Responder).CurrentNonces.Initiator.ToArray(),
+            (fromInitiator ? pair.Initiator : pair.Responder).CurrentNonces.Responder.ToArray());
+        var input = secrets[0].Concat(ni).Concat(nr).Concat(secrets.Skip(1).SelectMany(s => s)).ToArray();
+        var prf = suite.CreatePrf();
+        var skeyseed = prf.Compute(oldSkD, input);
+        using var expectedKeys = IkeKeyDerivation.DeriveIkeSaKeys(suite, skeyseed, ni, nr, rekeyed.InitiatorSpi, rekeyed.ResponderSpi);
+        Assert.Equal(Convert.ToHexString(expectedKeys.SkD), Convert.ToHexString(keys.SkD));
+
+        // The new IKE SA carries on: a CHILD_SA rekey over it.
+        pair.Initiator.RekeyChildSa(child.InboundSpi);
+        pair.RunUntilQuiet();
+        IkeExchangeTests.AssertMirror(pair.Initiator.ChildSas.Single(), pair.Responder.ChildSas.Single());
+    }
+
+    private static IkeSaKeys IkeKeys(EnginePair pair, bool initiator) => (initiator ? pair.Initiator : pair.Responder).CurrentIkeSaKeys!;
 }

@@ -75,4 +75,61 @@ public sealed class HybridAgainstCharon6Tests(ITestOutputHelper output)
         }
         catch (Exception) { output.WriteLine(s.Charon.Describe()); throw; }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Child_sa_and_ike_sa_rekeys_from_our_side(bool weInitiate)
+    {
+        const string proposal = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
+        await using var s = await StartCharon6(proposal, "psk", charonInitiates: !weInitiate);
+        await using var host = weInitiate ? UdpIkeHost.StartInitiator(s.Config) : UdpIkeHost.StartResponder(s.Config);
+        try
+        {
+            if (!weInitiate) await s.Charon.InitiateAsync(ct: Ct);
+            var (ours, _, _) = await EngineAgainstCharonTests.AssertCharonReports(s, host, output);
+
+            host.Command(x => x.RekeyChildSa(ours.InboundSpi));
+            var rekeyed = await host.WaitForAsync<ChildSaRekeyed>();
+            await s.Charon.WaitForChildSaAsync(c => c.SpiIn == rekeyed.Replacement.OutboundSpi && c.SpiOut == rekeyed.Replacement.InboundSpi, ct: Ct);
+
+            // RFC 9370 2.2.4: the new IKE SA runs the additional key exchange again, in IKE_FOLLOWUP_KE.
+            host.Command(x => x.RekeyIkeSa());
+            var ikeRekeyed = await host.WaitForAsync<IkeSaRekeyed>();
+            var newIke = await s.Charon.WaitForIkeSaAsync(i => i.InitiatorSpi == ikeRekeyed.InitiatorSpi && i.ResponderSpi == ikeRekeyed.ResponderSpi && i.IsEstablished, ct: Ct);
+            AssertHybrid(newIke, proposal);
+            await s.Charon.WaitForNoIkeSaAsync(i => i.InitiatorSpi == ikeRekeyed.OldInitiatorSpi, ct: Ct);
+
+            host.Command(x => x.Delete());
+            await host.WaitForAsync<IkeSaClosed>();
+            await s.Charon.WaitForNoIkeSaAsync(ct: Ct);
+        }
+        catch (Exception) { output.WriteLine(s.Charon.Describe()); throw; }
+    }
+
+    [Fact]
+    public async Task Child_sa_and_ike_sa_rekeys_from_charons_side()
+    {
+        const string proposal = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
+        await using var s = await StartCharon6(proposal, "psk", charonInitiates: false);
+        await using var host = UdpIkeHost.StartInitiator(s.Config);
+        try
+        {
+            var (ours, _, _) = await EngineAgainstCharonTests.AssertCharonReports(s, host, output);
+
+            var rekeyedTheirs = await s.Charon.RekeyChildAsync(ct: Ct);
+            var rekeyed = await host.WaitForAsync<ChildSaRekeyed>();
+            Assert.Equal(rekeyedTheirs.SpiIn, rekeyed.Replacement.OutboundSpi);
+
+            var newIke = await s.Charon.RekeyIkeAsync(ct: Ct);
+            var ikeRekeyed = await host.WaitForAsync<IkeSaRekeyed>();
+            Assert.Equal(newIke.InitiatorSpi, ikeRekeyed.InitiatorSpi);
+            AssertHybrid(await s.Charon.WaitForIkeSaAsync(i => i.InitiatorSpi == newIke.InitiatorSpi && i.IsEstablished, ct: Ct), proposal);
+
+            await s.Charon.TerminateIkeAsync(ct: Ct);
+            Assert.Equal(IkeCloseReason.DeletedByPeer, (await host.WaitForAsync<IkeSaClosed>()).Reason);
+            _ = ours;
+        }
+        catch (Exception) { output.WriteLine(s.Charon.Describe()); throw; }
+    }
 }
