@@ -50,7 +50,7 @@ public static class KeyProxySiloHost
         var tls = ClusterTlsMaterial.Load(options.ClusterTls, options.IsProduction, options.EffectiveDevelopmentDirectory,
             options.IsAzureTable ? IPAddress.Parse(options.AdvertisedAddress) : null, Console.Out);
         builder.Services.AddSingleton(Options.Create(options));
-        builder.WebHost.UseUrls(options.HttpUrl ?? builder.Configuration["urls"] ?? KeyProxySiloOptions.DefaultHttpUrl);
+        AddAdminSecurity(builder, options);
 
         builder.UseOrleans(silo =>
         {
@@ -120,6 +120,7 @@ public static class KeyProxySiloHost
         configure?.Invoke(builder);
         var app = builder.Build();
         app.UseAdminApiMetrics();
+        AdminHttps.MarkRequests(app);
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = WriteError,
@@ -127,6 +128,7 @@ public static class KeyProxySiloHost
             // with a stack trace: any client could fill the log with those.
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
         });
+        app.UseKeyProxyAdminAuth();
         if (options.DashboardEnabled) app.MapOrleansDashboard("/dashboard");
         app.MapKeyProxyAdminApi();
         app.MapKeyProxyMetrics(options);
@@ -145,7 +147,34 @@ public static class KeyProxySiloHost
         // Only what this silo serves: without the dashboard, /dashboard answers 404.
         return ReadyPrefix + (dashboard ? $"dashboard {baseUrl}/dashboard, " : "") + $"admin API {baseUrl}/api" +
             (edge is null ? "" : $", edge {edge.EdgeId} for handsets at {edge.AccessEndPoint}") +
-            (dashboard ? "" : " (no dashboard: KeyProxy:DashboardEnabled is false)");
+            (dashboard ? "" : " (no dashboard: KeyProxy:DashboardEnabled is false)") + AdminAccessNote(app);
+    }
+
+    /// <summary>
+    /// Issue 16 items 1, 2 and 5: the listener's URL(s) and HTTPS certificate, and the token rules, from configuration or
+    /// made by Development mode (announced on the console, as cluster TLS is).
+    /// </summary>
+    private static void AddAdminSecurity(WebApplicationBuilder builder, KeyProxySiloOptions options)
+    {
+        builder.WebHost.UseUrls(AdminHttps.ListenUrls(options, builder.Configuration["urls"]));
+        var advertised = options.IsAzureTable ? IPAddress.Parse(options.AdvertisedAddress) : null;
+        var https = AdminHttps.Load(options.AdminHttps, options.IsProduction, options.EffectiveDevelopmentDirectory, advertised, Console.Out);
+        if (https is not null)
+        {
+            builder.Services.AddSingleton(https);
+            https.Configure(builder);
+        }
+
+        var auth = AdminAuthMaterial.Load(options.AdminAuth, options.IsProduction, options.EffectiveDevelopmentDirectory, Console.Out);
+        builder.AddKeyProxyAdminAuth(auth, options.Metrics.Enabled && !string.IsNullOrEmpty(options.Metrics.PrometheusPath) ? options.Metrics.PrometheusPath : null);
+    }
+
+    /// <summary>For the ready line: where Development mode's token and CA are (paths only, never their contents).</summary>
+    private static string AdminAccessNote(WebApplication app)
+    {
+        var token = app.Services.GetService<AdminAuthMaterial>()?.DevelopmentTokenPath;
+        var ca = app.Services.GetService<AdminHttps>()?.CaCertificatePath;
+        return (token is null ? "" : $"; admin token {token}") + (ca is null ? "" : $"; CA {ca}");
     }
 
     /// <summary>Settings that were given up, and the one that replaced each (issue 21: one setting for one fact).</summary>

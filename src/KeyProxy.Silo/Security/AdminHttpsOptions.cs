@@ -1,0 +1,45 @@
+namespace KeyProxy.Silo.Security;
+
+/// <summary>
+/// "KeyProxy:AdminHttps" (issue 16 item 2): TLS on the admin API and dashboard listener (Kestrel). The listener presents
+/// the certificate of <see cref="CertificatePath"/> with the key of <see cref="PrivateKeyPath"/>. With neither set,
+/// Development mode issues one from its local CA (<see cref="DevelopmentCertificateAuthority"/>), which clients trust
+/// through <c>cluster-ca.pem</c>; Production mode refuses to start.
+/// </summary>
+public sealed class AdminHttpsOptions
+{
+    public const string SectionName = KeyProxySiloOptions.SectionName + ":AdminHttps";
+
+    /// <summary>HTTPS on the listener; false is refused in Production mode (measurements and debugging only).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>PEM file with the server certificate (intermediates may follow it); its extended key usage must allow TLS server authentication.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>PEM file with the certificate's unencrypted private key; may be the certificate's own file.</summary>
+    public string? PrivateKeyPath { get; set; }
+
+    public bool IsConfigured => CertificatePath is not null || PrivateKeyPath is not null;
+
+    public IReadOnlyList<string> Validate(bool production)
+    {
+        var errors = new List<string>();
+        if (!Enabled)
+        {
+            if (production)
+                errors.Add($"{SectionName}:Enabled=false is refused in Production mode: tokens and subscriber secrets must not cross the network in clear (issue 16)");
+            return errors;
+        }
+
+        var missing = new[] { (nameof(CertificatePath), CertificatePath), (nameof(PrivateKeyPath), PrivateKeyPath) }
+            .Where(p => string.IsNullOrWhiteSpace(p.Item2)).Select(p => $"{SectionName}:{p.Item1}").ToList();
+        if (missing.Count == 0) return errors;
+        if (production)
+            errors.Add($"{string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} required in Production mode: the admin API and dashboard " +
+                "listener needs its server certificate (PEM) and private key (PEM)");
+        else if (IsConfigured)
+            errors.Add($"{string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} missing: give CertificatePath and PrivateKeyPath together, " +
+                "or neither for Development mode's local CA");
+        return errors;
+    }
+}
