@@ -132,7 +132,7 @@ public static class KeyProxySiloHost
         if (options.DashboardEnabled) app.MapOrleansDashboard("/dashboard");
         app.MapKeyProxyAdminApi();
         app.MapKeyProxyMetrics(options);
-        app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(ReadyLine(app)));
+        app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(AdminAccessNote(app) + ReadyLine(app)));
         return app;
     }
 
@@ -147,7 +147,7 @@ public static class KeyProxySiloHost
         // Only what this silo serves: without the dashboard, /dashboard answers 404.
         return ReadyPrefix + (dashboard ? $"dashboard {baseUrl}/dashboard, " : "") + $"admin API {baseUrl}/api" +
             (edge is null ? "" : $", edge {edge.EdgeId} for handsets at {edge.AccessEndPoint}") +
-            (dashboard ? "" : " (no dashboard: KeyProxy:DashboardEnabled is false)") + AdminAccessNote(app);
+            (dashboard ? "" : " (no dashboard: KeyProxy:DashboardEnabled is false)");
     }
 
     /// <summary>
@@ -169,12 +169,14 @@ public static class KeyProxySiloHost
         builder.AddKeyProxyAdminAuth(auth, options.Metrics.Enabled && !string.IsNullOrEmpty(options.Metrics.PrometheusPath) ? options.Metrics.PrometheusPath : null);
     }
 
-    /// <summary>For the ready line: where Development mode's token and CA are (paths only, never their contents).</summary>
+    /// <summary>The line before the ready line: where Development mode's token and CA are (paths only, never their contents).</summary>
     private static string AdminAccessNote(WebApplication app)
     {
         var token = app.Services.GetService<AdminAuthMaterial>()?.DevelopmentTokenPath;
         var ca = app.Services.GetService<AdminHttps>()?.CaCertificatePath;
-        return (token is null ? "" : $"; admin token {token}") + (ca is null ? "" : $"; CA {ca}");
+        return token is null && ca is null ? "" : "KeyProxy admin access: " +
+            string.Join(", ", new[] { token is null ? null : $"token {token}", ca is null ? null : $"CA {ca}" }.OfType<string>()) +
+            $" (curl --cacert CA -H \"Authorization: Bearer $(cat TOKEN)\")" + Environment.NewLine;
     }
 
     /// <summary>Settings that were given up, and the one that replaced each (issue 21: one setting for one fact).</summary>

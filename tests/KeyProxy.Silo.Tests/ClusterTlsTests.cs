@@ -148,16 +148,17 @@ public sealed partial class ClusterTlsTests
         var logs = new CapturedLogs();
         var app = KeyProxySiloHost.Build(
         [
-            "--KeyProxy:Mode=Production", "--KeyProxy:HttpUrl=http://127.0.0.1:0", $"--KeyProxy:SiloPort={FreePorts.Next()}",
+            "--KeyProxy:Mode=Production", $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}", $"--KeyProxy:SiloPort={FreePorts.Next()}",
             $"--KeyProxy:GatewayPort={gatewayPort}", "--KeyProxy:ClusterId=tls-gateway", "--KeyProxy:EdgeEnabled=false",
             "--KeyProxy:DashboardEnabled=false", "--KeyProxy:DemoSubscribers=false",
             $"--KeyProxy:ClusterTls:CertificatePath={siloCert.Path}", $"--KeyProxy:ClusterTls:PrivateKeyPath={siloCert.Path}",
             $"--KeyProxy:ClusterTls:CaCertificatePath={ca.CertificatePath}", "--Logging:LogLevel:Default=Warning",
+            .. KeyProxy.Testing.AdminHttp.ProductionArguments(dir.Sub("cluster")),
         ], builder => builder.Logging.AddProvider(logs));
         await app.StartAsync(ct);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(KeyProxySiloHost.BaseUrl(app)) };
+            using var http = KeyProxy.Testing.AdminHttp.Client(new Uri(KeyProxySiloHost.BaseUrl(app)), directory: dir.Sub("cluster"));
             var before = await RefusalsAsync(http, ct);
             var trustCluster = new ClusterPeerValidator([ca.Certificate]);
 

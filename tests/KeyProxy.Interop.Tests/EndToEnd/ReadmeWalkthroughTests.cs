@@ -33,7 +33,7 @@ public sealed class ReadmeWalkthroughTests(ITestOutputHelper output)
             {
                 ["KeyProxy__Network__PeerIkePort"] = charonPorts[0].ToString(),
                 ["KeyProxy__Network__PeerNatTPort"] = charonPorts[1].ToString(),
-                ["KeyProxy__HttpUrl"] = "http://127.0.0.1:0",
+                ["KeyProxy__HttpUrl"] = KeyProxy.Testing.AdminHttp.Url,
                 ["KeyProxy__SiloPort"] = FreeTcpPort().ToString(),
                 ["KeyProxy__GatewayPort"] = FreeTcpPort().ToString(),
                 ["KeyProxy__Edge__AccessEndpoint"] = $"127.0.0.1:{accessPort[0]}",
