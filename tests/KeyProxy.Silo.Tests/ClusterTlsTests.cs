@@ -121,7 +121,7 @@ public sealed partial class ClusterTlsTests
         var e = Assert.Throws<SiloConfigurationException>(() => KeyProxySiloHost.Build(
         [
             "--KeyProxy:Mode=Production", $"--KeyProxy:ClusterTls:CertificatePath={foreign.Path}", $"--KeyProxy:ClusterTls:PrivateKeyPath={foreign.Path}",
-            $"--KeyProxy:ClusterTls:CaCertificatePath={ca.CertificatePath}",
+            $"--KeyProxy:ClusterTls:CaCertificatePath={ca.CertificatePath}", .. KeyProxy.Testing.AdminHttp.ProductionArguments(dir.Sub("cluster")),
         ]));
         var error = Assert.Single(e.Errors);
         Assert.StartsWith($"KeyProxy:ClusterTls:CertificatePath '{foreign.Path}' (CN=silo, O=KeyProxy (development only)) would be refused by the cluster's other silos as a TLS server: untrusted", error);
@@ -130,7 +130,7 @@ public sealed partial class ClusterTlsTests
         var unreadable = Assert.Throws<SiloConfigurationException>(() => KeyProxySiloHost.Build(
         [
             "--KeyProxy:Mode=Production", $"--KeyProxy:ClusterTls:CertificatePath={dir.Sub("none")}.pem", $"--KeyProxy:ClusterTls:PrivateKeyPath={foreign.Path}",
-            $"--KeyProxy:ClusterTls:CaCertificatePath={ca.CertificatePath}",
+            $"--KeyProxy:ClusterTls:CaCertificatePath={ca.CertificatePath}", .. KeyProxy.Testing.AdminHttp.ProductionArguments(dir.Sub("cluster")),
         ]));
         Assert.Contains(unreadable.Errors, m => m.StartsWith($"KeyProxy:ClusterTls:CertificatePath '{dir.Sub("none")}.pem'", StringComparison.Ordinal));
     }

@@ -175,7 +175,7 @@ public sealed partial class SiloProcessTests
         return assembly;
     }
 
-    [GeneratedRegex(@"admin API (?<api>http://\S+)/api")]
+    [GeneratedRegex(@"admin API (?<api>https?://\S+)/api")]
     private static partial Regex ApiUrl();
 
     [GeneratedRegex(@"KeyProxy silo up: dashboard (?<dashboard>https?://\S+)/dashboard, admin API (?<api>https?://\S+)/api")]

@@ -52,6 +52,24 @@ public static class AdminHttp
     public static Dictionary<string, string> ProductionEnvironment(string directory) =>
         ProductionSettings(directory).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
 
+    /// <summary>
+    /// For tests that write HTTP by hand: TLS over <paramref name="tcp"/> to <paramref name="host"/>, the listener's
+    /// certificate checked against the same CA, and the header line (with CRLF) carrying the same token.
+    /// </summary>
+    public static async Task<(Stream Stream, string AuthorizationLine)> RawAsync(System.Net.Sockets.TcpClient tcp, string host, CancellationToken ct, string? directory = null)
+    {
+        var credentials = Credentials(directory);
+        var cas = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        if (credentials.CaPath is { } ca) cas.ImportFromPemFile(ca);
+        var tls = new System.Net.Security.SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = host,
+            RemoteCertificateValidationCallback = (_, certificate, _, errors) => AdminHttpHandler.Trusted(certificate, errors, cas),
+        }, ct);
+        return (tls, credentials.Token is { } token ? $"Authorization: Bearer {token}\r\n" : "");
+    }
+
     /// <summary>Environment for a child process (the CLI, the load tool) to find the same token and CA.</summary>
     public static Dictionary<string, string> Environment(string? directory = null)
     {
