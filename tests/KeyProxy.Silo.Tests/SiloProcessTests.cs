@@ -71,6 +71,9 @@ public sealed partial class SiloProcessTests
         var (exitCode, _, stderr) = await ProcessRunner.Run(DotnetHost(), [SiloAssembly(), "--KeyProxy:Mode=Production"], TimeSpan.FromSeconds(60));
         Assert.Equal(2, exitCode);
         Assert.Contains("KeyProxy:ClusterTls:CertificatePath, KeyProxy:ClusterTls:PrivateKeyPath, KeyProxy:ClusterTls:CaCertificatePath are required in Production mode", stderr);
+        // And the admin listener's certificate and token settings (issue 16 items 1, 2 and 5).
+        Assert.Contains("KeyProxy:AdminAuth:Issuer, KeyProxy:AdminAuth:Audience, KeyProxy:AdminAuth:SigningKeys are required in Production mode", stderr);
+        Assert.Contains("KeyProxy:AdminHttps:CertificatePath, KeyProxy:AdminHttps:PrivateKeyPath are required in Production mode", stderr);
     }
 
     [Fact]

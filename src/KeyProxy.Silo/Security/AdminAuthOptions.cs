@@ -56,20 +56,11 @@ public sealed class AdminAuthOptions
         if (string.IsNullOrWhiteSpace(RoleClaim)) errors.Add($"{SectionName}:RoleClaim is blank");
         if (ClockSkew < TimeSpan.Zero || ClockSkew > TimeSpan.FromMinutes(10))
             errors.Add($"{SectionName}:ClockSkew {ClockSkew} is not between 0 and 10 minutes");
-        var missing = new[] { (nameof(Issuer), Issuer), (nameof(Audience), Audience), (nameof(SigningKeys), SigningKeys.Count > 0 ? "set" : null) }
-            .Where(p => string.IsNullOrWhiteSpace(p.Item2)).Select(p => $"{SectionName}:{p.Item1}").ToList();
-        if (missing.Count == 0) return errors;
-        if (production)
-        {
-            errors.Add($"{string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} required in Production mode: the admin API needs the " +
-                "issuer and audience of its tokens and the key files they are signed with (e.g. SigningKeys:0=/etc/keyproxy/idp.pem)");
-        }
-        else if (IsConfigured)
-        {
-            errors.Add($"{string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} missing: give Issuer, Audience and SigningKeys " +
-                "together, or none of them for Development mode's local token");
-        }
-
+        if (SettingGroup.Problem(SectionName, [(nameof(Issuer), !string.IsNullOrWhiteSpace(Issuer)), (nameof(Audience), !string.IsNullOrWhiteSpace(Audience)),
+                (nameof(SigningKeys), SigningKeys.Count > 0)], production,
+                "the admin API needs the issuer and audience of its tokens and the key files they are signed with (e.g. SigningKeys:0=/etc/keyproxy/idp.pem)",
+                "give Issuer, Audience and SigningKeys together, or none of them for Development mode's local token") is { } problem)
+            errors.Add(problem);
         return errors;
     }
 }

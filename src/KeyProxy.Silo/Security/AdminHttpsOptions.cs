@@ -31,15 +31,11 @@ public sealed class AdminHttpsOptions
             return errors;
         }
 
-        var missing = new[] { (nameof(CertificatePath), CertificatePath), (nameof(PrivateKeyPath), PrivateKeyPath) }
-            .Where(p => string.IsNullOrWhiteSpace(p.Item2)).Select(p => $"{SectionName}:{p.Item1}").ToList();
-        if (missing.Count == 0) return errors;
-        if (production)
-            errors.Add($"{string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} required in Production mode: the admin API and dashboard " +
-                "listener needs its server certificate (PEM) and private key (PEM)");
-        else if (IsConfigured)
-            errors.Add($"{string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} missing: give CertificatePath and PrivateKeyPath together, " +
-                "or neither for Development mode's local CA");
+        if (SettingGroup.Problem(SectionName, [(nameof(CertificatePath), !string.IsNullOrWhiteSpace(CertificatePath)),
+                (nameof(PrivateKeyPath), !string.IsNullOrWhiteSpace(PrivateKeyPath))], production,
+                "the admin API and dashboard listener needs its server certificate (PEM) and private key (PEM)",
+                "give CertificatePath and PrivateKeyPath together, or neither for Development mode's local CA") is { } problem)
+            errors.Add(problem);
         return errors;
     }
 }
