@@ -16,6 +16,7 @@
 #
 # Needs root for the edge's ports 500/4500 on the handsets' addresses (as the silo's defaults).
 set -euo pipefail
+. "$(dirname "$0")/admin-curl.sh"
 cd "$(dirname "$0")/.."
 
 SUBSCRIBERS=${SUBSCRIBERS:-100000}
@@ -41,15 +42,15 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 start_silo() { # name http access siloPort gatewayPort pool [primaryPort]
-  local args=(--KeyProxy:HttpUrl=http://127.0.0.1:$2 --KeyProxy:Edge:AccessEndpoint=127.0.0.1:$3 --KeyProxy:SiloPort=$4
+  local args=(--KeyProxy:HttpUrl=https://127.0.0.1:$2 --KeyProxy:Edge:AccessEndpoint=127.0.0.1:$3 --KeyProxy:SiloPort=$4
     --KeyProxy:GatewayPort=$5 --KeyProxy:Edge:AddressPool=$6 --KeyProxy:EdgeId=capacity-$1 --KeyProxy:ClusterId=capacity-$$
     --KeyProxy:DemoSubscribers=false --Logging:LogLevel:Default=Warning)
   [ -n "${7:-}" ] && args+=(--KeyProxy:PrimarySiloPort=$7)
   DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x8000000} dotnet "$SILO_DLL" "${args[@]}" >"$OUT/silo-$1.log" 2>&1 &
   SILO_PID=$!
   pids+=("$SILO_PID")
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$2/api/" >/dev/null && break; sleep 0.2; done
-  curl -sf "http://127.0.0.1:$2/api/" >/dev/null || { echo "silo $1 did not start; see $OUT/silo-$1.log" >&2; exit 1; }
+  for _ in $(seq 100); do curl -sf "https://127.0.0.1:$2/api/" >/dev/null && break; sleep 0.2; done
+  curl -sf "https://127.0.0.1:$2/api/" >/dev/null || { echo "silo $1 did not start; see $OUT/silo-$1.log" >&2; exit 1; }
 }
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -57,9 +58,9 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # The newest managed-heap figure of the silo behind HTTP port $1 (bytes).
 gc_bytes() { # http-port silo-port
   local addr
-  addr=$(curl -sf "http://127.0.0.1:$1/dashboard/DashboardCounters" \
+  addr=$(curl -sf "https://127.0.0.1:$1/dashboard/DashboardCounters" \
     | python3 -c 'import json,sys; print([h["siloAddress"] for h in json.load(sys.stdin)["hosts"] if h["siloAddress"].startswith("127.0.0.1:" + sys.argv[1] + "@")][0])' "$2")
-  curl -sf "http://127.0.0.1:$1/dashboard/HistoricalStats/$addr" | python3 -c 'import json,sys; print(int(json.load(sys.stdin)[-1]["memoryUsage"]))'
+  curl -sf "https://127.0.0.1:$1/dashboard/HistoricalStats/$addr" | python3 -c 'import json,sys; print(int(json.load(sys.stdin)[-1]["memoryUsage"]))'
 }
 
 measure() { # label pid http silo-port
@@ -84,11 +85,11 @@ PID_A=$SILO_PID
 echo "silo a: pid $PID_A, reports and logs in $OUT" >&2
 base=$(measure "idle silo" "$PID_A" "$HTTP_A" "$SILO_A")
 
-"$LOAD" provision --api "http://127.0.0.1:$HTTP_A" --count "$SUBSCRIBERS" --nai-prefix cap --parallel "$PARALLEL" | tee "$OUT/provision.txt" | tail -1 >&2
+"$LOAD" provision --api "https://127.0.0.1:$HTTP_A" --count "$SUBSCRIBERS" --nai-prefix cap --parallel "$PARALLEL" | tee "$OUT/provision.txt" | tail -1 >&2
 provisioned=$(measure "$SUBSCRIBERS subscribers provisioned" "$PID_A" "$HTTP_A" "$SILO_A")
 
 attach_held() { # edge-http access prefix count -> waits until the fleet is held; the attach process keeps running
-  "$LOAD" attach --edge "127.0.0.1:$2" --api "http://127.0.0.1:$1" --handsets "$4" --nai-prefix "$3" --rate 400 --duration "$(( $4 / 400 + 1 ))s" \
+  "$LOAD" attach --edge "127.0.0.1:$2" --api "https://127.0.0.1:$1" --handsets "$4" --nai-prefix "$3" --rate 400 --duration "$(( $4 / 400 + 1 ))s" \
     --hold 600s --report-dir "$OUT/attach-$3" --no-live >"$OUT/attach-$3.txt" 2>&1 &
   pids+=("$!")
   until grep -q '^holding' "$OUT/attach-$3.txt"; do
@@ -110,11 +111,11 @@ echo "file descriptors of the silo: $(ls /proc/$PID_A/fd | wc -l)" >&2
 if [ "$TWO_EDGES" = 1 ]; then
   start_silo b "$HTTP_B" "$ACCESS_B" "$SILO_B" "$GW_B" "$POOL_B" "$SILO_A"
   PID_B=$SILO_PID
-  "$LOAD" provision --api "http://127.0.0.1:$HTTP_A" --count "$HANDSETS" --nai-prefix capb --parallel "$PARALLEL" | tail -1 >&2
+  "$LOAD" provision --api "https://127.0.0.1:$HTTP_A" --count "$HANDSETS" --nai-prefix capb --parallel "$PARALLEL" | tail -1 >&2
   before_b=$(measure "edge b before its attaches" "$PID_B" "$HTTP_B" "$SILO_B")
   attach_held "$HTTP_B" "$ACCESS_B" capb "$HANDSETS"
   attached_b=$(measure "$HANDSETS more attached at edge b" "$PID_B" "$HTTP_B" "$SILO_B")
-  total=$(curl -sf "http://127.0.0.1:$HTTP_A/api/attachments" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d,list) else d.get("total", len(d.get("items", []))))' || echo "?")
+  total=$(curl -sf "https://127.0.0.1:$HTTP_A/api/attachments" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d,list) else d.get("total", len(d.get("items", []))))' || echo "?")
   echo "== two edge silos: attachments listed by the admin API: $total" >&2
   echo "edge b per attached handset: $(per "$before_b" "$attached_b" "$HANDSETS")" >&2
   echo "RSS of the two silos: $(( ($(rss_kb "$PID_A") + $(rss_kb "$PID_B")) / 1024 )) MiB" >&2

@@ -38,7 +38,7 @@ idle_after=$(curl -sf "$API")
 
 routed() { curl -sf "$API" | python3 -c "import json,sys; p=json.load(sys.stdin)['packets']; print(p['routedToHandset'] + p['routedToNetwork'])"; }
 dotnet load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load.dll esp-echo --edge 127.0.0.1:$ACCESS_PORT \
-  --api http://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" --duration "$((SECONDS_APART + 20))s" --payload "$PAYLOAD" \
+  --api https://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" --duration "$((SECONDS_APART + 20))s" --payload "$PAYLOAD" \
   --peers 8 --peer-network 127.0.136.0 --report-dir "$OUT/report" --no-live --nai-prefix "esp$$" >"$OUT/load.log" 2>&1 &
 LOAD_PID=$!
 # Wait for the round trips (thousands of packets a second), then let them run a few seconds more (JIT tiers).

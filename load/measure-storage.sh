@@ -14,6 +14,7 @@
 # The silo, HTTP and access ports are cluster.sh's fixed ones (11111-11113, 30000-30002, 8081-8083, 7401-7402):
 # on a machine shared with other test runs, hold /tmp/keyproxy-tests.lock around it.
 set -euo pipefail
+. "$(dirname "$0")/admin-curl.sh"
 cd "$(dirname "$0")/.."
 
 COUNT=10000
@@ -32,7 +33,7 @@ done
 
 CLUSTER=(infra/cluster/cluster.sh)
 OPTS=(--dir "$DIR" --config Release --table-port "$TABLE_PORT" --ike-port 20500 --natt-port 24500 --cluster-id measure-storage)
-EDGE_A=http://127.0.0.1:8081
+EDGE_A=https://127.0.0.1:8081
 now_ms() { date +%s%3N; }
 cleanup() { "${CLUSTER[@]}" stop --dir "$DIR" >/dev/null 2>&1 || true; }
 trap cleanup EXIT

@@ -54,7 +54,7 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 dh_args=(); [ -n "$DH" ] && dh_args=(--dh "$DH")
 proxied() { # prefix report-dir
   dotnet load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load.dll proxied-sa --edge 127.0.0.1:$ACCESS_PORT \
-    --api http://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" --rate "$RATE" --duration "${DURATION}s" \
+    --api https://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" --rate "$RATE" --duration "${DURATION}s" \
     --peer-port $PEER_PORT --peer-natt-port $PEER_NATT_PORT --peers 16 --report-dir "$2" --no-live \
     --nai-prefix "$1" "${dh_args[@]}"
 }

@@ -125,15 +125,23 @@ for _ in $(seq 600); do
 done
 grep -q "KeyProxy silo up: " "$DIR/silo.log" || { tail -30 "$DIR/silo.log" >&2; fail "no start line from the silo in 10 minutes"; }
 grep "KeyProxy silo up: " "$DIR/silo.log"
+# The token and CA the silo wrote (Development mode, issue 16), read as an operator would from the files its start names.
+DEV="$ROOT/root/.keyproxy/development"
+grep -q "KeyProxy admin access: token /root/.keyproxy/development/admin.token, CA /root/.keyproxy/development/cluster-ca.pem" "$DIR/silo.log" \
+  || { kill "$silo"; fail "the silo did not say where its admin token and CA are"; }
+[ "$(stat -c %a "$DEV/admin.token")" = 600 ] || { kill "$silo"; fail "admin.token is not 0600"; }
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$DEV/cluster-ca.pem" https://127.0.0.1:8080/api/subscribers)
+[ "$code" = 401 ] || { kill "$silo"; fail "GET /api/subscribers without a token answered $code, not 401"; }
+say "GET /api/subscribers without a token: 401"
 check_url() {
   local body
-  body=$(curl -fsS --max-time 10 "$1") || { kill "$silo"; fail "GET $1 failed"; }
+  body=$(curl -fsS --max-time 10 --cacert "$DEV/cluster-ca.pem" -H "Authorization: Bearer $(cat "$DEV/admin.token")" "$1") || { kill "$silo"; fail "GET $1 failed"; }
   grep -q "$2" <<<"$body" || { kill "$silo"; fail "GET $1: no '$2' in the answer"; }
   say "GET $1: ok"
 }
-check_url http://127.0.0.1:8080/dashboard/ "<html"
-check_url http://127.0.0.1:8080/api/subscribers/alice@keyproxy.test '"nai":"alice@keyproxy.test"'
-check_url http://127.0.0.1:8080/api/edge '"edgeId"'
+check_url https://127.0.0.1:8080/dashboard/ "<html"
+check_url https://127.0.0.1:8080/api/subscribers/alice@keyproxy.test '"nai":"alice@keyproxy.test"'
+check_url https://127.0.0.1:8080/api/edge '"edgeId"'
 # Ctrl+C's signal goes to the whole foreground group: dotnet run and the silo under it.
 pkill -TERM -f "KeyProxy.Silo" || true
 wait "$silo" && code=0 || code=$?

@@ -88,6 +88,12 @@ ensure_azurite() {
   fi
 }
 
+# The admin API's token and CA (issue 16), as an operator has them: KEYPROXY_TOKEN / KEYPROXY_CA, else the files the
+# Development-mode silos wrote (their start names them).
+DEV_DIR="$HOME/.keyproxy/development"
+admin_token() { if [ -n "${KEYPROXY_TOKEN:-}" ]; then printf '%s' "$KEYPROXY_TOKEN"; else cat "$DEV_DIR/admin.token"; fi; }
+admin_ca() { printf '%s' "${KEYPROXY_CA:-$DEV_DIR/cluster-ca.pem}"; }
+
 start_silo() { # name silo gateway http access pool connection-string
   local name="$1" silo="$2" gateway="$3" http="$4" access="$5" pool="$6" cs="$7"
   local pidfile="$DIR/$name.pid" log="$DIR/$name.log"
@@ -101,7 +107,7 @@ start_silo() { # name silo gateway http access pool connection-string
     "KeyProxy__EdgeId=$name"
     "KeyProxy__SiloPort=$silo"
     "KeyProxy__GatewayPort=$gateway"
-    "KeyProxy__HttpUrl=http://127.0.0.1:$http"
+    "KeyProxy__HttpUrl=https://127.0.0.1:$http"
     "KeyProxy__Network__PeerIkePort=$IKE_PORT"
     "KeyProxy__Network__PeerNatTPort=$NATT_PORT"
     "KeyProxy__Network__HandsetIkePort=$IKE_PORT"
@@ -167,6 +173,7 @@ start() {
     exit 1
   fi
   echo "cluster $CLUSTER_ID up in $(( $(now_ms) - started )) ms; storage: $DIR/connection-string; logs and pid files in $DIR"
+  echo "admin API: HTTPS with a bearer token: KEYPROXY_TOKEN=\$(cat $DEV_DIR/admin.token) KEYPROXY_CA=$(admin_ca) (curl --cacert \"\$KEYPROXY_CA\" -H \"Authorization: Bearer \$KEYPROXY_TOKEN\")"
 }
 
 stop_one() { # pidfile name
@@ -222,8 +229,8 @@ status() {
     # shellcheck disable=SC2086
     set -- $spec
     if alive "$DIR/$1.pid" && command -v curl >/dev/null 2>&1; then
-      echo "membership, from http://127.0.0.1:$4/dashboard:"
-      curl -s --max-time 5 "http://127.0.0.1:$4/dashboard/DashboardCounters" \
+      echo "membership, from https://127.0.0.1:$4/dashboard:"
+      curl -s --max-time 5 --cacert "$(admin_ca)" -H "Authorization: Bearer $(admin_token)" "https://127.0.0.1:$4/dashboard/DashboardCounters" \
         | grep -oE '"siloAddress":"[^"]*","siloName":"[^"]*","startTime":"[^"]*","status":"[^"]*"' \
         | sed -E 's/"siloAddress":"([^"]*)","siloName":"([^"]*)","startTime":"[^"]*","status":"([^"]*)"/  \2 \1 \3/' || true
       break

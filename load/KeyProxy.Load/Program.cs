@@ -7,7 +7,7 @@ using KeyProxy.Load.Scenarios;
 using KeyProxy.Primitives;
 
 var edge = new Option<string>("--edge") { Description = "the edge's access endpoint (UDP)", DefaultValueFactory = _ => "127.0.0.1:7400" };
-var api = new Option<string>("--api") { Description = "the silo's HTTP base address (admin API under /api)", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+var api = new Option<string>("--api") { Description = "the silo's HTTP base address (admin API under /api)", DefaultValueFactory = _ => "https://127.0.0.1:8080" };
 var handsets = new Option<int>("--handsets") { Description = "simulated handsets", DefaultValueFactory = _ => 200 };
 var sockets = new Option<int>("--sockets") { Description = "UDP sockets the handsets share (0: one per 64 handsets, at most 16)", DefaultValueFactory = _ => 0 };
 var duration = new Option<string>("--duration") { Description = "how long the load runs: 10s, 500ms, 2m", DefaultValueFactory = _ => "10s" };
@@ -278,8 +278,15 @@ async Task<(RunResult Run, int ExitCode)> RunAsync(ParseResult parse, LoadArgume
 }
 
 var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa, peerInitiated, espEcho, roam, provision };
+// Admin API credentials (issue 16): options, else KEYPROXY_TOKEN / KEYPROXY_CA, else a Development-mode silo's files.
+var token = new Option<string?>("--token") { Description = "admin API bearer token (default: $KEYPROXY_TOKEN, else ~/.keyproxy/development/admin.token); never printed", Recursive = true };
+var ca = new Option<string?>("--ca") { Description = "PEM of the CA of the admin API's HTTPS certificate (default: $KEYPROXY_CA, else ~/.keyproxy/development/cluster-ca.pem)", Recursive = true };
+root.Options.Add(token);
+root.Options.Add(ca);
 KeyProxy.Load.Baselines.BaselineCommands.AddTo(root);
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+LoadCredentials.Set(parsed.GetValue(token), parsed.GetValue(ca));
+return await parsed.InvokeAsync();
 
 namespace KeyProxy.Load
 {

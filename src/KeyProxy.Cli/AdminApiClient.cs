@@ -16,11 +16,10 @@ public sealed class AdminApiClient : IDisposable
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly HttpClient _http;
 
-    public AdminApiClient(Uri baseAddress, string? token, TimeSpan timeout)
+    public AdminApiClient(Uri baseAddress, KeyProxy.AdminAccess.AdminCredentials credentials, TimeSpan timeout)
     {
         BaseAddress = baseAddress;
-        _http = new HttpClient { BaseAddress = baseAddress, Timeout = timeout };
-        if (!string.IsNullOrEmpty(token)) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        _http = credentials.CreateClient(baseAddress, timeout);
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
     }
 
@@ -83,6 +82,10 @@ public sealed class AdminApiClient : IDisposable
             {
                 return await _http.SendAsync(request, ct);
             }
+            catch (HttpRequestException e) when (e.InnerException is System.Security.Authentication.AuthenticationException)
+            {
+                throw new CliException($"the admin API at {BaseAddress} has a certificate this client does not trust: {e.Message} ({what}; give --ca or KEYPROXY_CA)");
+            }
             catch (HttpRequestException e)
             {
                 throw new CliException($"cannot reach the admin API at {BaseAddress}: {e.Message} ({what}; set --api or KEYPROXY_API)");
@@ -116,7 +119,12 @@ public sealed class AdminApiClient : IDisposable
         if (response.IsSuccessStatusCode) return;
         var status = $"{(int)response.StatusCode} {response.ReasonPhrase}";
         var problems = ProblemText(await response.Content.ReadAsStringAsync(ct));
-        var hint = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? " (check --token or KEYPROXY_TOKEN)" : "";
+        var hint = response.StatusCode switch
+        {
+            HttpStatusCode.Unauthorized => " (check --token or KEYPROXY_TOKEN)",
+            HttpStatusCode.Forbidden => " (the token lacks the role: keyproxy.read to read, keyproxy.provision to change)",
+            _ => "",
+        };
         throw new CliException(problems.Count switch
         {
             0 => $"the admin API answered {status}{hint}",

@@ -16,7 +16,7 @@ public sealed class CliContext(TextWriter output, TextWriter error, Func<string,
 
     public bool Json(ParseResult result) => result.GetValue(Options.Json);
 
-    /// <summary>A client for <c>--api</c> (or <c>KEYPROXY_API</c>) with <c>--token</c> (or <c>KEYPROXY_TOKEN</c>); a bad address is a usage error.</summary>
+    /// <summary>A client for <c>--api</c> (or <c>KEYPROXY_API</c>) with <c>--token</c> and <c>--ca</c> (or their variables, or Development mode's files); a bad address is a usage error.</summary>
     public AdminApiClient Client(ParseResult result)
     {
         var api = result.GetValue(Options.Api) ?? NonEmpty(environment(GlobalOptions.ApiVariable)) ?? GlobalOptions.DefaultApi;
@@ -24,8 +24,9 @@ public sealed class CliContext(TextWriter output, TextWriter error, Func<string,
             throw new CliException($"--api: '{api}' is not an http:// or https:// address", ExitCodes.Usage);
         var seconds = result.GetValue(Options.TimeoutSeconds);
         if (seconds <= 0) throw new CliException($"--timeout: {seconds} is not a positive number of seconds", ExitCodes.Usage);
-        var token = result.GetValue(Options.Token) ?? NonEmpty(environment(GlobalOptions.TokenVariable));
-        return new AdminApiClient(uri, token, TimeSpan.FromSeconds(seconds));
+        var credentials = KeyProxy.AdminAccess.AdminCredentials.Resolve(result.GetValue(Options.Token), result.GetValue(Options.Ca), environment);
+        if (credentials.CaPath is { } ca && !File.Exists(ca)) throw new CliException($"--ca: '{ca}' does not exist", ExitCodes.Usage);
+        return new AdminApiClient(uri, credentials, TimeSpan.FromSeconds(seconds));
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

@@ -50,7 +50,7 @@ public static class KeyProxySiloHost
         var tls = ClusterTlsMaterial.Load(options.ClusterTls, options.IsProduction, options.EffectiveDevelopmentDirectory,
             options.IsAzureTable ? IPAddress.Parse(options.AdvertisedAddress) : null, Console.Out);
         builder.Services.AddSingleton(Options.Create(options));
-        builder.WebHost.UseUrls(options.HttpUrl ?? builder.Configuration["urls"] ?? KeyProxySiloOptions.DefaultHttpUrl);
+        AddAdminSecurity(builder, options);
 
         builder.UseOrleans(silo =>
         {
@@ -120,6 +120,7 @@ public static class KeyProxySiloHost
         configure?.Invoke(builder);
         var app = builder.Build();
         app.UseAdminApiMetrics();
+        AdminHttps.MarkRequests(app);
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = WriteError,
@@ -127,10 +128,11 @@ public static class KeyProxySiloHost
             // with a stack trace: any client could fill the log with those.
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
         });
+        app.UseKeyProxyAdminAuth();
         if (options.DashboardEnabled) app.MapOrleansDashboard("/dashboard");
         app.MapKeyProxyAdminApi();
         app.MapKeyProxyMetrics(options);
-        app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(ReadyLine(app)));
+        app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(AdminAccessNote(app) + ReadyLine(app)));
         return app;
     }
 
@@ -146,6 +148,35 @@ public static class KeyProxySiloHost
         return ReadyPrefix + (dashboard ? $"dashboard {baseUrl}/dashboard, " : "") + $"admin API {baseUrl}/api" +
             (edge is null ? "" : $", edge {edge.EdgeId} for handsets at {edge.AccessEndPoint}") +
             (dashboard ? "" : " (no dashboard: KeyProxy:DashboardEnabled is false)");
+    }
+
+    /// <summary>
+    /// Issue 16 items 1, 2 and 5: the listener's URL(s) and HTTPS certificate, and the token rules, from configuration or
+    /// made by Development mode (announced on the console, as cluster TLS is).
+    /// </summary>
+    private static void AddAdminSecurity(WebApplicationBuilder builder, KeyProxySiloOptions options)
+    {
+        builder.WebHost.UseUrls(AdminHttps.ListenUrls(options, builder.Configuration["urls"]));
+        var advertised = options.IsAzureTable ? IPAddress.Parse(options.AdvertisedAddress) : null;
+        var https = AdminHttps.Load(options.AdminHttps, options.IsProduction, options.EffectiveDevelopmentDirectory, advertised, Console.Out);
+        if (https is not null)
+        {
+            builder.Services.AddSingleton(https);
+            https.Configure(builder);
+        }
+
+        var auth = AdminAuthMaterial.Load(options.AdminAuth, options.IsProduction, options.EffectiveDevelopmentDirectory, Console.Out);
+        builder.AddKeyProxyAdminAuth(auth, options.Metrics.Enabled && !string.IsNullOrEmpty(options.Metrics.PrometheusPath) ? options.Metrics.PrometheusPath : null);
+    }
+
+    /// <summary>The line before the ready line: where Development mode's token and CA are (paths only, never their contents).</summary>
+    private static string AdminAccessNote(WebApplication app)
+    {
+        var token = app.Services.GetService<AdminAuthMaterial>()?.DevelopmentTokenPath;
+        var ca = app.Services.GetService<AdminHttps>()?.CaCertificatePath;
+        return token is null && ca is null ? "" : "KeyProxy admin access: " +
+            string.Join(", ", new[] { token is null ? null : $"token {token}", ca is null ? null : $"CA {ca}" }.OfType<string>()) +
+            $" (curl --cacert CA -H \"Authorization: Bearer $(cat TOKEN)\")" + Environment.NewLine;
     }
 
     /// <summary>Settings that were given up, and the one that replaced each (issue 21: one setting for one fact).</summary>

@@ -12,6 +12,8 @@ public sealed class KeyProxySiloOptions
     public const string LocalhostClustering = "Localhost";
     public const string AzureTableClustering = "AzureTable";
     public const string DefaultHttpUrl = "http://127.0.0.1:8080";
+    /// <summary>The listener when unset and HTTPS is on (the default, issue 16 item 2).</summary>
+    public const string DefaultHttpsUrl = "https://127.0.0.1:8080";
     public const string DevelopmentMode = "Development";
     public const string ProductionMode = "Production";
 
@@ -43,7 +45,7 @@ public sealed class KeyProxySiloOptions
     /// <summary>AzureTable clustering only: the IP address other silos reach this one at.</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
-    /// <summary>Dashboard and admin API address; unset: <c>--urls</c> / ASPNETCORE_URLS, else <see cref="DefaultHttpUrl"/>.</summary>
+    /// <summary>Dashboard and admin API address; unset: <c>--urls</c> / ASPNETCORE_URLS, else <see cref="DefaultHttpsUrl"/> (<see cref="DefaultHttpUrl"/> with AdminHttps off).</summary>
     public string? HttpUrl { get; set; }
 
     /// <summary>Provision the demo subscribers (alice, bob) at start when absent; unset: on for Localhost, off for AzureTable.</summary>
@@ -78,6 +80,12 @@ public sealed class KeyProxySiloOptions
 
     /// <summary>Mutual TLS between silos and on the client gateway ("KeyProxy:ClusterTls", issue 16 item 3); on by default.</summary>
     public Security.ClusterTlsOptions ClusterTls { get; set; } = new();
+
+    /// <summary>Bearer tokens and roles on the admin API, dashboard and /metrics ("KeyProxy:AdminAuth", issue 16 item 1); on by default.</summary>
+    public Security.AdminAuthOptions AdminAuth { get; set; } = new();
+
+    /// <summary>HTTPS on the admin API and dashboard listener ("KeyProxy:AdminHttps", issue 16 item 2); on by default.</summary>
+    public Security.AdminHttpsOptions AdminHttps { get; set; } = new();
 
     /// <summary>Development mode's directory for generated keys and certificates (secrets-at-rest key, local CA).</summary>
     public string EffectiveDevelopmentDirectory => SecretsAtRest.DevelopmentKeyDirectory ?? Storage.SecretsAtRestOptions.DefaultDevelopmentKeyDirectory;
@@ -167,7 +175,7 @@ public sealed class KeyProxySiloOptions
 
         if (HttpUrl is not null && !IsHttpUrl(HttpUrl))
         {
-            errors.Add($"KeyProxy:HttpUrl '{HttpUrl}' is not an http:// or https:// URL such as '{DefaultHttpUrl}'");
+            errors.Add($"KeyProxy:HttpUrl '{HttpUrl}' is not an http:// or https:// URL such as '{DefaultHttpsUrl}'");
         }
 
         if (EdgeId is not null && string.IsNullOrWhiteSpace(EdgeId))
@@ -176,6 +184,8 @@ public sealed class KeyProxySiloOptions
         }
 
         errors.AddRange(ClusterTls.Validate(IsProduction));
+        errors.AddRange(AdminAuth.Validate(IsProduction));
+        errors.AddRange(AdminHttps.Validate(IsProduction));
         errors.AddRange(Network.Validate());
         errors.AddRange(Metrics.Validate());
         if (EdgeEnabled)

@@ -27,7 +27,7 @@ public sealed class CliSiloFixture : IAsyncLifetime
     {
         _app = KeyProxySiloHost.Build(
         [
-            "--KeyProxy:HttpUrl=http://127.0.0.1:0",
+            $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}",
             $"--KeyProxy:SiloPort={FreePort()}",
             $"--KeyProxy:GatewayPort={FreePort()}",
             "--KeyProxy:ClusterId=cli-tests",

@@ -9,8 +9,9 @@ public sealed class ConnectionTests(CliSiloFixture silo)
     [Fact]
     public async Task The_api_address_and_token_come_from_the_environment_and_the_token_is_sent_as_bearer_and_never_printed()
     {
-        const string token = "cli-test-token-do-not-print";
-        var env = new Dictionary<string, string> { ["KEYPROXY_API"] = silo.BaseUrl + "/", ["KEYPROXY_TOKEN"] = token };
+        // Development mode's token, as an operator exports it.
+        var token = KeyProxy.Testing.AdminHttp.Credentials().Token!;
+        var env = new Dictionary<string, string>(KeyProxy.Testing.AdminHttp.Environment()) { ["KEYPROXY_API"] = silo.BaseUrl + "/" };
         while (silo.Authorizations.TryDequeue(out _)) { }
         var run = await CliRun.RunAsync(env, "subscribers", "show", "alice@keyproxy.test");
         Assert.True(run.ExitCode == 0, run.ToString());
@@ -18,17 +19,40 @@ public sealed class ConnectionTests(CliSiloFixture silo)
         Assert.DoesNotContain(token, run.Out + run.Err);
         Assert.Contains("Bearer " + token, silo.Authorizations);
 
-        // The option wins over the environment.
+        // The option wins over the environment; a token the silo does not accept is a 401 naming the option, not printed.
         while (silo.Authorizations.TryDequeue(out _)) { }
-        var option = await CliRun.RunAsync(new Dictionary<string, string> { ["KEYPROXY_API"] = "http://127.0.0.1:1" },
+        var option = await CliRun.RunAsync(new Dictionary<string, string>(env) { ["KEYPROXY_API"] = "http://127.0.0.1:1" },
             "subscribers", "show", "bob@keyproxy.test", "--api", silo.BaseUrl, "--token", "from-option");
-        Assert.True(option.ExitCode == 0, option.ToString());
+        Assert.True(option.ExitCode == 1, option.ToString());
+        Assert.Contains("401", option.Err);
+        Assert.Contains("check --token or KEYPROXY_TOKEN", option.Err);
+        Assert.DoesNotContain("from-option", option.Out + option.Err);
         Assert.Equal(["Bearer from-option"], silo.Authorizations);
 
-        // No token: no Authorization header.
+        // Nothing given: Development mode's files, as the silo's start line names them.
         while (silo.Authorizations.TryDequeue(out _)) { }
         Assert.Equal(0, (await CliRun.RunAsync(null, "--api", silo.BaseUrl, "attachments")).ExitCode);
-        Assert.Equal([""], silo.Authorizations);
+        Assert.Equal(["Bearer " + token], silo.Authorizations);
+    }
+
+    [Fact]
+    public async Task A_CA_that_did_not_issue_the_listener_certificate_is_refused_naming_the_option()
+    {
+        var other = Directory.CreateTempSubdirectory("keyproxy-cli-other-ca-").FullName;
+        try
+        {
+            var ca = KeyProxy.Silo.Security.DevelopmentCertificateAuthority.LoadOrCreate(other);
+            var run = await CliRun.RunAsync(new Dictionary<string, string> { ["KEYPROXY_CA"] = ca.CertificatePath }, "--api", silo.BaseUrl, "attachments");
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("certificate this client does not trust", run.Err);
+            Assert.Contains("give --ca or KEYPROXY_CA", run.Err);
+            var missing = await CliRun.RunAsync(null, "--api", silo.BaseUrl, "--ca", Path.Combine(other, "none.pem"), "attachments");
+            Assert.Equal(2, missing.ExitCode);
+        }
+        finally
+        {
+            Directory.Delete(other, recursive: true);
+        }
     }
 
     [Fact]

@@ -12,10 +12,12 @@ namespace KeyProxy.Cluster.Tests;
 /// </summary>
 internal static class ClusterPki
 {
+    /// <summary>This run's CA directory (also where Production silos' admin certificate and token come from, <see cref="KeyProxy.Testing.AdminHttp.ProductionSettings"/>).</summary>
+    public static string Directory { get; } = Path.Combine(Path.GetTempPath(), $"keyproxy-cluster-pki-{Environment.ProcessId}");
+
     private static readonly Lazy<(string Ca, string Silo)> Files = new(() =>
     {
-        var directory = Path.Combine(Path.GetTempPath(), $"keyproxy-cluster-pki-{Environment.ProcessId}");
-        var ca = DevelopmentCertificateAuthority.LoadOrCreate(directory);
+        var ca = DevelopmentCertificateAuthority.LoadOrCreate(Directory);
         var silo = ca.LoadOrIssue("silo", ["localhost"], [IPAddress.Loopback], serverAuth: true, clientAuth: true);
         return (ca.CertificatePath, silo.Path);
     });

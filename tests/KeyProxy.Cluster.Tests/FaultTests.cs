@@ -146,7 +146,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
 
         // Provisioning needs the table: it fails (or does not answer) during the outage.
         string provisionDuringOutage;
-        using (var http = new HttpClient { BaseAddress = cluster.EdgeB.BaseUrl, Timeout = TimeSpan.FromSeconds(3) })
+        using (var http = KeyProxy.Testing.AdminHttp.Client(cluster.EdgeB.BaseUrl, TimeSpan.FromSeconds(3)))
         {
             try
             {
@@ -168,7 +168,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         TimeSpan? provisioned = null;
         while (restored.Elapsed < TimeSpan.FromSeconds(45) && provisioned is null)
         {
-            using var http = new HttpClient { BaseAddress = cluster.Core.BaseUrl, Timeout = TimeSpan.FromSeconds(5) };
+            using var http = KeyProxy.Testing.AdminHttp.Client(cluster.Core.BaseUrl, TimeSpan.FromSeconds(5));
             try
             {
                 using var response = await http.PutAsync("/api/subscribers/" + Uri.EscapeDataString("carol-s@cluster.keyproxy.test"),

@@ -189,7 +189,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         return running.Select((s, i) => (s.Name, codes[i])).ToDictionary(p => p.Name, p => p.Item2);
     }
 
-    public HttpClient Http(SiloProcess silo) => new() { BaseAddress = silo.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+    public HttpClient Http(SiloProcess silo) => KeyProxy.Testing.AdminHttp.Client(silo.BaseUrl, TimeSpan.FromSeconds(30));
 
     /// <summary>
     /// The membership rows of this cluster, read straight from Orleans' table as an operator's tool would: one

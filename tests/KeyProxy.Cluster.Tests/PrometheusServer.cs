@@ -36,6 +36,10 @@ internal sealed class PrometheusServer : IAsyncDisposable
         var dir = Directory.CreateTempSubdirectory("keyproxy-prometheus-").FullName;
         var targets = string.Join(", ", silos.Select(s => $"\"{s.Authority}\""));
         File.Copy(Path.Combine(InfraDirectory, "alerts.yml"), Path.Combine(dir, "alerts.yml"));
+        // As infra/prometheus/prometheus.yml: HTTPS trusting the silos' CA, Development mode's read-only token (issue 16).
+        var read = KeyProxy.AdminAccess.AdminCredentials.Development(tokenFile: KeyProxy.AdminAccess.AdminCredentials.ReadTokenFileName);
+        await File.WriteAllTextAsync(Path.Combine(dir, "keyproxy-read.token"), read.Token ?? throw new InvalidOperationException("no Development-mode read token"));
+        File.Copy(read.CaPath ?? throw new InvalidOperationException("no Development-mode CA"), Path.Combine(dir, "keyproxy-ca.pem"));
         await File.WriteAllTextAsync(Path.Combine(dir, "prometheus.yml"), $"""
             global:
               scrape_interval: 1s
@@ -45,6 +49,11 @@ internal sealed class PrometheusServer : IAsyncDisposable
             scrape_configs:
               - job_name: keyproxy
                 metrics_path: /metrics
+                scheme: https
+                tls_config:
+                  ca_file: keyproxy-ca.pem
+                authorization:
+                  credentials_file: keyproxy-read.token
                 static_configs:
                   - targets: [{targets}]
             """);

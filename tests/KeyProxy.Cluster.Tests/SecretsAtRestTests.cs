@@ -110,8 +110,8 @@ public sealed class SecretsAtRestTests(AzuriteFixture azurite, ITestOutputHelper
 
     private static Dictionary<string, string> Settings(string serviceId, string active, params (string Id, string Key)[] keys)
     {
-        // Production mode also needs cluster TLS certificates (issue 16 item 3).
-        var settings = new Dictionary<string, string>(ClusterPki.Settings())
+        // Production mode also needs cluster TLS certificates (issue 16 item 3) and the admin listener's certificate and token keys (items 1-2).
+        var settings = new Dictionary<string, string>(ClusterPki.Settings().Concat(KeyProxy.Testing.AdminHttp.ProductionEnvironment(ClusterPki.Directory)))
         {
             ["KeyProxy__ServiceId"] = serviceId,
             ["KeyProxy__Mode"] = "Production",
@@ -153,7 +153,7 @@ public sealed class SecretsAtRestTests(AzuriteFixture azurite, ITestOutputHelper
         }
     }
 
-    private static HttpClient Http(Silo silo) => new() { BaseAddress = silo.Process.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+    private static HttpClient Http(Silo silo) => KeyProxy.Testing.AdminHttp.Client(silo.Process.BaseUrl, TimeSpan.FromSeconds(30), ClusterPki.Directory);
 
     /// <summary>The subscriber rows of <paramref name="serviceId"/> by NAI, as stored.</summary>
     private async Task<Dictionary<string, TableEntity>> RowsAsync(string serviceId)

@@ -78,7 +78,7 @@ internal sealed partial class SiloProcess : IDisposable
         env["KeyProxy__EdgeId"] = spec.Name;
         env["KeyProxy__SiloPort"] = spec.SiloPort.ToString();
         env["KeyProxy__GatewayPort"] = spec.GatewayPort.ToString();
-        env["KeyProxy__HttpUrl"] = "http://127.0.0.1:0";
+        env["KeyProxy__HttpUrl"] = KeyProxy.Testing.AdminHttp.Url;
         env["KeyProxy__Network__PeerIkePort"] = ikePort.ToString();
         env["KeyProxy__Network__PeerNatTPort"] = natTPort.ToString();
         env["KeyProxy__Network__HandsetIkePort"] = ikePort.ToString();
@@ -269,7 +269,7 @@ internal sealed partial class SiloProcess : IDisposable
             $"KeyProxy.Silo.dll with its runtimeconfig.json and appsettings.json was not found at {string.Join(" or ", candidates)}; build src/KeyProxy.Silo");
     }
 
-    [GeneratedRegex(@"KeyProxy silo up: dashboard (?<dashboard>http://\S+)/dashboard, admin API (?<api>http://\S+)/api(, edge \S+ for handsets at (?<access>\S+))?")]
+    [GeneratedRegex(@"KeyProxy silo up: dashboard (?<dashboard>https?://\S+)/dashboard, admin API (?<api>https?://\S+)/api(, edge \S+ for handsets at (?<access>\S+))?")]
     private static partial Regex ReadyLine();
 
     [DllImport("libc", SetLastError = true)]

@@ -70,7 +70,7 @@ public class AttachSmokeTests
         while (gatewayPort == siloPort) gatewayPort = FreeTcpPort(); // the kernel may hand out a just-freed port twice
         var app = KeyProxySiloHost.Build(
         [
-            "--KeyProxy:HttpUrl=http://127.0.0.1:0",
+            $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}",
             $"--KeyProxy:SiloPort={siloPort}",
             $"--KeyProxy:GatewayPort={gatewayPort}",
             $"--KeyProxy:ClusterId=load-{Environment.ProcessId}-{siloPort}",

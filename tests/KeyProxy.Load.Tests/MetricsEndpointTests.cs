@@ -31,7 +31,7 @@ public class MetricsEndpointTests
         // A datagram the edge drops as malformed, and an admin API 404 naming a subscriber in its path.
         using (var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
             await udp.SendAsync(new byte[] { 1 }, smoke.Gateway.AccessEndPoint, ct);
-        using var http = new HttpClient { BaseAddress = smoke.Api };
+        using var http = KeyProxy.Testing.AdminHttp.Client(smoke.Api);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/subscribers/nobody-000001@load.keyproxy.test", ct)).StatusCode);
 
         List<PrometheusSample> samples = [];

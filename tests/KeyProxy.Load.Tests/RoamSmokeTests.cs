@@ -87,7 +87,7 @@ public class RoamSmokeTests
     {
         var app = KeyProxySiloHost.Build(
         [
-            "--KeyProxy:HttpUrl=http://127.0.0.1:0",
+            $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}",
             $"--KeyProxy:SiloPort={siloPort}",
             $"--KeyProxy:GatewayPort={AttachSmokeTests.FreeTcpPort()}",
             $"--KeyProxy:ClusterId=load-roam-{Environment.ProcessId}-{primaryPort ?? siloPort}",

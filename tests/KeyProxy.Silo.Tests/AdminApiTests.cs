@@ -283,8 +283,8 @@ public sealed class AdminApiTests(SiloHostFixture host)
         var uri = new Uri(host.BaseUrl);
         using var tcp = new System.Net.Sockets.TcpClient();
         await tcp.ConnectAsync(uri.Host, uri.Port, ct);
-        var stream = tcp.GetStream();
-        var head = $"PUT {path} HTTP/1.1\r\nHost: {uri.Authority}\r\nContent-Type: application/json\r\nContent-Length: {contentLength}\r\n\r\n{start}";
+        var (stream, authorization) = await KeyProxy.Testing.AdminHttp.RawAsync(tcp, uri.Host, ct);
+        var head = $"PUT {path} HTTP/1.1\r\nHost: {uri.Authority}\r\n{authorization}Content-Type: application/json\r\nContent-Length: {contentLength}\r\n\r\n{start}";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), ct);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         var statusLine = await reader.ReadLineAsync(ct) ?? "";

@@ -3,10 +3,11 @@ using Microsoft.Extensions.Logging;
 
 namespace KeyProxy.Silo.Tests;
 
-/// <summary>Every log record of a host, kept for assertions (level, category, message, whether an exception came with it).</summary>
-public sealed class CapturedLogs : ILoggerProvider
+/// <summary>Every log record of a host from <paramref name="minimum"/> up (default warnings), kept for assertions (level, category, message, whether an exception came with it).</summary>
+public sealed class CapturedLogs(LogLevel minimum = LogLevel.Warning) : ILoggerProvider
 {
     private readonly ConcurrentQueue<Record> _records = new();
+    private readonly LogLevel _minimum = minimum;
 
     public IReadOnlyList<Record> Records => [.. _records];
 
@@ -22,7 +23,7 @@ public sealed class CapturedLogs : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= owner._minimum && logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

@@ -121,7 +121,7 @@ public sealed partial class ClusterTlsTests
         var e = Assert.Throws<SiloConfigurationException>(() => KeyProxySiloHost.Build(
         [
             "--KeyProxy:Mode=Production", $"--KeyProxy:ClusterTls:CertificatePath={foreign.Path}", $"--KeyProxy:ClusterTls:PrivateKeyPath={foreign.Path}",
-            $"--KeyProxy:ClusterTls:CaCertificatePath={ca.CertificatePath}",
+            $"--KeyProxy:ClusterTls:CaCertificatePath={ca.CertificatePath}", .. KeyProxy.Testing.AdminHttp.ProductionArguments(dir.Sub("cluster")),
         ]));
         var error = Assert.Single(e.Errors);
         Assert.StartsWith($"KeyProxy:ClusterTls:CertificatePath '{foreign.Path}' (CN=silo, O=KeyProxy (development only)) would be refused by the cluster's other silos as a TLS server: untrusted", error);
@@ -130,7 +130,7 @@ public sealed partial class ClusterTlsTests
         var unreadable = Assert.Throws<SiloConfigurationException>(() => KeyProxySiloHost.Build(
         [
             "--KeyProxy:Mode=Production", $"--KeyProxy:ClusterTls:CertificatePath={dir.Sub("none")}.pem", $"--KeyProxy:ClusterTls:PrivateKeyPath={foreign.Path}",
-            $"--KeyProxy:ClusterTls:CaCertificatePath={ca.CertificatePath}",
+            $"--KeyProxy:ClusterTls:CaCertificatePath={ca.CertificatePath}", .. KeyProxy.Testing.AdminHttp.ProductionArguments(dir.Sub("cluster")),
         ]));
         Assert.Contains(unreadable.Errors, m => m.StartsWith($"KeyProxy:ClusterTls:CertificatePath '{dir.Sub("none")}.pem'", StringComparison.Ordinal));
     }
@@ -148,16 +148,17 @@ public sealed partial class ClusterTlsTests
         var logs = new CapturedLogs();
         var app = KeyProxySiloHost.Build(
         [
-            "--KeyProxy:Mode=Production", "--KeyProxy:HttpUrl=http://127.0.0.1:0", $"--KeyProxy:SiloPort={FreePorts.Next()}",
+            "--KeyProxy:Mode=Production", $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}", $"--KeyProxy:SiloPort={FreePorts.Next()}",
             $"--KeyProxy:GatewayPort={gatewayPort}", "--KeyProxy:ClusterId=tls-gateway", "--KeyProxy:EdgeEnabled=false",
             "--KeyProxy:DashboardEnabled=false", "--KeyProxy:DemoSubscribers=false",
             $"--KeyProxy:ClusterTls:CertificatePath={siloCert.Path}", $"--KeyProxy:ClusterTls:PrivateKeyPath={siloCert.Path}",
             $"--KeyProxy:ClusterTls:CaCertificatePath={ca.CertificatePath}", "--Logging:LogLevel:Default=Warning",
+            .. KeyProxy.Testing.AdminHttp.ProductionArguments(dir.Sub("cluster")),
         ], builder => builder.Logging.AddProvider(logs));
         await app.StartAsync(ct);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(KeyProxySiloHost.BaseUrl(app)) };
+            using var http = KeyProxy.Testing.AdminHttp.Client(new Uri(KeyProxySiloHost.BaseUrl(app)), directory: dir.Sub("cluster"));
             var before = await RefusalsAsync(http, ct);
             var trustCluster = new ClusterPeerValidator([ca.Certificate]);
 

@@ -27,7 +27,7 @@ public sealed partial class DashboardTests(SiloHostFixture host)
         var text = "";
         for (var attempt = 0; attempt < 4; attempt++)
         {
-            text = await RenderedText($"{host.BaseUrl}/dashboard/#/grains");
+            text = await RenderedText(host.BaseUrl, "/dashboard/#/grains");
             if (text.Contains("SubscriberDirectoryGrain", StringComparison.Ordinal) && text.Contains("ProxySessionGrain", StringComparison.Ordinal)
                 && text.Contains("EdgeGrain", StringComparison.Ordinal))
             {
@@ -45,9 +45,19 @@ public sealed partial class DashboardTests(SiloHostFixture host)
         Assert.Matches(@"\bEdgeGrain \d+", text);
     }
 
-    /// <summary>The page's text after the single-page app rendered it: tags and scripts removed, whitespace collapsed.</summary>
-    private static async Task<string> RenderedText(string url)
+    /// <summary>
+    /// The page's text after the single-page app rendered it: tags and scripts removed, whitespace collapsed. Chromium
+    /// signs in as an operator would (issue 16): the sign-in page with the admin token in its URL fragment, which sets the
+    /// dashboard cookie and goes on to <paramref name="page"/>; it trusts the listener's certificate by its key alone
+    /// (--ignore-certificate-errors-spki-list, the SHA-256 of Development mode's admin-https.pem SPKI).
+    /// </summary>
+    private static async Task<string> RenderedText(string baseUrl, string page)
     {
+        var credentials = KeyProxy.Testing.AdminHttp.Credentials();
+        using var listener = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(
+            Path.Combine(Path.GetDirectoryName(credentials.CaPath)!, KeyProxy.Silo.Security.AdminHttps.DevelopmentCertificateName + ".pem"));
+        var spki = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(listener.PublicKey.ExportSubjectPublicKeyInfo()));
+        var url = $"{baseUrl}{KeyProxy.Silo.Security.DashboardLogin.LoginPath}#token={credentials.Token}&then={Uri.EscapeDataString(page)}";
         var profile = Directory.CreateTempSubdirectory("keyproxy-chromium-");
         try
         {
@@ -55,7 +65,7 @@ public sealed partial class DashboardTests(SiloHostFixture host)
             [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                $"--user-data-dir={profile.FullName}", "--virtual-time-budget=10000", "--dump-dom", url,
+                $"--user-data-dir={profile.FullName}", $"--ignore-certificate-errors-spki-list={spki}", "--virtual-time-budget=10000", "--dump-dom", url,
             ], TimeSpan.FromSeconds(60));
             Assert.True(exitCode == 0, $"chromium exited {exitCode}: {stderr}");
             var withoutScripts = ScriptOrStyle().Replace(dom, " ");

@@ -256,6 +256,9 @@ public sealed class SecretsAtRestTests
         var options = new KeyProxySiloOptions { Clustering = "AzureTable", StorageConnectionString = "UseDevelopmentStorage=true", Mode = "Production" };
         // Cluster TLS is configured (its files are read at start, not here), so the key is the one thing missing.
         options.ClusterTls = new() { CertificatePath = "silo.pem", PrivateKeyPath = "silo.key", CaCertificatePath = "ca.pem" };
+        // So are the admin listener's certificate and token keys (issue 16 items 1-2).
+        options.AdminHttps = new() { CertificatePath = "admin.pem", PrivateKeyPath = "admin.key" };
+        options.AdminAuth = new() { Issuer = "https://idp.example/", Audience = "keyproxy", SigningKeys = ["idp.pem"] };
         Assert.Contains("KeyProxy:SecretsAtRest:ActiveKeyId and KeyProxy:SecretsAtRest:Keys:<id> (or KeyFiles:<id>) are required in Production mode",
             Assert.Single(options.Validate()));
         options.Mode = "Staging";

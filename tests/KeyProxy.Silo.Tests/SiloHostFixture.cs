@@ -21,7 +21,7 @@ public sealed class SiloHostFixture : IAsyncLifetime
     {
         _app = KeyProxySiloHost.Build(
         [
-            "--KeyProxy:HttpUrl=http://127.0.0.1:0",
+            $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}",
             $"--KeyProxy:SiloPort={FreePorts.Next()}",
             $"--KeyProxy:GatewayPort={FreePorts.Next()}",
             "--KeyProxy:ClusterId=silo-tests",
@@ -30,7 +30,7 @@ public sealed class SiloHostFixture : IAsyncLifetime
         ], builder => builder.Logging.AddProvider(Logs));
         await _app.StartAsync();
         BaseUrl = KeyProxySiloHost.BaseUrl(_app);
-        Http = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+        Http = KeyProxy.Testing.AdminHttp.Client(new Uri(BaseUrl), TimeSpan.FromSeconds(30));
     }
 
     public async ValueTask DisposeAsync()

@@ -81,14 +81,14 @@ public sealed class SiloOptionsTests
         int ike = FreePorts.Next(), natT = FreePorts.Next();
         var app = KeyProxySiloHost.Build(
         [
-            "--KeyProxy:HttpUrl=http://127.0.0.1:0", $"--KeyProxy:SiloPort={FreePorts.Next()}", $"--KeyProxy:GatewayPort={FreePorts.Next()}",
+            $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}", $"--KeyProxy:SiloPort={FreePorts.Next()}", $"--KeyProxy:GatewayPort={FreePorts.Next()}",
             "--KeyProxy:ClusterId=handset-ports", "--KeyProxy:Edge:AccessEndpoint=127.0.0.1:0", "--KeyProxy:DashboardEnabled=false",
             $"--KeyProxy:Network:HandsetIkePort={ike}", $"--KeyProxy:Network:HandsetNatTPort={natT}", "--Logging:LogLevel:Default=Warning",
         ]);
         await app.StartAsync(ct);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(KeyProxySiloHost.BaseUrl(app)) };
+            using var http = KeyProxy.Testing.AdminHttp.Client(new Uri(KeyProxySiloHost.BaseUrl(app)));
             using var edge = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/edge", ct));
             var ports = edge.RootElement.GetProperty("ports");
             Assert.Equal((ike, natT), (ports.GetProperty("handsetIke").GetInt32(), ports.GetProperty("handsetNatT").GetInt32()));
@@ -117,14 +117,14 @@ public sealed class SiloOptionsTests
         var ct = TestContext.Current.CancellationToken;
         var app = KeyProxySiloHost.Build(
         [
-            "--KeyProxy:HttpUrl=http://127.0.0.1:0", $"--KeyProxy:SiloPort={FreePorts.Next()}", $"--KeyProxy:GatewayPort={FreePorts.Next()}",
+            $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}", $"--KeyProxy:SiloPort={FreePorts.Next()}", $"--KeyProxy:GatewayPort={FreePorts.Next()}",
             "--KeyProxy:ClusterId=no-dashboard", "--KeyProxy:EdgeEnabled=false", "--KeyProxy:DashboardEnabled=false",
             "--Logging:LogLevel:Default=Warning",
         ]);
         await app.StartAsync(ct);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(KeyProxySiloHost.BaseUrl(app)) };
+            using var http = KeyProxy.Testing.AdminHttp.Client(new Uri(KeyProxySiloHost.BaseUrl(app)));
             Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/api", ct)).StatusCode);
             Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/dashboard", ct)).StatusCode);
         }

@@ -13,7 +13,7 @@ public sealed partial class SiloProcessTests
         var environment = new Dictionary<string, string>
         {
             // Free ports instead of the defaults (8080, 11111, 30000), which another silo on this machine may hold.
-            ["KeyProxy__HttpUrl"] = "http://127.0.0.1:0",
+            ["KeyProxy__HttpUrl"] = KeyProxy.Testing.AdminHttp.Url,
             ["KeyProxy__SiloPort"] = FreePorts.Next().ToString(),
             ["KeyProxy__GatewayPort"] = FreePorts.Next().ToString(),
             ["KeyProxy__Edge__AccessEndpoint"] = "127.0.0.1:0",
@@ -22,7 +22,7 @@ public sealed partial class SiloProcessTests
         try
         {
             var baseUrl = await WaitForReadyLine(process, stdout, stderr);
-            using var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30) };
+            using var http = KeyProxy.Testing.AdminHttp.Client(new Uri(baseUrl), TimeSpan.FromSeconds(30));
             var list = await http.GetStringAsync("/api/subscribers", TestContext.Current.CancellationToken);
             Assert.Contains("\"nai\":\"alice@keyproxy.test\"", list);
             Assert.Contains("\"nai\":\"bob@keyproxy.test\"", list);
@@ -71,6 +71,9 @@ public sealed partial class SiloProcessTests
         var (exitCode, _, stderr) = await ProcessRunner.Run(DotnetHost(), [SiloAssembly(), "--KeyProxy:Mode=Production"], TimeSpan.FromSeconds(60));
         Assert.Equal(2, exitCode);
         Assert.Contains("KeyProxy:ClusterTls:CertificatePath, KeyProxy:ClusterTls:PrivateKeyPath, KeyProxy:ClusterTls:CaCertificatePath are required in Production mode", stderr);
+        // And the admin listener's certificate and token settings (issue 16 items 1, 2 and 5).
+        Assert.Contains("KeyProxy:AdminAuth:Issuer, KeyProxy:AdminAuth:Audience, KeyProxy:AdminAuth:SigningKeys are required in Production mode", stderr);
+        Assert.Contains("KeyProxy:AdminHttps:CertificatePath, KeyProxy:AdminHttps:PrivateKeyPath are required in Production mode", stderr);
     }
 
     [Fact]
@@ -78,7 +81,7 @@ public sealed partial class SiloProcessTests
     {
         var environment = new Dictionary<string, string>
         {
-            ["KeyProxy__HttpUrl"] = "http://127.0.0.1:0",
+            ["KeyProxy__HttpUrl"] = KeyProxy.Testing.AdminHttp.Url,
             ["KeyProxy__SiloPort"] = FreePorts.Next().ToString(),
             ["KeyProxy__GatewayPort"] = FreePorts.Next().ToString(),
             ["KeyProxy__ClusterId"] = "no-dashboard-line",
@@ -92,7 +95,7 @@ public sealed partial class SiloProcessTests
             Assert.DoesNotContain("/dashboard", line);
             var api = ApiUrl().Match(line);
             Assert.True(api.Success, line);
-            using var http = new HttpClient { BaseAddress = new Uri(api.Groups["api"].Value), Timeout = TimeSpan.FromSeconds(30) };
+            using var http = KeyProxy.Testing.AdminHttp.Client(new Uri(api.Groups["api"].Value), TimeSpan.FromSeconds(30));
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api", TestContext.Current.CancellationToken)).StatusCode);
         }
         finally
@@ -175,9 +178,9 @@ public sealed partial class SiloProcessTests
         return assembly;
     }
 
-    [GeneratedRegex(@"admin API (?<api>http://\S+)/api")]
+    [GeneratedRegex(@"admin API (?<api>https?://\S+)/api")]
     private static partial Regex ApiUrl();
 
-    [GeneratedRegex(@"KeyProxy silo up: dashboard (?<dashboard>http://\S+)/dashboard, admin API (?<api>http://\S+)/api")]
+    [GeneratedRegex(@"KeyProxy silo up: dashboard (?<dashboard>https?://\S+)/dashboard, admin API (?<api>https?://\S+)/api")]
     private static partial Regex ReadyLine();
 }

@@ -16,7 +16,7 @@ public sealed record CompareOptions
     public int Concurrency { get; init; } = 32;
     public string ReportDir { get; init; } = "compare-report";
     public string SiloDll { get; init; } = "src/KeyProxy.Silo/bin/Release/net10.0/KeyProxy.Silo.dll";
-    public string HttpUrl { get; init; } = "http://127.0.0.1:28080";
+    public string HttpUrl { get; init; } = "https://127.0.0.1:28080";
     public string AccessEndpoint { get; init; } = "127.0.0.1:27400";
     public int SiloPort { get; init; } = 22111;
     public int GatewayPort { get; init; } = 32000;
@@ -172,7 +172,7 @@ public sealed class CompareRunner(CompareOptions options, TextWriter output)
 
     private static async Task WaitForApiAsync(Uri api, ChildProcess silo, CancellationToken ct)
     {
-        using var http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(2) };
+        using var http = Scenarios.LoadCredentials.Client(api, TimeSpan.FromSeconds(2));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (true)
         {

@@ -45,7 +45,7 @@ public sealed class GrainCallMeter(Uri api) : ILoadPhaseMeter
 
     private async Task<GrainCallsReading> ReadAsync(CancellationToken ct)
     {
-        using var http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = Scenarios.LoadCredentials.Client(api, TimeSpan.FromSeconds(10));
         return await http.GetFromJsonAsync<GrainCallsReading>("api/grain-calls", ct)
             ?? throw new InvalidOperationException($"{api}api/grain-calls answered null");
     }

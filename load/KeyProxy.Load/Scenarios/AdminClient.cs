@@ -6,7 +6,7 @@ namespace KeyProxy.Load.Scenarios;
 /// <summary>Provisions load subscribers through the silo's admin API (README, "Admin API": <c>PUT /api/subscribers/{nai}</c>).</summary>
 public sealed class AdminClient(HttpClient http) : IDisposable
 {
-    public static AdminClient Create(Uri api) => new(new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(30) });
+    public static AdminClient Create(Uri api) => new(LoadCredentials.Client(api, TimeSpan.FromSeconds(30)));
 
     /// <summary>
     /// Creates or replaces the subscriber: its secret, the proxy service for peers in 127.0.0.0/8 in both roles with

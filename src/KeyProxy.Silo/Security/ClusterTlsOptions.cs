@@ -43,20 +43,11 @@ public sealed class ClusterTlsOptions
         if (HandshakeTimeout <= TimeSpan.Zero || HandshakeTimeout > TimeSpan.FromMinutes(5))
             errors.Add($"{SectionName}:HandshakeTimeout {HandshakeTimeout} is not between 0 and 5 minutes");
 
-        var missing = new[] { (nameof(CertificatePath), CertificatePath), (nameof(PrivateKeyPath), PrivateKeyPath), (nameof(CaCertificatePath), CaCertificatePath) }
-            .Where(p => string.IsNullOrWhiteSpace(p.Item2)).Select(p => $"{SectionName}:{p.Item1}").ToList();
-        if (missing.Count == 0) return errors;
-        if (production)
-        {
-            errors.Add($"{string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} required in Production mode: cluster TLS needs this silo's " +
-                "certificate (PEM), its private key (PEM) and the CA certificate(s) the cluster trusts (PEM)");
-        }
-        else if (IsConfigured)
-        {
-            errors.Add($"{string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} missing: give CertificatePath, PrivateKeyPath and " +
-                "CaCertificatePath together, or none of them for Development mode's local CA");
-        }
-
+        if (SettingGroup.Problem(SectionName, [(nameof(CertificatePath), !string.IsNullOrWhiteSpace(CertificatePath)),
+                (nameof(PrivateKeyPath), !string.IsNullOrWhiteSpace(PrivateKeyPath)), (nameof(CaCertificatePath), !string.IsNullOrWhiteSpace(CaCertificatePath))], production,
+                "cluster TLS needs this silo's certificate (PEM), its private key (PEM) and the CA certificate(s) the cluster trusts (PEM)",
+                "give CertificatePath, PrivateKeyPath and CaCertificatePath together, or none of them for Development mode's local CA") is { } problem)
+            errors.Add(problem);
         return errors;
     }
 }

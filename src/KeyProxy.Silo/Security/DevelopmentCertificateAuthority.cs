@@ -189,7 +189,8 @@ public sealed class DevelopmentCertificateAuthority
         else System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
-    private static bool WriteReplacing(string path, string text)
+    /// <summary>Writes <paramref name="path"/> as a 0600 file through a temporary name and a rename (callers hold the directory's lock).</summary>
+    internal static bool WriteReplacing(string path, string text)
     {
         File.Move(WriteTemporary(path, text), path, overwrite: true);
         return true;

@@ -87,7 +87,7 @@ public sealed class ProxiedExchangeTests(ITestOutputHelper output)
             Assert.Equal(installed.InboundSpi, child.SpiOut);
 
             // The admin API shows the attachment and the live session.
-            using (var http = new HttpClient { BaseAddress = new Uri(world.Silo.BaseUrl) })
+            using (var http = KeyProxy.Testing.AdminHttp.Client(new Uri(world.Silo.BaseUrl)))
             {
                 var attachments = await http.GetStringAsync("/api/attachments", Ct);
                 Assert.Contains(Alice, attachments);

@@ -33,13 +33,23 @@ public sealed class ReadmeWalkthroughTests(ITestOutputHelper output)
             {
                 ["KeyProxy__Network__PeerIkePort"] = charonPorts[0].ToString(),
                 ["KeyProxy__Network__PeerNatTPort"] = charonPorts[1].ToString(),
-                ["KeyProxy__HttpUrl"] = "http://127.0.0.1:0",
+                ["KeyProxy__HttpUrl"] = KeyProxy.Testing.AdminHttp.Url,
                 ["KeyProxy__SiloPort"] = FreeTcpPort().ToString(),
                 ["KeyProxy__GatewayPort"] = FreeTcpPort().ToString(),
                 ["KeyProxy__Edge__AccessEndpoint"] = $"127.0.0.1:{accessPort[0]}",
                 ["KeyProxy__Edge__AddressPool"] = "127.0.71.0/24",
             }, siloOutput);
             await WaitForAsync(() => siloOutput.ToString().Contains("KeyProxy silo up: "), TimeSpan.FromSeconds(60), () => siloOutput.ToString());
+
+            // README "Run": the admin API with curl, the token and CA from the files the start names (issue 16).
+            var started = siloOutput.ToString();
+            var access = System.Text.RegularExpressions.Regex.Match(started, @"KeyProxy admin access: token (?<token>\S+), CA (?<ca>\S+) ");
+            var api = System.Text.RegularExpressions.Regex.Match(started, @"admin API (?<api>https://\S+)/api");
+            Assert.True(access.Success && api.Success, started);
+            (code, text) = await RunAsync("bash", ["-c", $"curl -fsS --cacert {access.Groups["ca"].Value} -H \"Authorization: Bearer $(cat {access.Groups["token"].Value})\" " +
+                $"{api.Groups["api"].Value}/api/subscribers/alice@keyproxy.test"], TimeSpan.FromSeconds(30));
+            Assert.True(code == 0, text);
+            Assert.Contains("\"nai\":\"alice@keyproxy.test\"", text);
 
             (code, text) = await RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "keyproxy-handset.dll"), "--edge", $"127.0.0.1:{accessPort[0]}",
                 "--nai", "alice@keyproxy.test", "--secret", "keyproxy-demo-secret-alice", "--protect", "127.0.0.1/32", "--to", "127.0.0.1:7",

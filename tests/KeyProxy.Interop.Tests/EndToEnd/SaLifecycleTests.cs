@@ -330,7 +330,7 @@ public sealed class SaLifecycleTests(ITestOutputHelper output)
     private static async Task WaitForListedIkeSaAsync(ProxiedWorld world, IkeSa live)
     {
         var expected = $"{live.InitiatorSpi:x16}/{live.ResponderSpi:x16}";
-        using var http = new HttpClient { BaseAddress = new Uri(world.Silo.BaseUrl) };
+        using var http = KeyProxy.Testing.AdminHttp.Client(new Uri(world.Silo.BaseUrl));
         var until = DateTime.UtcNow + Wait;
         string listed;
         do

@@ -43,7 +43,7 @@ public sealed class EdgeSilo : IAsyncDisposable
         int siloPort = FreeTcpPort(), gatewayPort = FreeTcpPort();
         var args = new List<string>
         {
-            "--KeyProxy:HttpUrl=http://127.0.0.1:0",
+            $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}",
             $"--KeyProxy:SiloPort={siloPort}",
             $"--KeyProxy:GatewayPort={gatewayPort}",
             $"--KeyProxy:ClusterId=e2e-{Environment.ProcessId}-{(primary?.SiloPort ?? siloPort)}",
