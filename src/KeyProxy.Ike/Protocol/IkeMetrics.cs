@@ -45,7 +45,8 @@ public static class IkeMetrics
         if (Cookies.Enabled) Cookies.Add(1, new KeyValuePair<string, object?>("ike.cookie.action", action));
     }
 
-    private static string TypeName(ExchangeType type) => type switch
+    /// <summary>The exchange type as the metric's label and the IKE spans' attribute give it: ike_sa_init, ike_auth, create_child_sa, informational.</summary>
+    public static string TypeName(ExchangeType type) => type switch
     {
         ExchangeType.IkeSaInit => "ike_sa_init",
         ExchangeType.IkeAuth => "ike_auth",
