@@ -31,11 +31,21 @@ public static class SiloTracing
                 {
                     t.AddOtlpExporter(otlp =>
                     {
-                        otlp.Endpoint = new Uri(endpoint);
                         otlp.Protocol = tracing.OtlpProtocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+                        otlp.Endpoint = ExportUri(endpoint, otlp.Protocol);
                     });
                 }
             });
+    }
+
+    /// <summary>
+    /// The collector's address as given, and for OTLP/HTTP with no path its traces path (<c>/v1/traces</c>): an endpoint set
+    /// in code is used as it is, unlike the OTEL_EXPORTER_OTLP_ENDPOINT variable, to which the exporter appends the path.
+    /// </summary>
+    internal static Uri ExportUri(string endpoint, OtlpExportProtocol protocol)
+    {
+        var uri = new Uri(endpoint);
+        return protocol == OtlpExportProtocol.HttpProtobuf && uri.AbsolutePath == "/" ? new Uri(uri, "v1/traces") : uri;
     }
 
     /// <summary>Trace context through grain calls (W3C traceparent in the request context), when tracing is on.</summary>
