@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # Tracing on against off (issue 20 item 3): proxied SAs/s of one embedded silo, alternating, same binary, same run.
 #
-#   load/measure-tracing.sh [--rounds N] [--handsets N] [--rate R]
+#   load/measure-tracing.sh [--rounds N] [--handsets N] [--rate R] [--modes "off on ..."]
 #
-# Each round starts the silo (Release, no dashboard, 128 MiB gen0) twice, tracing off (KeyProxy:Tracing:Enabled=false)
-# then on (Enabled=true, every trace sampled, exported over OTLP/HTTP to load/otlp-drop-sink.py, which answers and drops
-# them), and runs keyproxy-load proxied-sa against each: N handsets offered at R SAs/s, x25519, 8 engine peers in the
-# load tool. Prints each run's SAs/s, p50 and p99, the spans' bytes the sink received, and the on/off ratio per round.
+# Each round starts the silo (Release, no dashboard, 128 MiB gen0) once per mode and runs keyproxy-load proxied-sa
+# against it: N handsets offered at R SAs/s, x25519, 8 engine peers in the load tool. Modes:
+#   off       KeyProxy:Tracing:Enabled=false (the default)
+#   on        Enabled=true, every trace sampled, exported over OTLP/HTTP to load/otlp-drop-sink.py (answers, drops)
+#   noexport  Enabled=true, every trace sampled, no exporter (spans made and dropped in the silo)
+#   sample10  as on, with SampleRatio=0.1
+# Prints each run's SAs/s, p50 and p99, the OTLP requests and bytes the sink received, and per round each mode's ratio
+# to off.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ROUNDS=3 HANDSETS=3000 RATE=1500
+ROUNDS=3 HANDSETS=3000 RATE=1500 MODES="off on"
 HTTP_PORT=18593 ACCESS_PORT=17593 SILO_PORT=21593 GATEWAY_PORT=31593 PEER_PORT=20593 PEER_NATT_PORT=24593 SINK_PORT=14318
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --handsets) HANDSETS="$2"; shift 2 ;;
     --rate) RATE="$2"; shift 2 ;;
+    --modes) MODES="$2"; shift 2 ;;
     *) echo "measure-tracing.sh: unknown argument $1" >&2; exit 1 ;;
   esac
 done
@@ -25,39 +30,55 @@ POOL="127.6.0.0/19"
 # shellcheck source=load/measure-silo.sh
 . load/measure-silo.sh
 build_release
-python3 load/otlp-drop-sink.py "$SINK_PORT" "$OUT/sink" &
-SINK_PID=$!
-trap 'stop_processes; kill $SINK_PID 2>/dev/null || true' EXIT
+SINK_PID=""
+trap 'stop_processes; [ -n "$SINK_PID" ] && kill $SINK_PID 2>/dev/null || true' EXIT
 
 echo "| round | tracing | SAs/s | p50 ms | p99 ms | OTLP requests, bytes |"
 echo "|---|---|---:|---:|---:|---|"
 for round in $(seq 1 "$ROUNDS"); do
-  for tracing in false true; do
+  for mode in $MODES; do
+    SILO_ENV=(KeyProxy__DashboardEnabled=false)
+    case "$mode" in
+      off) SILO_ENV+=(KeyProxy__Tracing__Enabled=false) ;;
+      on) SILO_ENV+=(KeyProxy__Tracing__Enabled=true KeyProxy__Tracing__OtlpEndpoint=http://127.0.0.1:$SINK_PORT KeyProxy__Tracing__OtlpProtocol=http/protobuf) ;;
+      noexport) SILO_ENV+=(KeyProxy__Tracing__Enabled=true) ;;
+      sample10) SILO_ENV+=(KeyProxy__Tracing__Enabled=true KeyProxy__Tracing__OtlpEndpoint=http://127.0.0.1:$SINK_PORT KeyProxy__Tracing__OtlpProtocol=http/protobuf KeyProxy__Tracing__SampleRatio=0.1) ;;
+      *) echo "measure-tracing.sh: unknown mode $mode" >&2; exit 1 ;;
+    esac
     echo "0 0" >"$OUT/sink"
-    SILO_ENV=(KeyProxy__DashboardEnabled=false KeyProxy__Tracing__Enabled=$tracing)
-    [ "$tracing" = true ] && SILO_ENV+=(KeyProxy__Tracing__OtlpEndpoint=http://127.0.0.1:$SINK_PORT KeyProxy__Tracing__OtlpProtocol=http/protobuf)
-    start_silo measure-tracing.sh "$OUT/silo-$round-$tracing.log"
+    python3 load/otlp-drop-sink.py "$SINK_PORT" "$OUT/sink" &
+    SINK_PID=$!
+    start_silo measure-tracing.sh "$OUT/silo-$round-$mode.log"
     dotnet load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load.dll proxied-sa --edge 127.0.0.1:$ACCESS_PORT \
       --api http://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" --rate "$RATE" --duration "$(python3 -c "print(f'{$HANDSETS/$RATE:.3f}s')")" \
-      --nai-prefix "trace-$round-$tracing" --peer-network 127.0.226.0 --handset-pool "$POOL" --no-live \
-      --report-dir "$OUT/report-$round-$tracing" >"$OUT/load-$round-$tracing.log" 2>&1 || true
+      --nai-prefix "trace-$round-$mode" --peer-network 127.0.226.0 --handset-pool "$POOL" --no-live \
+      --report-dir "$OUT/report-$round-$mode" >"$OUT/load-$round-$mode.log" 2>&1 || true
     # The exporter sends its last batch at most 5 s after the load (its schedule): the sink's count includes it.
-    [ "$tracing" = true ] && sleep 6
+    [ "$mode" != off ] && sleep 6
     stop_processes
     SILO_PID=""
-    row=$(tail -n 1 "$OUT/report-$round-$tracing/report.csv")
+    kill "$SINK_PID" 2>/dev/null || true
+    wait "$SINK_PID" 2>/dev/null || true
+    SINK_PID=""
+    row=$(tail -n 1 "$OUT/report-$round-$mode/report.csv")
     IFS=, read -r _ _ _ _ ok failed _ rps _ _ p50 _ _ p99 _ _ <<<"$row"
-    echo "| $round | $tracing | $rps | $p50 | $p99 | $(cat "$OUT/sink") | ok $ok failed $failed"
-    echo "$round $tracing $rps" >>"$OUT/rates"
+    echo "| $round | $mode | $rps | $p50 | $p99 | $(cat "$OUT/sink") | ok $ok failed $failed"
+    echo "$round $mode $rps" >>"$OUT/rates"
   done
 done
 python3 - "$OUT/rates" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
-off = {r: float(v) for r, t, v in rows if t == "false"}
-on = {r: float(v) for r, t, v in rows if t == "true"}
-ratios = [on[r] / off[r] for r in sorted(off) if r in on]
-print("on/off per round: " + ", ".join(f"{x:.2f}" for x in ratios))
-print(f"mean SAs/s off {sum(off.values())/len(off):.0f}, on {sum(on.values())/len(on):.0f}, ratio of means {sum(on.values())/len(on)/(sum(off.values())/len(off)):.2f}")
+by = {}
+for r, mode, v in rows:
+    by.setdefault(mode, {})[r] = float(v)
+off = by.get("off", {})
+for mode, runs in by.items():
+    mean = sum(runs.values()) / len(runs)
+    line = f"{mode}: mean {mean:.0f} SAs/s"
+    if mode != "off" and off:
+        ratios = [runs[r] / off[r] for r in sorted(runs) if r in off]
+        line += " | ratio to off per round " + ", ".join(f"{x:.2f}" for x in ratios) + f" | ratio of means {mean / (sum(off.values()) / len(off)):.2f}"
+    print(line)
 PY
 echo "logs and reports: $OUT"
