@@ -9,8 +9,9 @@
 #   on        Enabled=true, every trace sampled, exported over OTLP/HTTP to load/otlp-drop-sink.py (answers, drops)
 #   noexport  Enabled=true, every trace sampled, no exporter (spans made and dropped in the silo)
 #   sample10  as on, with SampleRatio=0.1
-# Prints each run's SAs/s, p50 and p99, the OTLP requests and bytes the sink received, and per round each mode's ratio
-# to off.
+# Prints each run's SAs/s, p50 and p99, the silo's CPU per SA (its process CPU from GET /api/edge, from before the load
+# to 6 s after it, so that the exporter's last batch counts; less disturbed by other work on a shared machine than the
+# rate), the OTLP requests and bytes the sink received, and per round each mode's ratios to off.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROUNDS=3 HANDSETS=3000 RATE=1500 MODES="off on"
@@ -33,8 +34,9 @@ build_release
 SINK_PID=""
 trap 'stop_processes; [ -n "$SINK_PID" ] && kill $SINK_PID 2>/dev/null || true' EXIT
 
-echo "| round | tracing | SAs/s | p50 ms | p99 ms | OTLP requests, bytes |"
-echo "|---|---|---:|---:|---:|---|"
+cpu() { curl -sf "$API" | python3 -c "import json,sys; print(json.load(sys.stdin)['process']['cpuSeconds'])"; }
+echo "| round | tracing | SAs/s | p50 ms | p99 ms | silo CPU ms/SA | OTLP requests, bytes |"
+echo "|---|---|---:|---:|---:|---:|---|"
 for round in $(seq 1 "$ROUNDS"); do
   for mode in $MODES; do
     SILO_ENV=(KeyProxy__DashboardEnabled=false)
@@ -49,12 +51,14 @@ for round in $(seq 1 "$ROUNDS"); do
     python3 load/otlp-drop-sink.py "$SINK_PORT" "$OUT/sink" &
     SINK_PID=$!
     start_silo measure-tracing.sh "$OUT/silo-$round-$mode.log"
+    cpu_before=$(cpu)
     dotnet load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load.dll proxied-sa --edge 127.0.0.1:$ACCESS_PORT \
       --api http://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" --rate "$RATE" --duration "$(python3 -c "print(f'{$HANDSETS/$RATE:.3f}s')")" \
       --nai-prefix "trace-$round-$mode" --peer-network 127.0.226.0 --handset-pool "$POOL" --no-live \
       --report-dir "$OUT/report-$round-$mode" >"$OUT/load-$round-$mode.log" 2>&1 || true
     # The exporter sends its last batch at most 5 s after the load (its schedule): the sink's count includes it.
-    [ "$mode" != off ] && sleep 6
+    sleep 6
+    cpu_after=$(cpu)
     stop_processes
     SILO_PID=""
     kill "$SINK_PID" 2>/dev/null || true
@@ -62,23 +66,25 @@ for round in $(seq 1 "$ROUNDS"); do
     SINK_PID=""
     row=$(tail -n 1 "$OUT/report-$round-$mode/report.csv")
     IFS=, read -r _ _ _ _ ok failed _ rps _ _ p50 _ _ p99 _ _ <<<"$row"
-    echo "| $round | $mode | $rps | $p50 | $p99 | $(cat "$OUT/sink") | ok $ok failed $failed"
-    echo "$round $mode $rps" >>"$OUT/rates"
+    cpu_per_sa=$(python3 -c "print(f'{($cpu_after - $cpu_before) * 1000 / max($ok, 1):.3f}')")
+    echo "| $round | $mode | $rps | $p50 | $p99 | $cpu_per_sa | $(cat "$OUT/sink") | ok $ok failed $failed"
+    echo "$round $mode $rps $cpu_per_sa" >>"$OUT/rates"
   done
 done
 python3 - "$OUT/rates" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
-by = {}
-for r, mode, v in rows:
-    by.setdefault(mode, {})[r] = float(v)
-off = by.get("off", {})
-for mode, runs in by.items():
-    mean = sum(runs.values()) / len(runs)
-    line = f"{mode}: mean {mean:.0f} SAs/s"
-    if mode != "off" and off:
-        ratios = [runs[r] / off[r] for r in sorted(runs) if r in off]
-        line += " | ratio to off per round " + ", ".join(f"{x:.2f}" for x in ratios) + f" | ratio of means {mean / (sum(off.values()) / len(off)):.2f}"
+rate, cpu = {}, {}
+for r, mode, v, c in rows:
+    rate.setdefault(mode, {})[r] = float(v)
+    cpu.setdefault(mode, {})[r] = float(c)
+mean = lambda d: sum(d.values()) / len(d)
+for mode in rate:
+    line = f"{mode}: mean {mean(rate[mode]):.0f} SAs/s, {mean(cpu[mode]):.3f} silo CPU ms/SA"
+    if mode != "off" and "off" in rate:
+        per = lambda m: ", ".join(f"{m[mode][r] / m['off'][r]:.2f}" for r in sorted(m[mode]) if r in m["off"])
+        line += (f" | SAs/s to off per round {per(rate)}, of means {mean(rate[mode]) / mean(rate['off']):.2f}"
+                 f" | CPU/SA to off per round {per(cpu)}, of means {mean(cpu[mode]) / mean(cpu['off']):.2f}")
     print(line)
 PY
 echo "logs and reports: $OUT"

@@ -17,16 +17,10 @@ public class TraceTreeTests
         var ct = TestContext.Current.CancellationToken;
         await using var silo = await TracedSilo.StartAsync("127.0.210.0/24", "trace-flow1", ct);
         await silo.RunHandsetInitiatedAsync("traceflow1", 1, IPAddress.Parse("127.0.220.0"), ct);
-        var spans = await silo.SpansWhenAsync(s => s.Any(IsDeliveredInstall) && s.Any(x => x.OperationName == "keyproxy.proxy_request"), ct);
+        var spans = await silo.SpansWhenAsync("traceflow1", s => s.Any(IsDeliveredInstall) && s.Any(x => x.OperationName == "keyproxy.proxy_request"), ct);
 
         var root = Assert.Single(spans, s => s.OperationName == "keyproxy.proxy_request");
-        Assert.Equal(EdgeSource, root.Source.Name);
-        Assert.Equal(default, root.ParentSpanId);
-        var tree = new SpanTree(spans, root.TraceId);
-        var session = Tag(root, "keyproxy.session.id");
-        Assert.NotNull(session);
-        // One trace: every span of the session's exchange (the edge's, the IKE exchanges', the key transfer's) is in it.
-        Assert.All(spans.Where(s => Tag(s, "keyproxy.session.id") == session), s => Assert.True(s.TraceId == root.TraceId, tree.ToString()));
+        var tree = OneTrace(spans, root);
 
         var init = AssertExchange(tree, "IKE_SA_INIT", "ike_sa_init", 0, "initiator");
         var auth = AssertExchange(tree, "IKE_AUTH", "ike_auth", 1, "initiator");
@@ -48,13 +42,10 @@ public class TraceTreeTests
         var ct = TestContext.Current.CancellationToken;
         await using var silo = await TracedSilo.StartAsync("127.0.211.0/24", "trace-flow2", ct);
         await silo.RunPeerInitiatedAsync("traceflow2", 1, IPAddress.Parse("127.0.221.0"), ct);
-        var spans = await silo.SpansWhenAsync(s => s.Any(IsDeliveredInstall), ct);
+        var spans = await silo.SpansWhenAsync("traceflow2", s => s.Any(IsDeliveredInstall), ct);
 
         var root = Assert.Single(spans, s => s.OperationName == "keyproxy.ike.receive" && Tag(s, "keyproxy.session.starts") == "True");
-        Assert.Equal(default, root.ParentSpanId);
-        var tree = new SpanTree(spans, root.TraceId);
-        var session = Tag(root, "keyproxy.session.id");
-        Assert.All(spans.Where(s => Tag(s, "keyproxy.session.id") == session), s => Assert.True(s.TraceId == root.TraceId, tree.ToString()));
+        var tree = OneTrace(spans, root);
         Assert.DoesNotContain(spans, s => s.OperationName == "keyproxy.proxy_request");
 
         var init = AssertExchange(tree, "IKE_SA_INIT", "ike_sa_init", 0, "responder");
@@ -69,6 +60,21 @@ public class TraceTreeTests
     }
 
     private const string EdgeSource = "KeyProxy.Edge";
+
+    /// <summary>
+    /// <paramref name="root"/> is the edge's root span, and every span of its session's exchange (the edge's, the IKE
+    /// exchanges', the key transfer's) is in its trace: the tree of that trace.
+    /// </summary>
+    private static SpanTree OneTrace(IReadOnlyList<Activity> spans, Activity root)
+    {
+        Assert.Equal(EdgeSource, root.Source.Name);
+        Assert.Equal(default, root.ParentSpanId);
+        var tree = new SpanTree(spans, root.TraceId);
+        var session = Tag(root, "keyproxy.session.id");
+        Assert.NotNull(session);
+        Assert.All(spans.Where(s => Tag(s, "keyproxy.session.id") == session), s => Assert.True(s.TraceId == root.TraceId, tree.ToString()));
+        return tree;
+    }
 
     private static bool IsDeliveredInstall(Activity s) =>
         s.OperationName == "keyproxy.key_transfer" && Tag(s, "keyproxy.key_transfer.kind") == "sa_install" && Tag(s, "keyproxy.key_transfer.result") == "delivered";

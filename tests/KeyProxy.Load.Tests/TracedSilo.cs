@@ -47,10 +47,7 @@ internal sealed class TracedSilo : IAsyncDisposable
     {
         await using var scenario = new ProxiedSaScenario(new ProxiedSaOptions(Smoke.Gateway.AccessEndPoint, Smoke.Api, handsets, Sockets: 1,
             naiPrefix, Peers: 1, Smoke.PeerIkePort, Smoke.PeerNatTPort) { PeerNetwork = peerNetwork, DetachAtEnd = false });
-        var (run, _) = await LoadSession.RunAsync(scenario.Build(), new InjectRate(handsets, TimeSpan.FromSeconds(1)), Smoke.ReportDir, [],
-            TextWriter.Null, live: false, ct);
-        var step = Assert.Single(Assert.Single(run.Scenarios).Steps);
-        Assert.True(step.Failed == 0 && step.Ok == handsets, $"{step.Ok} ok; " + string.Join("; ", step.Failures.Select(f => $"{f.Value} × {f.Key}")));
+        await RunAllOkAsync(scenario.Build(), handsets, Smoke.ReportDir, ct);
     }
 
     /// <summary>Flow 2: a peer initiates towards each of <paramref name="handsets"/> handsets; all must get their SA.</summary>
@@ -58,18 +55,39 @@ internal sealed class TracedSilo : IAsyncDisposable
     {
         await using var scenario = new PeerInitiatedScenario(new PeerInitiatedOptions(Smoke.Gateway.AccessEndPoint, Smoke.Api, handsets, Sockets: 1,
             naiPrefix, Peers: 1, Smoke.PeerIkePort, Smoke.PeerNatTPort) { PeerNetwork = peerNetwork, DetachAtEnd = false });
-        var (run, _) = await LoadSession.RunAsync(scenario.Build(), new InjectRate(handsets, TimeSpan.FromSeconds(1)), Smoke.ReportDir, [],
-            TextWriter.Null, live: false, ct);
-        var step = Assert.Single(Assert.Single(run.Scenarios).Steps);
-        Assert.True(step.Failed == 0 && step.Ok == handsets, $"{step.Ok} ok; " + string.Join("; ", step.Failures.Select(f => $"{f.Value} × {f.Key}")));
+        await RunAllOkAsync(scenario.Build(), handsets, Smoke.ReportDir, ct);
     }
 
-    /// <summary>Waits (up to 10 s) until <paramref name="done"/> holds for the exported spans: grain calls end just after the handset has its SA.</summary>
-    public async Task<IReadOnlyList<Activity>> SpansWhenAsync(Func<IReadOnlyList<Activity>, bool> done, CancellationToken ct)
+    /// <summary>Runs <paramref name="scenario"/>'s one step <paramref name="runs"/> times within a second; every run must succeed.</summary>
+    public static async Task RunAllOkAsync(Scenario scenario, int runs, string reportDir, CancellationToken ct)
+    {
+        var (run, _) = await LoadSession.RunAsync(scenario, new InjectRate(runs, TimeSpan.FromSeconds(1)), reportDir, [], TextWriter.Null, live: false, ct);
+        var step = Assert.Single(Assert.Single(run.Scenarios).Steps);
+        Assert.True(step.Failed == 0 && step.Ok == runs, $"{step.Ok} ok; " + string.Join("; ", step.Failures.Select(f => $"{f.Value} × {f.Key}")));
+    }
+
+    /// <summary>
+    /// The exported spans of the traces that some edge span of a subscriber <c>NAIPREFIX-n</c> is in. The activity
+    /// sources are process-wide, so this silo's exporter also gets the spans of other silos that tests run in this
+    /// process at the same time (a silo process has one host, and only its own).
+    /// </summary>
+    public IReadOnlyList<Activity> TracesOf(string naiPrefix)
+    {
+        var spans = Exported;
+        var traces = spans.Where(s => s.Source.Name == "KeyProxy.Edge" && SpanTree.Tag(s, "keyproxy.subscriber.nai")?.StartsWith(naiPrefix + "-", StringComparison.Ordinal) == true)
+            .Select(s => s.TraceId).ToHashSet();
+        return [.. spans.Where(s => traces.Contains(s.TraceId))];
+    }
+
+    /// <summary>
+    /// Waits (up to 10 s) until <paramref name="done"/> holds for <see cref="TracesOf"/> <paramref name="naiPrefix"/>:
+    /// grain calls end just after the handset has its SA.
+    /// </summary>
+    public async Task<IReadOnlyList<Activity>> SpansWhenAsync(string naiPrefix, Func<IReadOnlyList<Activity>, bool> done, CancellationToken ct)
     {
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!done(Exported) && DateTime.UtcNow < until) await Task.Delay(50, ct);
-        return Exported;
+        while (!done(TracesOf(naiPrefix)) && DateTime.UtcNow < until) await Task.Delay(50, ct);
+        return TracesOf(naiPrefix);
     }
 
     public ValueTask DisposeAsync() => Smoke.DisposeAsync();
