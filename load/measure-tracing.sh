@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Tracing on against off (issue 20 item 3): proxied SAs/s of one embedded silo, alternating, same binary, same run.
 #
-#   load/measure-tracing.sh [--rounds N] [--handsets N] [--rate R] [--modes "off on ..."]
+#   load/measure-tracing.sh [--rounds N] [--handsets N] [--rate R | --copies C] [--modes "off on ..."]
 #
 # Each round starts the silo (Release, no dashboard, 128 MiB gen0) once per mode and runs keyproxy-load proxied-sa
-# against it: N handsets offered at R SAs/s, x25519, 8 engine peers in the load tool. Modes:
+# against it: N handsets offered at R SAs/s (open model), or with --copies C kept C in flight (closed model, as compare
+# does: no handset waits long enough to retry its request), x25519, 8 engine peers in the load tool. Modes:
 #   off       KeyProxy:Tracing:Enabled=false (the default)
 #   on        Enabled=true, every trace sampled, exported over OTLP/HTTP to load/otlp-drop-sink.py (answers, drops)
 #   noexport  Enabled=true, every trace sampled, no exporter (spans made and dropped in the silo)
@@ -14,13 +15,14 @@
 # rate), the OTLP requests and bytes the sink received, and per round each mode's ratios to off.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ROUNDS=3 HANDSETS=3000 RATE=1500 MODES="off on"
+ROUNDS=3 HANDSETS=3000 RATE=1500 COPIES="" MODES="off on"
 HTTP_PORT=18593 ACCESS_PORT=17593 SILO_PORT=21593 GATEWAY_PORT=31593 PEER_PORT=20593 PEER_NATT_PORT=24593 SINK_PORT=14318
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --handsets) HANDSETS="$2"; shift 2 ;;
     --rate) RATE="$2"; shift 2 ;;
+    --copies) COPIES="$2"; shift 2 ;;
     --modes) MODES="$2"; shift 2 ;;
     *) echo "measure-tracing.sh: unknown argument $1" >&2; exit 1 ;;
   esac
@@ -31,6 +33,8 @@ POOL="127.6.0.0/19"
 # shellcheck source=load/measure-silo.sh
 . load/measure-silo.sh
 build_release
+if [ -n "$COPIES" ]; then MODEL=(--copies "$COPIES" --duration 120s)
+else MODEL=(--rate "$RATE" --duration "$(python3 -c "print(f'{$HANDSETS/$RATE:.3f}s')")"); fi
 SINK_PID=""
 trap 'stop_processes; [ -n "$SINK_PID" ] && kill $SINK_PID 2>/dev/null || true' EXIT
 
@@ -53,7 +57,7 @@ for round in $(seq 1 "$ROUNDS"); do
     start_silo measure-tracing.sh "$OUT/silo-$round-$mode.log"
     cpu_before=$(cpu)
     dotnet load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load.dll proxied-sa --edge 127.0.0.1:$ACCESS_PORT \
-      --api http://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" --rate "$RATE" --duration "$(python3 -c "print(f'{$HANDSETS/$RATE:.3f}s')")" \
+      --api http://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" "${MODEL[@]}" \
       --nai-prefix "trace-$round-$mode" --peer-network 127.0.226.0 --handset-pool "$POOL" --no-live \
       --report-dir "$OUT/report-$round-$mode" >"$OUT/load-$round-$mode.log" 2>&1 || true
     # The exporter sends its last batch at most 5 s after the load (its schedule): the sink's count includes it.
