@@ -5,8 +5,9 @@
 #
 # 1. Builds a minimal Debian root of this machine's release with mmdebstrap (variant minbase, plus
 #    what a fresh machine of the project's kind has and the .NET SDK needs: ca-certificates, git,
-#    libicu, libssl, tzdata). Nothing of this machine goes in but its .NET SDK (bind-mounted
-#    read-only) and its apt sources and resolver (to reach the same registries).
+#    libicu, libssl, tzdata). Nothing of this machine goes in but its .NET SDK and the strongSwan 6 source
+#    of ../shared/peers (both bind-mounted read-only) and its apt sources and resolver (to reach the same
+#    registries).
 # 2. Clones the repository (REV, default HEAD, committed work only) into it.
 # 3. Runs the README's run command there, `dotnet run --project src/KeyProxy.Silo`, waits for its
 #    start line, fetches the dashboard and the admin API, and stops it with SIGTERM.
@@ -88,6 +89,16 @@ mnt -t tmpfs tmpfs "$ROOT/tmp"
 # The repository, read-only, to clone from.
 mnt --bind "$REPO" "$ROOT/origin"
 mount -o remount,bind,ro "$ROOT/origin"
+# The strongSwan 6 source the PQ interop peer is built from (../shared/peers next to the work tree, as on a
+# development machine; infra/strongswan/build-charon6.sh): an input of the machine, as the .NET SDK is, read-only.
+for peers in "${KEYPROXY_PEERS_DIR:-}" "$REPO/../shared/peers" /work/shared/peers; do
+  if [ -n "$peers" ] && [ -f "$peers/strongswan-6.0.6.tar.xz" ]; then
+    mkdir -p "$ROOT/work/shared/peers"
+    mnt --bind "$peers" "$ROOT/work/shared/peers"
+    mount -o remount,bind,ro "$ROOT/work/shared/peers"
+    break
+  fi
+done
 
 # As CI runs: root, CI=true, no standard input, a plain environment but for the machine's network
 # settings (proxies, CA bundles, NuGet's revocation mode) and .NET's switches, which CI has too.

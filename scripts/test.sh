@@ -2,7 +2,7 @@
 # Runs the whole test suite. Installs what the tests need when it is missing:
 # strongSwan's charon and swanctl (interop peer), tshark (capture check), iproute2 (network
 # namespaces), Node.js and Azurite (Azure Table storage tests), Chromium (dashboard test), AFL++ (fuzzing smoke),
-# Prometheus and promtool (metrics tests, infra/prometheus).
+# Prometheus and promtool (metrics tests, infra/prometheus); builds strongSwan 6 (the PQ interop peer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +33,9 @@ fi
 # charon must load every plugin the tests list and offer every algorithm they use: a miss stops here
 # with the package to install, not in dozens of interop timeouts.
 scripts/check-strongswan.sh
+# strongSwan 6.0.6 for the hybrid post-quantum interop tests (ML-KEM, IKE_INTERMEDIATE): built from
+# ../shared/peers into a cached prefix of its own when missing (a few minutes, once).
+infra/strongswan/build-charon6.sh >/dev/null
 
 dotnet build KeyProxyOrleans.sln -c Release -warnaserror
 # Fuzzing smoke: each SharpFuzz harness under AFL++ for a bounded time; a crash fails the run

@@ -2,9 +2,13 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace KeyProxy.Primitives;
 
-/// <summary>The transforms one proposal names; <see cref="Prf"/> and <see cref="DhGroup"/> are null when it names none.</summary>
+/// <summary>
+/// The transforms one proposal names; <see cref="Prf"/> and <see cref="DhGroup"/> are null when it names none, and
+/// <see cref="AdditionalKeyExchanges"/> are the "keN_" methods (RFC 9370), empty when it names none.
+/// </summary>
 public readonly record struct ProposalTransforms(
-    EncryptionAlgorithm Encryption, int EncryptionKeyBits, IntegrityAlgorithm Integrity, PrfAlgorithm? Prf, DhGroup? DhGroup);
+    EncryptionAlgorithm Encryption, int EncryptionKeyBits, IntegrityAlgorithm Integrity, PrfAlgorithm? Prf, DhGroup? DhGroup,
+    AdditionalKeyExchanges AdditionalKeyExchanges = default);
 
 /// <summary>
 /// Reads one proposal written the way strongSwan's swanctl.conf writes it, e.g. "aes128gcm16-prfsha256-x25519"
@@ -27,10 +31,15 @@ public static class SuiteNames
             return false;
         }
 
-        var (encryption, bits, integrity, prf, group) = parsed;
+        var (encryption, bits, integrity, prf, group, additional) = parsed;
         if (prf is not null)
         {
             error = $"'{text}' names a PRF, which ESP proposals do not have";
+            return false;
+        }
+        if (!additional.IsEmpty)
+        {
+            error = $"'{text}' names additional key exchanges, which KeyProxy's CHILD_SAs do not negotiate yet";
             return false;
         }
 
@@ -38,7 +47,10 @@ public static class SuiteNames
         return true;
     }
 
-    /// <summary>The transforms <paramref name="text"/> names: one encryption algorithm, integrity unless AEAD, at most one PRF and one DH group.</summary>
+    /// <summary>
+    /// The transforms <paramref name="text"/> names: one encryption algorithm, integrity unless AEAD, at most one PRF and
+    /// one key exchange method, and at most one method per additional key exchange slot ("ke1_mlkem768", RFC 9370).
+    /// </summary>
     public static bool TryParseTransforms(string? text, out ProposalTransforms parsed, out string error)
     {
         parsed = default;
@@ -53,9 +65,26 @@ public static class SuiteNames
         IntegrityAlgorithm? integrity = null;
         PrfAlgorithm? prf = null;
         DhGroup? group = null;
+        Span<DhGroup> additional = stackalloc DhGroup[AdditionalKeyExchanges.Slots];
         foreach (var token in text.Split('-'))
         {
             string? duplicate = null;
+            if (token.Length > 4 && token.StartsWith("ke", StringComparison.Ordinal) && token[2] is >= '1' and <= '7' && token[3] == '_')
+            {
+                var slot = token[2] - '0';
+                if (TryParseMethod(token[4..], out var method))
+                {
+                    if (additional[slot - 1] != DhGroup.None)
+                    {
+                        error = $"'{text}' names more than one method for ke{slot}";
+                        return false;
+                    }
+                    additional[slot - 1] = method;
+                    continue;
+                }
+                error = $"unknown key exchange method '{token[4..]}' in '{text}'";
+                return false;
+            }
             switch (token)
             {
                 case "aes128gcm16" or "aes128gcm" or "aes256gcm16" or "aes256gcm" or "aes128" or "aes256":
@@ -88,13 +117,8 @@ public static class SuiteNames
                     break;
                 case "modp2048" or "ecp256" or "ecp384" or "x25519" or "curve25519":
                     duplicate = group is null ? null : "DH group";
-                    group = token switch
-                    {
-                        "modp2048" => DhGroup.Modp2048,
-                        "ecp256" => DhGroup.Ecp256,
-                        "ecp384" => DhGroup.Ecp384,
-                        _ => DhGroup.Curve25519,
-                    };
+                    TryParseMethod(token, out var dh);
+                    group = dh;
                     break;
                 default:
                     error = token.Length == 0 ? $"empty algorithm name in '{text}'" : $"unknown algorithm '{token}' in '{text}'";
@@ -127,8 +151,38 @@ public static class SuiteNames
             return false;
         }
 
-        parsed = new(encryption.Value, bits, integrity ?? IntegrityAlgorithm.None, prf, group);
+        parsed = new(encryption.Value, bits, integrity ?? IntegrityAlgorithm.None, prf, group, new AdditionalKeyExchanges(additional));
         error = string.Empty;
         return true;
     }
+
+    /// <summary>A key exchange method by strongSwan's name: the DH groups, and ML-KEM (additional key exchanges only, so far).</summary>
+    public static bool TryParseMethod(string name, out DhGroup method)
+    {
+        method = name switch
+        {
+            "modp2048" => DhGroup.Modp2048,
+            "ecp256" => DhGroup.Ecp256,
+            "ecp384" => DhGroup.Ecp384,
+            "x25519" or "curve25519" => DhGroup.Curve25519,
+            "mlkem512" => DhGroup.MlKem512,
+            "mlkem768" => DhGroup.MlKem768,
+            "mlkem1024" => DhGroup.MlKem1024,
+            _ => DhGroup.None,
+        };
+        return method != DhGroup.None;
+    }
+
+    /// <summary>strongSwan's name of a key exchange method ("x25519", "mlkem768").</summary>
+    public static string MethodName(DhGroup method) => method switch
+    {
+        DhGroup.Modp2048 => "modp2048",
+        DhGroup.Ecp256 => "ecp256",
+        DhGroup.Ecp384 => "ecp384",
+        DhGroup.Curve25519 => "x25519",
+        DhGroup.MlKem512 => "mlkem512",
+        DhGroup.MlKem768 => "mlkem768",
+        DhGroup.MlKem1024 => "mlkem1024",
+        _ => method.ToString(),
+    };
 }

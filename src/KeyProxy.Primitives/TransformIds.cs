@@ -24,7 +24,10 @@ public enum IntegrityAlgorithm : ushort
     HmacSha2_512_256 = 14,
 }
 
-/// <summary>Transform type 4 ids: Diffie-Hellman groups (RFC 3526, RFC 5903, RFC 8031).</summary>
+/// <summary>
+/// Transform type 4 ids, "Key Exchange Method" since RFC 9370 (also the ids of ADDITIONAL_KEY_EXCHANGE_1..7):
+/// Diffie-Hellman groups (RFC 3526, RFC 5903, RFC 8031) and ML-KEM (FIPS 203, draft-ietf-ipsecme-ikev2-mlkem).
+/// </summary>
 public enum DhGroup : ushort
 {
     None = 0,
@@ -32,6 +35,9 @@ public enum DhGroup : ushort
     Ecp256 = 19,
     Ecp384 = 20,
     Curve25519 = 31,
+    MlKem512 = 35,
+    MlKem768 = 36,
+    MlKem1024 = 37,
 }
 
 /// <summary>Transform type 5 ids.</summary>

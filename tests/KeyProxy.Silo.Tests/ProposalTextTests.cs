@@ -5,7 +5,7 @@ using KeyProxy.Primitives;
 
 namespace KeyProxy.Silo.Tests;
 
-/// <summary>The validator's proposal grammar and the IKE engine's parser accept exactly the same proposals.</summary>
+/// <summary>The validator accepts exactly the proposals the IKE engine can run (parsed and supported).</summary>
 public sealed class ProposalTextTests
 {
     private static readonly string[] Tokens =
@@ -13,12 +13,15 @@ public sealed class ProposalTextTests
         "aes128gcm16", "aes128gcm", "aes256gcm16", "aes256gcm", "aes128", "aes256",
         "sha256", "sha384", "sha512", "prfsha256", "prfsha384", "prfsha512",
         "modp2048", "ecp256", "ecp384", "x25519", "curve25519", "3des", "",
+        "ke1_mlkem768", "ke2_mlkem1024", "ke1_x25519", "ke8_mlkem512", "mlkem768",
     ];
 
     [Theory]
     [InlineData("aes128gcm16-prfsha256-x25519")]
     [InlineData("aes256-sha256-modp2048")]
     [InlineData("aes128-sha512-prfsha384-ecp384")]
+    [InlineData("aes256gcm16-prfsha384-x25519-ke1_mlkem768")]
+    [InlineData("aes256gcm16-prfsha384-ecp384-ke1_mlkem1024-ke2_mlkem768")]
     public void Valid_ike_proposals_parse_in_both(string text)
     {
         Assert.True(ProposalText.IsValidIke(text, out var error), error);

@@ -58,13 +58,15 @@ internal sealed class IkeExchangeSpans(Guid session, ProxyRoles role) : IIkeExch
         GrainTracing.StopDetached(activity);
     }
 
-    /// <summary>The exchange's name as RFC 7296 3.1 writes it.</summary>
+    /// <summary>The exchange's name as RFC 7296 3.1 (and RFC 9242, 9370) writes it.</summary>
     private static string SpanName(ExchangeType exchange) => exchange switch
     {
         ExchangeType.IkeSaInit => "IKE_SA_INIT",
         ExchangeType.IkeAuth => "IKE_AUTH",
         ExchangeType.CreateChildSa => "CREATE_CHILD_SA",
         ExchangeType.Informational => "INFORMATIONAL",
+        ExchangeType.IkeIntermediate => "IKE_INTERMEDIATE",
+        ExchangeType.IkeFollowupKe => "IKE_FOLLOWUP_KE",
         _ => "IKE",
     };
 }

@@ -23,15 +23,21 @@ public static class SignedOctets
     /// <param name="prf">The negotiated PRF.</param>
     /// <param name="skP">SK_pi or SK_pr of the authenticating side.</param>
     /// <param name="signerId">The ID payload (IDi or IDr) of the authenticating side.</param>
-    public static byte[] Compute(ReadOnlySpan<byte> realMessage, ReadOnlySpan<byte> peerNonce, Prf prf, ReadOnlySpan<byte> skP, IdentificationPayload signerId)
+    /// <param name="intermediateAuth">
+    /// IntAuth (RFC 9242 3.3.2) when IKE_INTERMEDIATE exchanges came between IKE_SA_INIT and IKE_AUTH:
+    /// <c>IntAuth_iN | IntAuth_rN | IKE_AUTH_MID</c>, appended to the octets; empty otherwise.
+    /// </param>
+    public static byte[] Compute(ReadOnlySpan<byte> realMessage, ReadOnlySpan<byte> peerNonce, Prf prf, ReadOnlySpan<byte> skP, IdentificationPayload signerId,
+        ReadOnlySpan<byte> intermediateAuth = default)
     {
         ArgumentNullException.ThrowIfNull(prf);
         ArgumentNullException.ThrowIfNull(signerId);
 
-        var octets = new byte[realMessage.Length + peerNonce.Length + prf.OutputSize];
+        var octets = new byte[realMessage.Length + peerNonce.Length + prf.OutputSize + intermediateAuth.Length];
         realMessage.CopyTo(octets);
         peerNonce.CopyTo(octets.AsSpan(realMessage.Length));
-        ComputeMacedId(prf, skP, signerId, octets.AsSpan(realMessage.Length + peerNonce.Length));
+        ComputeMacedId(prf, skP, signerId, octets.AsSpan(realMessage.Length + peerNonce.Length, prf.OutputSize));
+        intermediateAuth.CopyTo(octets.AsSpan(realMessage.Length + peerNonce.Length + prf.OutputSize));
         return octets;
     }
 

@@ -25,10 +25,11 @@ public sealed class BouncyCastleKeyExchangeProvider : IKeyExchangeProvider
 
     public string Name => "bouncycastle";
 
-    public bool Supports(DhGroup group) => DhGroupInfo.IsSupported(group);
+    public bool Supports(DhGroup group) => DhGroupInfo.IsSupportedMethod(group);
 
     public IKeyExchange Create(DhGroup group) => group switch
     {
+        DhGroup.MlKem512 or DhGroup.MlKem768 or DhGroup.MlKem1024 => new MlKemKeyExchange(group, new Org.BouncyCastle.Security.SecureRandom()),
         DhGroup.Modp2048 => new ModpKeyExchange(RandomExponent()),
         DhGroup.Ecp256 or DhGroup.Ecp384 => new EcKeyExchange(group, RandomScalar(Curve(group).N)),
         DhGroup.Curve25519 => new X25519KeyExchange(RandomNumberGenerator.GetBytes(X25519.ScalarSize)),

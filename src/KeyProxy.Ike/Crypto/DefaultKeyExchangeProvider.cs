@@ -17,6 +17,7 @@ namespace KeyProxy.Ike.Crypto;
 /// <item>14 MODP-2048: OpenSSL 2.4k/s (225-bit exponent: keygen 4.6k, derive 4.7k; speed ffdh2048
 /// 4.8k) over BouncyCastle 0.31k/s (256-bit exponent, BigInteger.ModPow).</item>
 /// </list>
+/// ML-KEM (RFC 9370 additional key exchanges) is BouncyCastle's.
 /// Without libcrypto.so.3 every group falls back to BouncyCastle (it also edges out .NET on P-256).
 /// Thread-safe; the shared <see cref="Instance"/> lives for the process.
 /// </summary>
@@ -35,7 +36,7 @@ public sealed class DefaultKeyExchangeProvider : IKeyExchangeProvider, IDisposab
 
     public string Name => "default";
 
-    public bool Supports(DhGroup group) => DhGroupInfo.IsSupported(group);
+    public bool Supports(DhGroup group) => DhGroupInfo.IsSupportedMethod(group);
 
     public IKeyExchange Create(DhGroup group) => ProviderFor(group).Create(group);
 
@@ -44,6 +45,8 @@ public sealed class DefaultKeyExchangeProvider : IKeyExchangeProvider, IDisposab
     {
         DhGroup.Curve25519 or DhGroup.Ecp256 or DhGroup.Modp2048 when _openssl is not null => _openssl,
         DhGroup.Curve25519 or DhGroup.Ecp256 or DhGroup.Ecp384 or DhGroup.Modp2048 => _bouncyCastle,
+        // Debian 12's OpenSSL 3.0 has no ML-KEM (3.5 has).
+        DhGroup.MlKem512 or DhGroup.MlKem768 or DhGroup.MlKem1024 => _bouncyCastle,
         _ => throw new NotSupportedException($"DH group {group} is not supported"),
     };
 

@@ -10,6 +10,9 @@ public static class DhGroupInfo
     public static bool IsSupported(DhGroup group) =>
         group is DhGroup.Modp2048 or DhGroup.Ecp256 or DhGroup.Ecp384 or DhGroup.Curve25519;
 
+    /// <summary>True for every key exchange method implemented here: the DH groups and ML-KEM (RFC 9370 additional key exchanges).</summary>
+    public static bool IsSupportedMethod(DhGroup group) => IsSupported(group) || MlKemParameterSet.IsMlKem(group);
+
     /// <summary>
     /// Length of the KE payload data: MODP the prime length (RFC 7296 3.4), ECP x||y (RFC 5903 7),
     /// Curve25519 the 32-byte u-coordinate (RFC 8031 2).

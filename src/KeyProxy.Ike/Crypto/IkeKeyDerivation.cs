@@ -69,10 +69,14 @@ public static class IkeKeyDerivation
         }
     }
 
-    /// <summary>SKEYSEED of a rekeyed IKE SA = prf(SK_d (old), g^ir (new) | Ni | Nr) (RFC 7296 2.18); nonces of the CREATE_CHILD_SA exchange.</summary>
-    public static byte[] ComputeRekeySkeyseed(Prf oldPrf, ReadOnlySpan<byte> oldSkD, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR)
+    /// <summary>
+    /// SKEYSEED of a rekeyed IKE SA = prf(SK_d (old), g^ir (new) | Ni | Nr) (RFC 7296 2.18); nonces of the CREATE_CHILD_SA
+    /// exchange. With additional key exchanges (RFC 9370 2.2.4) their secrets follow: ... | Ni | Nr | SK(1) | ... | SK(n).
+    /// </summary>
+    public static byte[] ComputeRekeySkeyseed(Prf oldPrf, ReadOnlySpan<byte> oldSkD, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR,
+        ReadOnlySpan<byte> additionalSecrets = default)
     {
-        var data = Concat(sharedSecret, nonceI, nonceR);
+        var data = Concat(sharedSecret, nonceI, nonceR, additionalSecrets);
         try
         {
             return oldPrf.Compute(oldSkD, data);
@@ -119,9 +123,10 @@ public static class IkeKeyDerivation
     /// the old SA's PRF, then the SK_* of the new suite from the new SPIs.
     /// </summary>
     public static IkeSaKeys DeriveRekeyedIkeSaKeys(
-        IkeSaKeys oldKeys, IkeSuite newSuite, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, ulong newSpiI, ulong newSpiR)
+        IkeSaKeys oldKeys, IkeSuite newSuite, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, ulong newSpiI, ulong newSpiR,
+        ReadOnlySpan<byte> additionalSecrets = default)
     {
-        var skeyseed = ComputeRekeySkeyseed(oldKeys.Suite.CreatePrf(), oldKeys.SkD, sharedSecret, nonceI, nonceR);
+        var skeyseed = ComputeRekeySkeyseed(oldKeys.Suite.CreatePrf(), oldKeys.SkD, sharedSecret, nonceI, nonceR, additionalSecrets);
         try
         {
             return DeriveIkeSaKeys(newSuite, skeyseed, nonceI, nonceR, newSpiI, newSpiR);
@@ -158,12 +163,13 @@ public static class IkeKeyDerivation
         IkeSaKeys ikeSa, EspSuite suite, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR) =>
         DeriveChildSaKeys(ikeSa.Suite.CreatePrf(), ikeSa.SkD, suite, sharedSecret, nonceI, nonceR);
 
-    private static byte[] Concat(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, ReadOnlySpan<byte> c = default)
+    private static byte[] Concat(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, ReadOnlySpan<byte> c = default, ReadOnlySpan<byte> d = default)
     {
-        var result = new byte[a.Length + b.Length + c.Length];
+        var result = new byte[a.Length + b.Length + c.Length + d.Length];
         a.CopyTo(result);
         b.CopyTo(result.AsSpan(a.Length));
         c.CopyTo(result.AsSpan(a.Length + b.Length));
+        d.CopyTo(result.AsSpan(a.Length + b.Length + c.Length));
         return result;
     }
 }

@@ -5,7 +5,8 @@ namespace KeyProxy.Ike.Crypto;
 
 /// <summary>
 /// A negotiated IKE SA suite (RFC 7296 3.3): encryption with its key length, integrity
-/// (<see cref="IntegrityAlgorithm.None"/> for AEAD), PRF and Diffie-Hellman group.
+/// (<see cref="IntegrityAlgorithm.None"/> for AEAD), PRF and Diffie-Hellman group, and the additional key exchanges
+/// that follow in IKE_INTERMEDIATE exchanges (RFC 9370; none unless set).
 /// </summary>
 public sealed record IkeSuite(
     EncryptionAlgorithm Encryption,
@@ -14,13 +15,24 @@ public sealed record IkeSuite(
     PrfAlgorithm Prf,
     DhGroup DhGroup)
 {
+    /// <summary>ADDITIONAL_KEY_EXCHANGE_1..7 (RFC 9370 2.2.2), for example ML-KEM after an X25519 IKE_SA_INIT.</summary>
+    public AdditionalKeyExchanges AdditionalKeyExchanges { get; init; }
+
     public bool IsAead => SkCipherFactory.IsAead(Encryption);
 
     /// <summary>True when every transform is implemented here.</summary>
     public bool IsSupported =>
         SkCipherFactory.IsSupported(Encryption, EncryptionKeyBits, Integrity)
         && PrfFactory.IsSupported(Prf)
-        && DhGroupInfo.IsSupported(DhGroup);
+        && DhGroupInfo.IsSupported(DhGroup)
+        && AdditionalMethodsSupported();
+
+    private bool AdditionalMethodsSupported()
+    {
+        foreach (var method in AdditionalKeyExchanges.InExchangeOrder())
+            if (!DhGroupInfo.IsSupportedMethod(method)) return false;
+        return true;
+    }
 
     /// <summary>Length of SK_ei and SK_er (AES-GCM: key plus 4-byte salt, RFC 5282 7.1).</summary>
     public int EncryptionKeyMaterialLength => SkCipherFactory.EncryptionKeyMaterialLength(Encryption, EncryptionKeyBits);
@@ -46,5 +58,5 @@ public sealed record IkeSuite(
     }
 
     public override string ToString() =>
-        $"{Encryption}-{EncryptionKeyBits}/{Integrity}/{Prf}/{DhGroup}";
+        $"{Encryption}-{EncryptionKeyBits}/{Integrity}/{Prf}/{DhGroup}{AdditionalKeyExchanges}";
 }

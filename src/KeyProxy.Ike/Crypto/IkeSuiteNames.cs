@@ -15,7 +15,8 @@ public static class IkeSuiteNames
 
     /// <summary>
     /// An IKE SA proposal: encryption, integrity unless AEAD, an optional PRF (default: the integrity
-    /// algorithm's hash, SHA-256 for AEAD, as strongSwan does) and a DH group.
+    /// algorithm's hash, SHA-256 for AEAD, as strongSwan does), a DH group and any additional key exchanges
+    /// ("aes256gcm16-prfsha384-x25519-ke1_mlkem768", RFC 9370).
     /// </summary>
     public static bool TryParseIke(string? text, [NotNullWhen(true)] out IkeSuite? suite, out string error)
     {
@@ -25,14 +26,14 @@ public static class IkeSuiteNames
             return false;
         }
 
-        var (encryption, bits, integrity, prf, group) = parsed;
+        var (encryption, bits, integrity, prf, group, additional) = parsed;
         if (group is null)
         {
             error = $"'{text}' names no DH group";
             return false;
         }
 
-        suite = new IkeSuite(encryption, bits, integrity, prf ?? Default(integrity), group.Value);
+        suite = new IkeSuite(encryption, bits, integrity, prf ?? Default(integrity), group.Value) { AdditionalKeyExchanges = additional };
         return true;
     }
 

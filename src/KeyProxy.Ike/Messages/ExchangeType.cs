@@ -7,4 +7,8 @@ public enum ExchangeType : byte
     IkeAuth = 35,
     CreateChildSa = 36,
     Informational = 37,
+    /// <summary>RFC 9242.</summary>
+    IkeIntermediate = 43,
+    /// <summary>RFC 9370 2.2.4: the additional key exchanges of a CREATE_CHILD_SA.</summary>
+    IkeFollowupKe = 44,
 }

@@ -73,6 +73,24 @@ public static partial class IkeCodec
         }
     }
 
+    /// <summary>
+    /// IntAuth_*_A | IntAuth_*_P of an IKE_INTERMEDIATE message (RFC 9242 3.3.2): the IKE header and the Encrypted payload's
+    /// generic header, then its inner payloads in clear; no IV, padding or ICV, and both lengths counting only what is
+    /// here. A fragmented message counts as the one it was fragmented from (Next Payload SK, not SKF).
+    /// <paramref name="message"/>'s payloads are the inner ones.
+    /// </summary>
+    public static byte[] EncodeIntermediateAuthData(IkeMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var inner = EncodePayloads(message.Payloads);
+        var data = new byte[IkeHeader.Size + EncryptedHeaderSize + inner.Length];
+        WriteHeader(data, message, PayloadType.Encrypted, data.Length);
+        PayloadWriter.WriteGenericHeader(data.AsSpan(IkeHeader.Size), FirstType(message.Payloads), critical: false, EncryptedHeaderSize + inner.Length);
+        inner.CopyTo(data, IkeHeader.Size + EncryptedHeaderSize);
+        CryptographicOperations.ZeroMemory(inner);
+        return data;
+    }
+
     /// <summary>fragment == 0: SK payload; otherwise SKF fragment/totalFragments.</summary>
     static byte[] Seal(IkeMessage message, ISkCipher cipher, ReadOnlySpan<byte> plaintext, PayloadType firstInner,
         ushort fragment, ushort totalFragments)

@@ -19,6 +19,8 @@ public enum NotifyType : ushort
     TsUnacceptable = 38,
     InvalidSelectors = 39,
     TemporaryFailure = 43,
+    /// <summary>RFC 9370 2.2.4: an IKE_FOLLOWUP_KE whose link data the responder does not know.</summary>
+    StateNotFound = 47,
     ChildSaNotFound = 44,
 
     InitialContact = 16384,
@@ -36,6 +38,10 @@ public enum NotifyType : ushort
     MobikeSupported = 16396,
     Ikev2FragmentationSupported = 16430,
     SignatureHashAlgorithms = 16431,
+    /// <summary>RFC 9242 3.1: both sides can run IKE_INTERMEDIATE exchanges.</summary>
+    IntermediateExchangeSupported = 16438,
+    /// <summary>RFC 9370 2.2.4: more key exchanges follow in IKE_FOLLOWUP_KE; its data links them.</summary>
+    AdditionalKeyExchange = 16441,
 }
 
 public static class NotifyTypeExtensions

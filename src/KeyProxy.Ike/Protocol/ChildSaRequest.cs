@@ -22,4 +22,7 @@ internal sealed class IkeSaRekeyRequest
     public required ulong Spi { get; init; }
     public required byte[] Nonce { get; init; }
     public required IKeyExchange KeyExchange { get; set; }
+
+    /// <summary>Once the CREATE_CHILD_SA response named more key exchanges (RFC 9370 2.2.4): what they build on.</summary>
+    public IkeRekeyInProgress? FollowUp { get; set; }
 }

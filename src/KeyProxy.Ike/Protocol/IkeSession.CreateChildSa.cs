@@ -165,7 +165,7 @@ public sealed partial class IkeSession
             HandleIkeRekeyRequest(sa, request, saPayload, payloads);
             return;
         }
-        if (_ikeRekey is not null || sa != _sa || sa.Deleting)
+        if (_ikeRekey is not null || _peerIkeRekey is not null || sa != _sa || sa.Deleting)
         {
             // RFC 7296 2.25: no new CHILD_SAs on an IKE SA being rekeyed or deleted.
             SendResponse(sa, request, [new NotifyPayload(NotifyType.TemporaryFailure)]);
@@ -344,7 +344,7 @@ public sealed partial class IkeSession
 
     private void StartRekeyIkeSa()
     {
-        if (_ikeRekey is not null || _oldSa is not null) return;
+        if (_ikeRekey is not null || _peerIkeRekey is not null || _oldSa is not null) return;
         var suite = _sa.Suite!;
         var rekey = new IkeSaRekeyRequest { Spi = NewIkeSpi(), Nonce = NewNonce(), KeyExchange = _services.KeyExchange.Create(suite.DhGroup) };
         _ikeRekey = rekey;
@@ -390,19 +390,22 @@ public sealed partial class IkeSession
         var nonce = Find<NoncePayload>(payloads);
         var ke = Find<KeyExchangePayload>(payloads);
         var suite = saPayload is null ? null : ProposalSelection.AcceptedIke(saPayload, _config.IkeProposals);
+        var link = FindNotify(payloads, NotifyType.AdditionalKeyExchange);
         byte[]? shared = null;
         string? problem = suite is null || nonce is null || ke is null || !ValidNonce(nonce) || saPayload!.Proposals[0].Spi.Length != 8
             ? "IKE SA rekey response lacks SA, Nr or KE"
-            : ke.Group != rekey.KeyExchange.Group || suite.DhGroup != ke.Group ? "IKE SA rekey response uses another DH group" : null;
+            : ke.Group != rekey.KeyExchange.Group || suite.DhGroup != ke.Group ? "IKE SA rekey response uses another DH group"
+            : !suite.AdditionalKeyExchanges.IsEmpty && link is null ? "IKE SA rekey response chose additional key exchanges without ADDITIONAL_KEY_EXCHANGE (RFC 9370 2.2.4)"
+            : null;
         if (problem is null)
         {
             try { shared = rekey.KeyExchange.DeriveSharedSecret(ke!.Data.Span); }
             catch (InvalidKeyExchangeException e) { problem = e.Message; }
         }
         rekey.KeyExchange.Dispose();
-        _ikeRekey = null;
         if (problem is not null)
         {
+            _ikeRekey = null;
             CloseNow(IkeCloseReason.ProtocolError, NotifyType.InvalidSyntax, problem);
             return;
         }
@@ -415,7 +418,21 @@ public sealed partial class IkeSession
             NonceI = rekey.Nonce,
             NonceR = nonce!.Nonce.ToArray(),
         };
-        InstallRekeyedIkeSa(old, fresh, suite!, shared!);
+        if (!suite!.AdditionalKeyExchanges.IsEmpty)
+        {
+            rekey.FollowUp = new IkeRekeyInProgress
+            {
+                Fresh = fresh,
+                Suite = suite,
+                FirstSecret = shared!,
+                Remaining = new Queue<DhGroup>(suite.AdditionalKeyExchanges.InExchangeOrder()),
+                Link = link!.Data.ToArray(),
+            };
+            SendIkeFollowupKeRequest(old, rekey);
+            return;
+        }
+        _ikeRekey = null;
+        InstallRekeyedIkeSa(old, fresh, suite, shared!);
         SwitchToRekeyedSa(old, fresh);
         // RFC 7296 2.18: the initiator of the rekey deletes the old IKE SA.
         StartDeleteOldIkeSa();
@@ -423,7 +440,7 @@ public sealed partial class IkeSession
 
     private void HandleIkeRekeyRequest(IkeSaState sa, IkeMessage request, SecurityAssociationPayload saPayload, List<IkePayload> payloads)
     {
-        if (sa != _sa || _oldSa is not null || _ikeRekey is not null || sa.Deleting)
+        if (sa != _sa || _oldSa is not null || _ikeRekey is not null || _peerIkeRekey is not null || sa.Deleting)
         {
             // Simultaneous IKE SA rekeys (RFC 7296 2.8.2) are settled the simple way: refuse, and the
             // initiator retries after a random delay (RFC 7296 2.25).
@@ -465,21 +482,40 @@ public sealed partial class IkeSession
         };
         var spi = new byte[8];
         BinaryPrimitives.WriteUInt64BigEndian(spi, fresh.ResponderSpi);
-        SendResponse(sa, request,
+        List<IkePayload> response =
         [
             new SecurityAssociationPayload([ProposalSelection.ToProposal(choice.Suite, choice.Proposal.Number, spi)]),
             new NoncePayload(fresh.NonceR),
             new KeyExchangePayload(keyExchange.Group, keyExchange.PublicKey.ToArray()),
-        ]);
+        ];
+        if (!choice.Suite.AdditionalKeyExchanges.IsEmpty)
+        {
+            // RFC 9370 2.2.4: the new IKE SA waits for its additional key exchanges in IKE_FOLLOWUP_KE.
+            _peerIkeRekey = new IkeRekeyInProgress
+            {
+                Fresh = fresh,
+                Suite = choice.Suite,
+                FirstSecret = shared,
+                Remaining = new Queue<DhGroup>(choice.Suite.AdditionalKeyExchanges.InExchangeOrder()),
+                Link = NewFollowupLink(),
+            };
+            response.Add(new NotifyPayload(NotifyType.AdditionalKeyExchange, _peerIkeRekey.Link));
+            SendResponse(sa, request, response);
+            return;
+        }
+        SendResponse(sa, request, response);
         InstallRekeyedIkeSa(sa, fresh, choice.Suite, shared);
         SwitchToRekeyedSa(sa, fresh);
         // The peer deletes the old IKE SA; we keep it until then.
     }
 
-    private void InstallRekeyedIkeSa(IkeSaState old, IkeSaState fresh, IkeSuite suite, byte[] sharedSecret)
+    private void InstallRekeyedIkeSa(IkeSaState old, IkeSaState fresh, IkeSuite suite, byte[] sharedSecret, byte[]? additionalSecrets = null)
     {
-        // RFC 7296 2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), with the old IKE SA's PRF.
-        var keys = IkeKeyDerivation.DeriveRekeyedIkeSaKeys(old.Keys!, suite, sharedSecret, fresh.NonceI, fresh.NonceR, fresh.InitiatorSpi, fresh.ResponderSpi);
+        // RFC 7296 2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), with the old IKE SA's PRF; RFC 9370 2.2.4 appends
+        // the additional key exchanges' secrets SK(1) | ... | SK(n).
+        var keys = IkeKeyDerivation.DeriveRekeyedIkeSaKeys(old.Keys!, suite, sharedSecret, fresh.NonceI, fresh.NonceR, fresh.InitiatorSpi, fresh.ResponderSpi,
+            additionalSecrets);
+        if (additionalSecrets is not null) System.Security.Cryptography.CryptographicOperations.ZeroMemory(additionalSecrets);
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(sharedSecret);
         InstallIkeSaKeys(fresh, suite, keys);
         fresh.PeerSupportsFragmentation = old.PeerSupportsFragmentation;

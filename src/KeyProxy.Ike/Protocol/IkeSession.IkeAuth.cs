@@ -20,7 +20,8 @@ public sealed partial class IkeSession
             payloads.Add(certificateRequest.ToPayload());
         if (_config.RemoteIdentity is { } remote)
             payloads.Add(remote.ToPayload(isInitiator: false));
-        var octets = SignedOctets.Compute(_realMessage1, sa.NonceR, sa.Prf!, sa.Keys!.SkPi, ownId);
+        // The request takes the next message ID, which IntAuth ends with (RFC 9242 3.3.2).
+        var octets = SignedOctets.Compute(_realMessage1, sa.NonceR, sa.Prf!, sa.Keys!.SkPi, ownId, IntAuth(sa.NextRequestId));
         payloads.Add(IkeAuthenticator.CreateAuthentication(_config.LocalCredential, octets, sa.Prf!, _peerSignatureHashes));
         if (_config.SendInitialContact)
             payloads.Add(new NotifyPayload(NotifyType.InitialContact));
@@ -52,7 +53,7 @@ public sealed partial class IkeSession
                 error is null ? "IKE_AUTH response lacks IDr or AUTH" : $"IKE_AUTH refused: {error.NotifyType}");
             return;
         }
-        var octets = SignedOctets.Compute(_realMessage2, sa.NonceI, sa.Prf!, sa.Keys!.SkPr, id);
+        var octets = SignedOctets.Compute(_realMessage2, sa.NonceI, sa.Prf!, sa.Keys!.SkPr, id, IntAuth(response.MessageId));
         var failure = VerifyPeer(id, auth, payloads, octets, sa);
         if (failure is not null)
         {
@@ -79,6 +80,13 @@ public sealed partial class IkeSession
 
     private void HandleIkeAuthRequest(IkeSaState sa, IkeMessage request, List<IkePayload> payloads)
     {
+        if (_additionalKeyExchanges.Count > 0)
+        {
+            // RFC 9370 2.2.2: every negotiated key exchange comes before IKE_AUTH.
+            SendResponse(sa, request, [new NotifyPayload(NotifyType.InvalidSyntax)]);
+            CloseNow(IkeCloseReason.ProtocolError, NotifyType.InvalidSyntax, $"IKE_AUTH before {_additionalKeyExchanges.Count} additional key exchange(s)");
+            return;
+        }
         var id = Find<IdentificationPayload>(payloads);
         var auth = Find<AuthenticationPayload>(payloads);
         if (id is null || !id.IsInitiator || auth is null)
@@ -87,7 +95,8 @@ public sealed partial class IkeSession
             CloseNow(IkeCloseReason.AuthenticationFailed, NotifyType.AuthenticationFailed, "IKE_AUTH request lacks IDi or AUTH");
             return;
         }
-        var octets = SignedOctets.Compute(_realMessage1, sa.NonceR, sa.Prf!, sa.Keys!.SkPi, id);
+        var intAuth = IntAuth(request.MessageId);
+        var octets = SignedOctets.Compute(_realMessage1, sa.NonceR, sa.Prf!, sa.Keys!.SkPi, id, intAuth);
         var failure = VerifyPeer(id, auth, payloads, octets, sa);
         if (failure is not null)
         {
@@ -100,7 +109,7 @@ public sealed partial class IkeSession
         var ownId = _config.LocalIdentity.ToPayload(isInitiator: false);
         var response = new List<IkePayload> { ownId };
         AddCertificates(response);
-        var ownOctets = SignedOctets.Compute(_realMessage2, sa.NonceI, sa.Prf!, sa.Keys.SkPr, ownId);
+        var ownOctets = SignedOctets.Compute(_realMessage2, sa.NonceI, sa.Prf!, sa.Keys.SkPr, ownId, intAuth);
         response.Add(IkeAuthenticator.CreateAuthentication(_config.LocalCredential, ownOctets, sa.Prf!, _peerSignatureHashes));
 
         Established(sa, peerInitialContact: FindNotify(payloads, NotifyType.InitialContact) is not null);

@@ -37,6 +37,7 @@ public sealed partial class IkeSession
         AddNatDetection(payloads, _sa.InitiatorSpi, 0);
         payloads.Add(new NotifyPayload(NotifyType.Ikev2FragmentationSupported));
         payloads.Add(SignatureHashAlgorithms.CreateNotify());
+        if (ProposesAdditionalKeyExchanges()) payloads.Add(new NotifyPayload(NotifyType.IntermediateExchangeSupported));
 
         var request = new IkeMessage
         {
@@ -140,6 +141,11 @@ public sealed partial class IkeSession
         _realMessage2 = response.Raw.ToArray();
         InstallIkeSaKeys(_sa, suite, sharedSecret);
         ReadCapabilities(_sa, response);
+        if (!QueueAdditionalKeyExchanges(suite, response))
+        {
+            CloseNow(IkeCloseReason.NoProposalChosen, NotifyType.NoProposalChosen, "responder chose additional key exchanges without IKE_INTERMEDIATE (RFC 9242 3.1)");
+            return;
+        }
 
         // RFC 7296 2.23: compare what the responder saw with where we think we are.
         _natDetected = _config.ForceUdpEncapsulation
@@ -148,7 +154,7 @@ public sealed partial class IkeSession
         _natTraversal = _natDetected;
 
         State = IkeSessionState.Authenticating;
-        SendIkeAuthRequest();
+        ContinueAfterKeyExchange();
     }
 
     private void HandleIkeSaInitRequest(IkeMessage request, bool viaNatTraversal)
@@ -187,6 +193,13 @@ public sealed partial class IkeSession
             RefuseIkeSaInit(request, new NotifyPayload(NotifyType.NoProposalChosen), "no acceptable IKE proposal");
             return;
         }
+        var intermediateSupported = request.FindNotify(NotifyType.IntermediateExchangeSupported) is not null;
+        if (!choice.Suite.AdditionalKeyExchanges.IsEmpty && !intermediateSupported)
+        {
+            // RFC 9242 3.1: additional key exchanges need IKE_INTERMEDIATE, which the initiator did not announce.
+            RefuseIkeSaInit(request, new NotifyPayload(NotifyType.NoProposalChosen), "additional key exchanges proposed without INTERMEDIATE_EXCHANGE_SUPPORTED");
+            return;
+        }
         if (ke.Group != choice.Suite.DhGroup)
         {
             // RFC 7296 1.2: tell the initiator which group we want; keep no state.
@@ -209,6 +222,7 @@ public sealed partial class IkeSession
             _realMessage1 = request.Raw.ToArray();
             InstallIkeSaKeys(responder, choice.Suite, sharedSecret);
             ReadCapabilities(responder, request);
+            QueueAdditionalKeyExchanges(choice.Suite, request);
 
             _natDetected = _config.ForceUdpEncapsulation || viaNatTraversal
                 || !NatHashMatches(request, NotifyType.NatDetectionSourceIp, _config.RemoteEndpoint)
@@ -226,6 +240,7 @@ public sealed partial class IkeSession
                 payloads.Add(certificateRequest.ToPayload());
             payloads.Add(new NotifyPayload(NotifyType.Ikev2FragmentationSupported));
             payloads.Add(SignatureHashAlgorithms.CreateNotify());
+            if (intermediateSupported) payloads.Add(new NotifyPayload(NotifyType.IntermediateExchangeSupported));
 
             var response = new IkeMessage
             {

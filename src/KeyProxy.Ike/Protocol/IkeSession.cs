@@ -62,6 +62,12 @@ public sealed partial class IkeSession
     /// <summary>Told where each exchange begins and ends (a host's tracing); null: nobody is.</summary>
     public IIkeExchangeObserver? Observer { get; set; }
 
+    /// <summary>The live IKE SA's keys, for key schedule tests only (never logged).</summary>
+    internal Crypto.IkeSaKeys? CurrentIkeSaKeys => _sa.Keys;
+
+    /// <summary>The nonces the live IKE SA's keys were derived with (IKE_SA_INIT's, or the rekeying CREATE_CHILD_SA's).</summary>
+    internal (ReadOnlyMemory<byte> Initiator, ReadOnlyMemory<byte> Responder) CurrentNonces => (_sa.NonceI, _sa.NonceR);
+
     /// <summary>True once IKE moved to the NAT-T ports (RFC 7296 2.23).</summary>
     public bool UsesNatTraversal => _natTraversal;
 
@@ -410,8 +416,14 @@ public sealed partial class IkeSession
             case ExchangeType.IkeAuth when !sa.WeAreInitiator && State == IkeSessionState.Authenticating:
                 HandleIkeAuthRequest(sa, request, payloads);
                 break;
+            case ExchangeType.IkeIntermediate when !sa.WeAreInitiator && State == IkeSessionState.Authenticating:
+                HandleIkeIntermediateRequest(sa, request, payloads);
+                break;
             case ExchangeType.CreateChildSa when State == IkeSessionState.Established:
                 HandleCreateChildSaRequest(sa, request, payloads);
+                break;
+            case ExchangeType.IkeFollowupKe when State == IkeSessionState.Established:
+                HandleIkeFollowupKeRequest(sa, request, payloads);
                 break;
             case ExchangeType.Informational when State != IkeSessionState.Authenticating:
                 HandleInformationalRequest(sa, request, payloads);
@@ -501,6 +513,9 @@ public sealed partial class IkeSession
             Emit(new ChildSaDeleted(c.Sa.InboundSpi, c.Sa.OutboundSpi, ByPeer: reason == IkeCloseReason.DeletedByPeer));
         }
         State = IkeSessionState.Closed;
+        _peerIkeRekey?.Clear();
+        _peerIkeRekey = null;
+        _ikeRekey?.FollowUp?.Clear();
         _tasks.Clear();
         _halfOpenDeadline = null;
         _sa.Outstanding = null;

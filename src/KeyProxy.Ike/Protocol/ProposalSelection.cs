@@ -36,6 +36,9 @@ public static class ProposalSelection
         if (suite.Integrity != IntegrityAlgorithm.None)
             transforms.Add(new Transform(TransformType.Integrity, (ushort)suite.Integrity));
         transforms.Add(new Transform(TransformType.DiffieHellman, (ushort)suite.DhGroup));
+        for (int slot = 1; slot <= AdditionalKeyExchanges.Slots; slot++)
+            if (suite.AdditionalKeyExchanges[slot] is var method and not DhGroup.None)
+                transforms.Add(new Transform(AdditionalType(slot), (ushort)method));
         return new Proposal(number, ProtocolId.Ike, spi, transforms);
     }
 
@@ -108,7 +111,27 @@ public static class ProposalSelection
         && (s.Integrity == IntegrityAlgorithm.None
             ? !HasAny(p, TransformType.Integrity, exceptNone: true)
             : Has(p, TransformType.Integrity, (ushort)s.Integrity, null))
-        && Has(p, TransformType.DiffieHellman, (ushort)s.DhGroup, null);
+        && Has(p, TransformType.DiffieHellman, (ushort)s.DhGroup, null)
+        && OffersAdditional(p, s.AdditionalKeyExchanges);
+
+    /// <summary>
+    /// RFC 9370 2.2.2: each slot we use must be offered with our method; a slot we leave unused must be absent from the
+    /// proposal or offered with NONE (id 0), which makes it optional.
+    /// </summary>
+    private static bool OffersAdditional(Proposal p, AdditionalKeyExchanges ours)
+    {
+        for (int slot = 1; slot <= AdditionalKeyExchanges.Slots; slot++)
+        {
+            var type = AdditionalType(slot);
+            var ok = ours[slot] == DhGroup.None
+                ? !HasAny(p, type, exceptNone: false) || Has(p, type, 0, null)
+                : Has(p, type, (ushort)ours[slot], null);
+            if (!ok) return false;
+        }
+        return true;
+    }
+
+    private static TransformType AdditionalType(int slot) => (TransformType)((int)TransformType.AdditionalKeyExchange1 + slot - 1);
 
     private static bool Offers(Proposal p, EspSuite s, bool matchDh)
     {
@@ -146,9 +169,9 @@ public static class ProposalSelection
 
     private static bool HasOnePerType(Proposal p)
     {
-        Span<int> counts = stackalloc int[6];
+        Span<int> counts = stackalloc int[(int)TransformType.AdditionalKeyExchange7 + 1];
         foreach (var t in p.Transforms)
-            if ((int)t.Type is >= 1 and <= 5 && ++counts[(int)t.Type] > 1) return false;
+            if ((int)t.Type is >= 1 and <= (int)TransformType.AdditionalKeyExchange7 && ++counts[(int)t.Type] > 1) return false;
         return true;
     }
 }

@@ -16,11 +16,12 @@ public sealed class EnginePair
     private readonly IkeSessionConfig _responderConfig;
     private readonly IkeServices _services;
 
-    public EnginePair(IkeSessionConfig initiatorConfig, IkeSessionConfig responderConfig, int seed = 1, DateTimeOffset? start = null)
+    public EnginePair(IkeSessionConfig initiatorConfig, IkeSessionConfig responderConfig, int seed = 1, DateTimeOffset? start = null,
+        KeyProxy.Ike.Crypto.IKeyExchangeProvider? keyExchange = null)
     {
         _random = new Random(seed);
         Clock = start is { } at ? new ManualClock(at) : new ManualClock();
-        _services = new IkeServices(Clock, SecureRandomSource.Instance, KeyProxy.Ike.Crypto.DefaultKeyExchangeProvider.Instance);
+        _services = new IkeServices(Clock, SecureRandomSource.Instance, keyExchange ?? KeyProxy.Ike.Crypto.DefaultKeyExchangeProvider.Instance);
         _responderConfig = responderConfig;
         Initiator = IkeSession.CreateInitiator(initiatorConfig, _services);
         Responder = IkeSession.CreateResponder(responderConfig, _services);

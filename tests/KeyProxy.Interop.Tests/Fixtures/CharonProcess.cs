@@ -14,7 +14,6 @@ namespace KeyProxy.Interop.Tests.Fixtures;
 /// </summary>
 internal sealed class CharonProcess
 {
-    public const string CharonBinary = "/usr/lib/ipsec/charon";
     public static readonly string BaseDirectory = Path.Combine(Path.GetTempPath(), "keyproxy-charon");
 
     private const int SIGKILL = 9, SIGTERM = 15;
@@ -50,15 +49,16 @@ internal sealed class CharonProcess
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     /// <param name="networkNamespace">Run charon inside this namespace (<c>ip netns exec</c>); null: this host's.</param>
-    public static CharonProcess Start(string workDirectory, string strongswanConfPath, string? networkNamespace = null)
+    /// <param name="build">Which charon (default: Debian's).</param>
+    public static CharonProcess Start(string workDirectory, string strongswanConfPath, string? networkNamespace = null, StrongSwanBuild? build = null)
     {
         EnsureInitialized();
-        if (!File.Exists(CharonBinary))
-            throw new InvalidOperationException($"{CharonBinary} not found: install strongswan-charon (scripts/test.sh does)");
+        build ??= StrongSwanBuild.Debian;
+        build.EnsureInstalled();
         Directory.CreateDirectory(Path.Combine(workDirectory, "run"));
         const string script =
             "mount --bind \"$KPX_DIR/run\" /run || exit 97\n" +
-            CharonBinary + " &\n" +
+            "\"$KPX_CHARON\" &\n" +
             "c=$!\n" +
             "trap 'kill -TERM $c 2>/dev/null; wait $c; exit 0' TERM INT HUP\n" +
             "while kill -0 \"$KPX_OWNER\" 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 0.5; done\n" +
@@ -77,6 +77,7 @@ internal sealed class CharonProcess
         foreach (var a in new[] { "unshare", "--mount", "--propagation", "private", "sh", "-c", script }) psi.ArgumentList.Add(a);
         psi.Environment["STRONGSWAN_CONF"] = strongswanConfPath;
         psi.Environment["KPX_DIR"] = workDirectory;
+        psi.Environment["KPX_CHARON"] = build.Charon;
         psi.Environment["KPX_OWNER"] = Environment.ProcessId.ToString();
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var cp = new CharonProcess(process, workDirectory);

@@ -23,7 +23,7 @@ public static class StrongSwanConfig
               port = {{ikePort}}
               port_nat_t = {{natTPort}}
               threads = {{o.Threads}}
-              load = {{CharonPlugins}}
+              load = {{CharonPlugins}}{{(o.Build.ExtraCharonPlugins.Length > 0 ? " " + o.Build.ExtraCharonPlugins : "")}}
               install_routes = no
               install_virtual_ip = no
               interfaces_use = {{o.Namespace?.NamespaceInterface ?? "lo"}}

@@ -190,7 +190,7 @@ public sealed class StrongSwanPeer : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(dir, "strongswan.conf"), strongswanConf, ct);
         await File.WriteAllTextAsync(Path.Combine(swanctlDir, "swanctl.conf"), swanctlConf, ct);
 
-        var process = CharonProcess.Start(dir, Path.Combine(dir, "strongswan.conf"), options.Namespace?.Name);
+        var process = CharonProcess.Start(dir, Path.Combine(dir, "strongswan.conf"), options.Namespace?.Name, options.Build);
         var peer = new StrongSwanPeer(options, process, ports, localId, pki, ownsPki, credential, ownsCredential, strongswanConf, swanctlConf);
         try
         {
@@ -243,7 +243,7 @@ public sealed class StrongSwanPeer : IAsyncDisposable
     /// <summary>Runs <c>swanctl --uri &lt;this charon&gt; args...</c> and returns its output; throws on a non-zero exit.</summary>
     public async Task<string> SwanctlAsync(IEnumerable<string> args, CancellationToken ct = default)
     {
-        var psi = new ProcessStartInfo("swanctl")
+        var psi = new ProcessStartInfo(Options.Build.Swanctl)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

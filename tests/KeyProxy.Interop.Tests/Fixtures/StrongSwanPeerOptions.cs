@@ -31,6 +31,9 @@ public enum StartAction
 /// </summary>
 public sealed record StrongSwanPeerOptions
 {
+    /// <summary>Debian's strongSwan 5.9.8, or the 6.0.6 built for hybrid post-quantum key exchange.</summary>
+    public StrongSwanBuild Build { get; init; } = StrongSwanBuild.Debian;
+
     /// <summary>Connection name in swanctl.conf (and in list-sas).</summary>
     public string ConnectionName { get; init; } = "peer";
 

@@ -39,7 +39,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
-    private sealed record Setup(StrongSwanPeer Charon, IkeSessionConfig Config, PortLease Ports, TestCredential? OurCredential) : IAsyncDisposable
+    internal sealed record Setup(StrongSwanPeer Charon, IkeSessionConfig Config, PortLease Ports, TestCredential? OurCredential) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
@@ -49,11 +49,17 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<Setup> StartCharon(string suite, string auth, bool charonInitiates)
+    private static Task<Setup> StartCharon(string suite, string auth, bool charonInitiates)
+    {
+        var (ike, esp, charonIke, charonEsp) = Suite(suite);
+        return StartCharon(ike, esp, charonIke, charonEsp, auth, charonInitiates, StrongSwanBuild.Debian);
+    }
+
+    /// <summary>A charon of <paramref name="build"/> with <paramref name="charonIke"/>/<paramref name="charonEsp"/>, and our engine's config to meet it with.</summary>
+    internal static async Task<Setup> StartCharon(IkeSuite ike, EspSuite esp, string charonIke, string charonEsp, string auth, bool charonInitiates, StrongSwanBuild build)
     {
         var certificates = auth != "psk";
         var keyType = auth == "rsa" ? TestKeyType.Rsa2048 : TestKeyType.EcdsaP256;
-        var (ike, esp, charonIke, charonEsp) = Suite(suite);
         var ports = PortAllocator.AllocateBlock(2);
         var ourId = "engine.keyproxy.test";
         var options = new StrongSwanPeerOptions
@@ -66,6 +72,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
             RemoteAddress = charonInitiates ? "127.0.0.1" : "%any",
             RemotePort = charonInitiates ? ports[0] : null,
             LogKeys = true,
+            Build = build,
         };
         var charon = await StrongSwanPeer.StartAsync(options, Ct);
         TestCredential? credential = null;
@@ -107,7 +114,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
         return new Setup(charon, config, ports, credential);
     }
 
-    private async Task<(KeyProxy.Ike.Protocol.ChildSa Ours, Fixtures.ChildSa Theirs, Fixtures.IkeSa TheirIke)> AssertCharonReports(Setup s, UdpIkeHost host)
+    internal static async Task<(KeyProxy.Ike.Protocol.ChildSa Ours, Fixtures.ChildSa Theirs, Fixtures.IkeSa TheirIke)> AssertCharonReports(Setup s, UdpIkeHost host, ITestOutputHelper output)
     {
         var established = await host.WaitForAsync<ChildSaEstablished>(timeout: TimeSpan.FromSeconds(20));
         var ike = await host.WaitForAsync<IkeSaEstablished>();
@@ -129,7 +136,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
         await using var host = UdpIkeHost.StartInitiator(s.Config);
         try
         {
-            var (ours, _, charonIke) = await AssertCharonReports(s, host);
+            var (ours, _, charonIke) = await AssertCharonReports(s, host, output);
             Assert.Equal(Suite(suite).Ike.DhGroup == DhGroup.Curve25519 ? "CURVE_25519" : "MODP_2048", charonIke.DhGroup);
             Assert.True(ours.UdpEncapsulation); // charon's libipsec fakes a NAT, so ESP goes in UDP
         }
@@ -145,7 +152,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
         try
         {
             await s.Charon.InitiateAsync(ct: Ct);
-            await AssertCharonReports(s, host);
+            await AssertCharonReports(s, host, output);
         }
         catch (Exception) { output.WriteLine(s.Charon.Describe()); throw; }
     }
@@ -160,7 +167,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
         try
         {
             if (!weInitiate) await s.Charon.InitiateAsync(ct: Ct);
-            var (ours, _, _) = await AssertCharonReports(s, host);
+            var (ours, _, _) = await AssertCharonReports(s, host, output);
 
             host.Command(x => x.RekeyChildSa(ours.InboundSpi));
             var rekeyed = await host.WaitForAsync<ChildSaRekeyed>();
@@ -192,7 +199,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
         await using var host = UdpIkeHost.StartInitiator(s.Config);
         try
         {
-            var (ours, theirs, _) = await AssertCharonReports(s, host);
+            var (ours, theirs, _) = await AssertCharonReports(s, host, output);
 
             var rekeyedTheirs = await s.Charon.RekeyChildAsync(ct: Ct);
             var rekeyed = await host.WaitForAsync<ChildSaRekeyed>();
@@ -226,7 +233,7 @@ public sealed class EngineAgainstCharonTests(ITestOutputHelper output)
             await using var host = UdpIkeHost.StartInitiator(s.Config);
             try
             {
-                var (ours, _, _) = await AssertCharonReports(s, host);
+                var (ours, _, _) = await AssertCharonReports(s, host, output);
                 host.Command(x => x.RekeyChildSa(ours.InboundSpi));
                 await host.WaitForAsync<ChildSaRekeyed>();
                 await s.Charon.WaitForNoChildSaAsync(c => c.SpiIn == ours.OutboundSpi, ct: Ct);
