@@ -5,7 +5,9 @@ namespace KeyProxy.Silo.Telemetry;
 /// <summary>
 /// The silo's console log (issue 20 item 3): every record carries the current trace and span ids (logging's
 /// <see cref="ActivityTrackingOptions"/>: a scope, so an exchange's lines can be found by the trace id of its spans), and
-/// with <c>KeyProxy:Logging:Format=Json</c> the console writes one JSON object per line, scopes included.
+/// with <c>KeyProxy:Logging:Format=Json</c> the console writes one JSON object per line, scopes included. The plain text
+/// format prints scopes (a "=> SpanId:..., TraceId:..." line under a record) only when tracing is on, so that its default
+/// output stays as it was.
 /// </summary>
 public static class SiloLogging
 {
@@ -13,7 +15,11 @@ public static class SiloLogging
     {
         builder.Logging.Configure(o => o.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
-        if (!options.Logging.IsJson) return;
+        if (!options.Logging.IsJson)
+        {
+            if (options.Tracing.Enabled) builder.Logging.AddSimpleConsole(o => o.IncludeScopes = true);
+            return;
+        }
         builder.Logging.AddJsonConsole(o =>
         {
             o.IncludeScopes = true;
