@@ -154,11 +154,13 @@ public sealed partial class EdgeGateway
             return;
         }
         Guid session;
+        bool retried;
         lock (link.Requests)
         {
             // A retransmitted request goes to the same session again: StartInitiator is idempotent while that session
             // lives, and re-creates it on a live silo when its activation died with a silo (issue 6, cluster tests).
-            if (!link.Requests.TryGetValue(request.RequestId, out session))
+            retried = link.Requests.TryGetValue(request.RequestId, out session);
+            if (!retried)
             {
                 // Request ids only matter while the handset may still retry them: keep the table small.
                 if (link.Requests.Count >= 256) link.Requests.Clear();
@@ -175,10 +177,11 @@ public sealed partial class EdgeGateway
         }
         var grain = _grains.GetGrain<IProxySessionGrain>(session);
         var timer = Metrics.GrainCall(nameof(IProxySessionGrain.StartInitiator));
-        // Flow 1's trace begins here; the peer's answers to this session's exchange are parented to it (ExchangeTraces).
+        // Flow 1's trace begins here; the peer's answers to this session's exchange are parented to it (ExchangeTraces),
+        // and so is the handset's retransmission of the same request.
         var previous = Activity.Current;
-        var span = EdgeTracing.StartProxyRequest(EdgeId, link.Nai, peer, request.RequestId, session);
-        if (span is not null) _traces.Remember(session, span.Context);
+        var span = EdgeTracing.StartProxyRequest(EdgeId, link.Nai, peer, request.RequestId, session, retried ? _traces : null);
+        if (span is not null && !retried) _traces.Remember(session, span.Context);
         try { Observe(Timed(grain.StartInitiator(Binding(link), peer.ToString(), payload.ToArray()), timer, span), "StartInitiator"); }
         finally { EdgeTracing.Leave(span, previous); }
     }

@@ -15,11 +15,15 @@ public static class EdgeTracing
 
     internal static readonly ActivitySource Source = new(SourceName);
 
-    /// <summary>Flow 1 (claims 1-2): the proxy request a handset sent towards <paramref name="peer"/>; current until <see cref="Leave"/>.</summary>
-    internal static Activity? StartProxyRequest(string edgeId, string nai, in IpAddressValue peer, uint requestId, Guid session)
+    /// <summary>
+    /// Flow 1 (claims 1-2): the proxy request a handset sent towards <paramref name="peer"/>, a new trace; a retransmitted
+    /// one (<paramref name="retriedIn"/> set) joins the trace of the exchange its first transmission began, while that
+    /// is remembered. Current until <see cref="Leave"/>.
+    /// </summary>
+    internal static Activity? StartProxyRequest(string edgeId, string nai, in IpAddressValue peer, uint requestId, Guid session, ExchangeTraces? retriedIn)
     {
         if (!Source.HasListeners()) return null;
-        var activity = Source.StartActivity("keyproxy.proxy_request", ActivityKind.Server, default(ActivityContext));
+        var activity = Source.StartActivity("keyproxy.proxy_request", ActivityKind.Server, retriedIn?.Of(session) ?? default);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("keyproxy.edge.id", edgeId);
@@ -27,6 +31,7 @@ public static class EdgeTracing
             activity.SetTag("network.peer.address", peer.ToString());
             activity.SetTag("keyproxy.proxy.request_id", (long)requestId);
             activity.SetTag("keyproxy.session.id", session.ToString());
+            activity.SetTag("keyproxy.proxy.retransmitted", retriedIn is not null);
         }
         return activity;
     }
