@@ -6,6 +6,7 @@ internal static class Program
     private static readonly IBenchmarkCommand[] Commands =
     [
         new DhCommand(),
+        new KemCommand(),
         new HandshakeCommand(),
         new EspCommand(),
     ];

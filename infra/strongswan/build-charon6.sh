@@ -13,7 +13,9 @@
 #
 # Plugins: `ml` is ML-KEM (FIPS 203) implemented by strongSwan itself (Debian's OpenSSL 3.0 has none); openssl
 # for the classical groups and ciphers; curve25519, gcm, chapoly, and the rest of what 5.9.8's peers load
-# (infra/strongswan/plugins.conf), so one plugin list serves both.
+# (infra/strongswan/plugins.conf), so one plugin list serves both. test-vectors and drbg let its crypto tester check and
+# time its own ML-KEM (bench/KeyProxy.Benchmarks `kem` runs it beside ours); load-tester drives charon-to-charon
+# hybrid SAs for `keyproxy-load compare --dh x25519-mlkem768`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SOURCE=${KEYPROXY_STRONGSWAN6_SOURCE:-$ROOT/../shared/peers/strongswan-6.0.6.tar.xz}
@@ -40,6 +42,7 @@ CONFIGURE=(
   --enable-constraints --enable-kdf --enable-sha1 --enable-sha2 --enable-hmac --enable-aes --enable-ctr
   --enable-ccm --enable-cmac --enable-xcbc --enable-gmp
   --enable-kernel-libipsec --enable-kernel-netlink --enable-socket-default
+  --enable-test-vectors --enable-drbg --enable-load-tester
   --disable-updown --disable-ikev1
 )
 STAMP="$(sha256sum "$SOURCE" | cut -d' ' -f1) ${CONFIGURE[*]}"

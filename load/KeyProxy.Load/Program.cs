@@ -58,7 +58,7 @@ var peerPort = new Option<int?>("--peer-port") { Description = "the peers' IKE p
 var peerNatTPort = new Option<int?>("--peer-natt-port") { Description = "the peers' NAT-T port (default: the silo's KeyProxy:Network:PeerNatTPort, read from GET /api/edge)" };
 var handsetIkePort = new Option<int?>("--handset-ike-port") { Description = "the port the edge binds on each handset's address for IKE (default: the silo's KeyProxy:Network:HandsetIkePort, from GET /api/edge)" };
 var handsetNatTPort = new Option<int?>("--handset-natt-port") { Description = "the NAT-T port the edge binds on each handset's address (default: the silo's KeyProxy:Network:HandsetNatTPort, from GET /api/edge)" };
-var dh = new Option<string>("--dh") { Description = "DH group of the subscribers' IKE proposal and the peers': x25519, ecp256 or modp2048", DefaultValueFactory = _ => KeyProxy.Load.Baselines.DhGroupChoice.Default };
+var dh = new Option<string>("--dh") { Description = "DH group of the subscribers' IKE proposal and the peers': " + KeyProxy.Load.Baselines.DhGroupChoice.Accepted, DefaultValueFactory = _ => KeyProxy.Load.Baselines.DhGroupChoice.Default };
 var peerKind = new Option<string>("--peer") { Description = "the peers: engine (our IKE engine, in this process), strongswan (one charon, load-tester plugin), external (already running)", DefaultValueFactory = _ => "engine" };
 var peerNetwork = new Option<string?>("--peer-network") { Description = "a /24 in 127.0.0.0/8 whose .1 .. .N the peers take (default per scenario: proxied-sa 127.0.120.0, peer-initiated 127.0.130.0, esp-echo 127.0.132.0, roam 127.0.134.0)" };
 var handsetPool = new Option<string>("--handset-pool") { Description = "the edge's handset pool: the remote selector a strongswan peer accepts", DefaultValueFactory = _ => "127.0.0.0/8" };
@@ -71,7 +71,7 @@ proxiedSa.SetAction(async (parse, ct) =>
     var errors = new List<string>();
     var target = ParseTarget(parse, errors);
     var peerNet = ParsePeers(parse, parse.GetValue(peers), 1, "127.0.120.0", errors);
-    if (!KeyProxy.Load.Baselines.DhGroupChoice.TryParse(parse.GetValue(dh), out var group)) errors.Add($"--dh '{parse.GetValue(dh)}' is not x25519, ecp256 or modp2048");
+    if (!KeyProxy.Load.Baselines.DhGroupChoice.TryParse(parse.GetValue(dh), out var group)) errors.Add($"--dh '{parse.GetValue(dh)}' is not {KeyProxy.Load.Baselines.DhGroupChoice.Accepted}");
     if (!KeyProxy.Load.Baselines.PeerKinds.TryParse(parse.GetValue(peerKind), out var kind)) errors.Add($"--peer '{parse.GetValue(peerKind)}' is not engine, strongswan or external");
     if (ParseLoad(parse, target, errors) is not { } load || await PortsAsync(parse, load.Api, handsetPorts: false, ct) is not { } ports
         || !TryParseHold(parse, out var holdFor)) return 1;

@@ -22,7 +22,7 @@ public static class BaselineCommands
         root.Subcommands.Add(Peers());
     }
 
-    private static Option<string> Dh() => new("--dh") { Description = "DH group of every IKE proposal: x25519, ecp256 or modp2048", DefaultValueFactory = _ => DhGroupChoice.Default };
+    private static Option<string> Dh() => new("--dh") { Description = "DH group of every IKE proposal: " + DhGroupChoice.Accepted, DefaultValueFactory = _ => DhGroupChoice.Default };
 
     private static Option<string> Duration(string fallback) => new("--duration") { Description = "how long the load runs at most: 10s, 500ms, 2m", DefaultValueFactory = _ => fallback };
 
@@ -55,7 +55,7 @@ public static class BaselineCommands
         command.SetAction(async (parse, ct) =>
         {
             var errors = new List<string>();
-            if (!DhGroupChoice.TryParse(parse.GetValue(dh), out var group)) errors.Add($"--dh '{parse.GetValue(dh)}' is not x25519, ecp256 or modp2048");
+            if (!DhGroupChoice.TryParse(parse.GetValue(dh), out var group)) errors.Add($"--dh '{parse.GetValue(dh)}' is not {KeyProxy.Load.Baselines.DhGroupChoice.Accepted}");
             if (!CommandLineValues.TryParseDuration(parse.GetValue(duration)!, out var during)) errors.Add("--duration is not a duration like 10s");
             if (!IPAddress.TryParse(parse.GetValue(peerNetwork), out var peerNet)) errors.Add("--peer-network is not an address");
             if (!IPAddress.TryParse(parse.GetValue(handsetNetwork), out var handsetNet)) errors.Add("--handset-network is not an address");
@@ -98,7 +98,7 @@ public static class BaselineCommands
         command.SetAction(async (parse, ct) =>
         {
             var errors = new List<string>();
-            if (!DhGroupChoice.TryParse(parse.GetValue(dh), out var group)) errors.Add($"--dh '{parse.GetValue(dh)}' is not x25519, ecp256 or modp2048");
+            if (!DhGroupChoice.TryParse(parse.GetValue(dh), out var group)) errors.Add($"--dh '{parse.GetValue(dh)}' is not {KeyProxy.Load.Baselines.DhGroupChoice.Accepted}");
             if (!CommandLineValues.TryParseDuration(parse.GetValue(duration)!, out var during)) errors.Add("--duration is not a duration like 10s");
             if (parse.GetValue(sas) < 1 || parse.GetValue(copies) < 1) errors.Add("--sas and --copies must be at least 1");
             if (errors.Count > 0)
@@ -140,7 +140,7 @@ public static class BaselineCommands
             {
                 if (!DhGroupChoice.TryParse(text, out var g))
                 {
-                    Console.Error.WriteLine($"--dh '{text}' is not x25519, ecp256 or modp2048");
+                    Console.Error.WriteLine($"--dh '{text}' is not {KeyProxy.Load.Baselines.DhGroupChoice.Accepted}");
                     return 1;
                 }
                 groups.Add(g);
@@ -178,7 +178,7 @@ public static class BaselineCommands
         {
             if (!DhGroupChoice.TryParse(parse.GetValue(dh), out var group) || !IPAddress.TryParse(parse.GetValue(peerNetwork), out var network))
             {
-                Console.Error.WriteLine("--dh must be x25519, ecp256 or modp2048 and --peer-network an address");
+                Console.Error.WriteLine($"--dh must be {DhGroupChoice.Accepted} and --peer-network an address");
                 return 1;
             }
             await using var hosts = new ResponderPeers(parse.GetValue(peers), network, parse.GetValue(peerPort), parse.GetValue(peerNatTPort), [DhGroupChoice.IkeProposal(group)]);

@@ -53,23 +53,23 @@ public sealed class CharonBaselineScenario : IAsyncDisposable
     public async Task StartAsync(CancellationToken ct)
     {
         if (_initiator is not null) return;
-        if (!File.Exists(LoadTesterConfig.PluginPath))
-            throw new InvalidOperationException($"{LoadTesterConfig.PluginPath} is missing: run infra/strongswan/build-load-tester.sh");
+        var install = StrongSwanInstall.For(_options.DhGroup);
+        install.EnsureLoadTester();
         _namespace = NetworkNamespaceScope.Create();
         string proposal = DhGroupChoice.IkeProposal(_options.DhGroup);
         int threads = _options.Threads + _options.MaxConcurrency;
         var responder = new LoadTesterConfig
         {
             Directory = Path.Combine(_options.WorkDirectory, "responder"), IkePort = 500, NatTPort = 4500, IkeProposal = proposal,
-            ResponderAddress = "127.0.0.1", Threads = _options.Threads,
+            ResponderAddress = "127.0.0.1", Threads = _options.Threads, Install = install,
         };
         _initiatorConfig = responder with
         {
             Directory = Path.Combine(_options.WorkDirectory, "initiator"), IkePort = _options.InitiatorIkePort, NatTPort = _options.InitiatorNatTPort,
             InitiatorAddress = "127.0.0.1", Threads = threads,
         };
-        _responder = await CharonDaemon.StartAsync(responder.Directory, responder.Render(), _namespace.Name, ct);
-        _initiator = await CharonDaemon.StartAsync(_initiatorConfig.Directory, _initiatorConfig.Render(), _namespace.Name, ct);
+        _responder = await CharonDaemon.StartAsync(responder.Directory, responder.Render(), _namespace.Name, install, ct);
+        _initiator = await CharonDaemon.StartAsync(_initiatorConfig.Directory, _initiatorConfig.Render(), _namespace.Name, install, ct);
         await _initiator.WaitForFileAsync(_initiatorConfig.ControlSocket, TimeSpan.FromSeconds(10), ct);
         await _responder.WaitForFileAsync(responder.ControlSocket, TimeSpan.FromSeconds(10), ct);
     }

@@ -11,7 +11,6 @@ namespace KeyProxy.Load.Baselines;
 /// </summary>
 public sealed class CharonDaemon : IAsyncDisposable
 {
-    public const string CharonBinary = "/usr/lib/ipsec/charon";
     private const int SIGTERM = 15, SIGKILL = 9;
 
     private readonly Process _process;
@@ -36,16 +35,16 @@ public sealed class CharonDaemon : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts charon with <paramref name="strongswanConf"/> (written to DIR/strongswan.conf) and waits for its pid file.</summary>
-    public static async Task<CharonDaemon> StartAsync(string directory, string strongswanConf, string? networkNamespace, CancellationToken ct)
+    /// <summary>Starts <paramref name="install"/>'s charon with <paramref name="strongswanConf"/> (written to DIR/strongswan.conf) and waits for its pid file.</summary>
+    public static async Task<CharonDaemon> StartAsync(string directory, string strongswanConf, string? networkNamespace, StrongSwanInstall install, CancellationToken ct)
     {
-        if (!File.Exists(CharonBinary)) throw new InvalidOperationException($"{CharonBinary} not found: install strongswan-charon");
+        if (!File.Exists(install.Charon)) throw new InvalidOperationException($"{install.Charon} not found: run {install.BuildScript} ({install.Name})");
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "run"));
         var conf = Path.Combine(directory, "strongswan.conf");
         await File.WriteAllTextAsync(conf, strongswanConf, ct);
         const string script =
             "mount --bind \"$KPB_DIR/run\" /run || exit 97\n" +
-            CharonBinary + " &\n" +
+            "\"$KPB_CHARON\" &\n" +
             "c=$!\n" +
             "trap 'kill -TERM $c 2>/dev/null; wait $c; exit 0' TERM INT HUP\n" +
             "while kill -0 \"$KPB_OWNER\" 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 0.5; done\n" +
@@ -57,6 +56,7 @@ public sealed class CharonDaemon : IAsyncDisposable
         foreach (var a in new[] { "unshare", "--mount", "--propagation", "private", "sh", "-c", script }) psi.ArgumentList.Add(a);
         psi.Environment["STRONGSWAN_CONF"] = conf;
         psi.Environment["KPB_DIR"] = directory;
+        psi.Environment["KPB_CHARON"] = install.Charon;
         psi.Environment["KPB_OWNER"] = Environment.ProcessId.ToString();
         var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start charon");
         process.StandardInput.Close();

@@ -1,3 +1,5 @@
+using KeyProxy.Ike.Crypto;
+
 namespace KeyProxy.Load.Baselines;
 
 /// <summary>
@@ -22,15 +24,16 @@ public sealed class CharonResponderPeer : IAsyncDisposable
     public static async Task<CharonResponderPeer> StartAsync(string directory, int ikePort, int natTPort, string ikeProposal,
         string peerPrefix, string handsetPool, CancellationToken ct)
     {
-        if (!File.Exists(LoadTesterConfig.PluginPath))
-            throw new InvalidOperationException($"{LoadTesterConfig.PluginPath} is missing: run infra/strongswan/build-load-tester.sh");
+        var install = IkeSuiteNames.ParseIke(ikeProposal).AdditionalKeyExchanges.IsEmpty ? StrongSwanInstall.Debian : StrongSwanInstall.Upstream6;
+        install.EnsureLoadTester();
         var config = new LoadTesterConfig
         {
+            Install = install,
             Directory = directory, IkePort = ikePort, NatTPort = natTPort, IkeProposal = ikeProposal,
             ResponderAddress = "0.0.0.0", ResponderId = "peer.load.keyproxy.test", InitiatorMatch = "%any",
             ResponderLocalTs = peerPrefix, ResponderRemoteTs = handsetPool, Threads = 32,
         };
-        var daemon = await CharonDaemon.StartAsync(directory, config.Render(), networkNamespace: null, ct);
+        var daemon = await CharonDaemon.StartAsync(directory, config.Render(), networkNamespace: null, install, ct);
         await daemon.WaitForFileAsync(config.ControlSocket, TimeSpan.FromSeconds(10), ct);
         return new CharonResponderPeer(daemon);
     }

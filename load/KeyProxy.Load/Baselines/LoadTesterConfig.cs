@@ -20,7 +20,8 @@ public sealed record LoadTesterConfig
     /// </summary>
     public const string Plugins = "random nonce openssl pem pkcs1 pkcs8 x509 pubkey kdf sha1 sha2 hmac aes gcm curve25519 gmp load-tester kernel-netlink socket-default";
 
-    public const string PluginPath = "/usr/lib/ipsec/plugins/libstrongswan-load-tester.so";
+    /// <summary>Which charon reads this config (Debian's, or strongSwan 6 with ml for hybrid proposals).</summary>
+    public StrongSwanInstall Install { get; init; } = StrongSwanInstall.Debian;
 
     public required string Directory { get; init; }
 
@@ -81,7 +82,7 @@ public sealed record LoadTesterConfig
               ikesa_table_segments = 16
               retransmit_timeout = 2
               retransmit_tries = 3
-              load = {{Plugins}}
+              load = {{Plugins}}{{(Install.ExtraPlugins.Length > 0 ? " " + Install.ExtraPlugins : "")}}
               plugins {
                 load-tester {
                   enable = yes

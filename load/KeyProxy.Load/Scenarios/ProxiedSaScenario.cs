@@ -28,7 +28,7 @@ public sealed record ProxiedSaOptions(IPEndPoint Edge, Uri Api, int Handsets, in
 
     public bool DetachAtEnd { get; init; } = true;
 
-    /// <summary>x25519, ecp256 or modp2048: the subscribers' IKE proposal and the peers' (null: the profile default, peers accept all three).</summary>
+    /// <summary>x25519, ecp256, modp2048 or x25519-mlkem768: the subscribers' IKE proposal and the peers' (null: the profile default, peers accept all three).</summary>
     public string? DhGroup { get; init; }
 
     /// <summary>Who the peers are: our engine in this process (default), one charon, or already running elsewhere.</summary>

@@ -78,7 +78,7 @@ public sealed record IkeSaKeys(
 /// </remarks>
 public static partial class CharonKeyLog
 {
-    [GeneratedRegex(@"^\S+ (?<thread>\d+)\[(?<group>\w+)\] (?:<[^>]*> )?(?<msg>.*)$")]
+    [GeneratedRegex(@"^\S+ (?<thread>\d+)\[(?<group>\w+)\] (?:<(?:[^>|]*\|)?(?<sa>\d+)> )?(?<msg>.*)$")]
     private static partial Regex LineRegex();
 
     [GeneratedRegex(@"^(?<name>Sk_\w+|natd_chunk) (?:secret )?=> (?<len>\d+) bytes")]
@@ -101,7 +101,7 @@ public static partial class CharonKeyLog
         public (ulong I, ulong R)? NatdSpis;
         public string? Proposal;
         public Dictionary<string, byte[]> Keys = [];
-        public PendingKeys? AwaitingId;
+
     }
 
     private sealed record PendingKeys(Dictionary<string, byte[]> Keys, string? Proposal);
@@ -110,6 +110,9 @@ public static partial class CharonKeyLog
     {
         var result = new List<IkeSaKeys>();
         var threads = new Dictionary<string, ThreadState>();
+        // Key sets whose SPIs were not known when they were derived, by the IKE SA's unique id in charon's log prefix,
+        // oldest first: RFC 9370 derives one per IKE_INTERMEDIATE, and charon may do each on another thread.
+        var awaitingId = new Dictionary<uint, List<PendingKeys>>();
         foreach (var rawLine in logText.Split('\n'))
         {
             var line = LineRegex().Match(rawLine.TrimEnd('\r'));
@@ -117,6 +120,7 @@ public static partial class CharonKeyLog
             var t = line.Groups["thread"].Value;
             if (!threads.TryGetValue(t, out var st)) threads[t] = st = new ThreadState();
             var msg = line.Groups["msg"].Value;
+            uint? saId = line.Groups["sa"].Success ? uint.Parse(line.Groups["sa"].Value, CultureInfo.InvariantCulture) : null;
 
             if (st.DumpName is not null)
             {
@@ -125,10 +129,10 @@ public static partial class CharonKeyLog
                 {
                     foreach (var h in dl.Groups["hex"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
                         st.Dump.Add(byte.Parse(h, NumberStyles.HexNumber, CultureInfo.InvariantCulture));
-                    if (st.Dump.Count >= st.DumpLength) FinishDump(st, result, knownSas);
+                    if (st.Dump.Count >= st.DumpLength) FinishDump(st, result, awaitingId, saId);
                     continue;
                 }
-                FinishDump(st, result, knownSas);
+                FinishDump(st, result, awaitingId, saId);
             }
 
             var ds = DumpStartRegex().Match(msg);
@@ -143,18 +147,18 @@ public static partial class CharonKeyLog
             var pm = ProposalRegex().Match(msg);
             if (pm.Success) { st.Proposal = pm.Groups["p"].Value; continue; }
             var em = EstablishedRegex().Match(msg);
-            if (em.Success && st.AwaitingId is { } pending)
+            if (em.Success && awaitingId.Remove(uint.Parse(em.Groups["id"].Value, CultureInfo.InvariantCulture), out var pending))
             {
-                st.AwaitingId = null;
                 uint id = uint.Parse(em.Groups["id"].Value, CultureInfo.InvariantCulture);
                 if (knownSas is not null && knownSas.TryGetValue(id, out var sa))
-                    Emit(result, sa.InitiatorSpi, sa.ResponderSpi, pending.Keys, pending.Proposal, sa);
+                    foreach (var generation in pending)
+                        Emit(result, sa.InitiatorSpi, sa.ResponderSpi, generation.Keys, generation.Proposal, sa);
             }
         }
         return result;
     }
 
-    private static void FinishDump(ThreadState st, List<IkeSaKeys> result, IReadOnlyDictionary<uint, IkeSa>? knownSas)
+    private static void FinishDump(ThreadState st, List<IkeSaKeys> result, Dictionary<uint, List<PendingKeys>> awaitingId, uint? saId)
     {
         var name = st.DumpName!;
         var bytes = st.Dump.ToArray();
@@ -180,7 +184,11 @@ public static partial class CharonKeyLog
         }
         else
         {
-            st.AwaitingId = new PendingKeys(keys, st.Proposal);
+            if (saId is { } id)
+            {
+                if (!awaitingId.TryGetValue(id, out var list)) awaitingId[id] = list = [];
+                list.Add(new PendingKeys(keys, st.Proposal));
+            }
         }
     }
 

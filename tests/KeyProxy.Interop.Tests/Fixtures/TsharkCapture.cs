@@ -299,6 +299,7 @@ public sealed record TsharkReport(
         36 => "CREATE_CHILD_SA",
         37 => "INFORMATIONAL",
         43 => "IKE_INTERMEDIATE",
+        44 => "IKE_FOLLOWUP_KE",
         240 => "PROXY_REQUEST(240)",
         241 => "KEY_TRANSFER(241)",
         _ => $"EXCHANGE({type})",

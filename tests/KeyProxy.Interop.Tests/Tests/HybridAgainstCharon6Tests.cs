@@ -132,4 +132,50 @@ public sealed class HybridAgainstCharon6Tests(ITestOutputHelper output)
         }
         catch (Exception) { output.WriteLine(s.Charon.Describe()); throw; }
     }
+
+    [Fact]
+    public async Task Capture_of_a_hybrid_exchange_and_its_rekey_decodes_and_decrypts_without_malformed_packets()
+    {
+        const string proposal = "aes256gcm16-prfsha384-ecp384-ke1_mlkem1024";
+        await using var s = await StartCharon6(proposal, "psk", charonInitiates: false);
+        TsharkReport report, intermediateKeys;
+        await using (var capture = await TsharkCapture.StartAsync([s.Ports[0], s.Ports[1], s.Charon.IkePort, s.Charon.NatTPort], ct: Ct))
+        {
+            await using var host = UdpIkeHost.StartInitiator(s.Config);
+            try
+            {
+                await EngineAgainstCharonTests.AssertCharonReports(s, host, output);
+                host.Command(x => x.RekeyIkeSa());
+                await host.WaitForAsync<IkeSaRekeyed>();
+                host.Command(x => x.Delete());
+                await host.WaitForAsync<IkeSaClosed>();
+                await s.Charon.WaitForNoIkeSaAsync(ct: Ct);
+            }
+            catch (Exception) { output.WriteLine(s.Charon.Describe()); throw; }
+            // Wireshark's decryption table holds one set of keys per SPI pair, and RFC 9370 changes an IKE SA's keys after
+            // each IKE_INTERMEDIATE (same SPIs): the capture is read once with the keys of IKE_SA_INIT, which protect the
+            // IKE_INTERMEDIATE messages, and once with the final ones, which protect the rest.
+            var keys = s.Charon.GetIkeKeys();
+            var bySpis = keys.GroupBy(k => (k.InitiatorSpi, k.ResponderSpi)).ToList();
+            intermediateKeys = await capture.AnalyzeAsync(bySpis.Select(g => g.First()), ct: Ct);
+            report = await capture.AnalyzeAsync(bySpis.Select(g => g.Last()), ct: Ct);
+        }
+        output.WriteLine(report.Summary);
+        output.WriteLine("--- with the IKE_SA_INIT keys ---\n" + intermediateKeys.Summary);
+        var intermediateFrames = report.IkeMessages.Where(m => m.Exchange == "IKE_INTERMEDIATE").Select(m => m.Frame).ToHashSet();
+        Assert.NotEmpty(intermediateFrames);
+        Assert.All(ProblemFrames(report), f => Assert.Contains(f, intermediateFrames));
+        Assert.DoesNotContain(ProblemFrames(intermediateKeys), intermediateFrames.Contains);
+        Assert.All(intermediateKeys.IkeMessages.Where(m => intermediateFrames.Contains(m.Frame)), m => Assert.True(m.Decrypted, m.ToString()));
+        // ML-KEM-1024's key and ciphertext take RFC 7383 fragments; IKE_INTERMEDIATE is exchange type 43, IKE_FOLLOWUP_KE 44.
+        Assert.Equal(["IKE_SA_INIT", "IKE_SA_INIT"], report.Exchanges.Take(2));
+        Assert.Contains(report.IkeMessages, m => m.Exchange == "IKE_INTERMEDIATE" && !m.IsResponse);
+        Assert.Contains(report.IkeMessages, m => m.Exchange == "IKE_INTERMEDIATE" && m.IsResponse);
+        Assert.Contains(report.IkeMessages, m => m.Exchange == "IKE_FOLLOWUP_KE" && !m.IsResponse);
+        Assert.Contains(report.IkeMessages, m => m.Exchange == "IKE_FOLLOWUP_KE" && m.IsResponse);
+        Assert.Contains("IKE_AUTH", report.Exchanges);
+    }
+
+    private static IEnumerable<int> ProblemFrames(TsharkReport report) =>
+        report.Problems.Select(p => int.Parse(System.Text.RegularExpressions.Regex.Match(p, @"^frame (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
 }

@@ -1,0 +1,34 @@
+namespace KeyProxy.Load.Baselines;
+
+/// <summary>
+/// The charon a baseline runs: Debian's 5.9.8 with the load-tester plugin build-load-tester.sh adds, or, for a hybrid
+/// post-quantum group (ML-KEM, issue 19), the strongSwan 6.0.6 that infra/strongswan/build-charon6.sh builds with its own
+/// load-tester and ml plugins.
+/// </summary>
+public sealed record StrongSwanInstall(string Name, string Charon, string LoadTesterPlugin, string ExtraPlugins, string BuildScript)
+{
+    public static StrongSwanInstall Debian { get; } = new("strongSwan 5.9.8 (Debian)", "/usr/lib/ipsec/charon",
+        "/usr/lib/ipsec/plugins/libstrongswan-load-tester.so", "", "infra/strongswan/build-load-tester.sh");
+
+    /// <summary>KEYPROXY_STRONGSWAN6_PREFIX, else the user's cache, as build-charon6.sh installs it.</summary>
+    public static string Upstream6Prefix =>
+        Environment.GetEnvironmentVariable("KEYPROXY_STRONGSWAN6_PREFIX") is { Length: > 0 } prefix
+            ? prefix
+            : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache
+                ? cache
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "keyproxy", "strongswan-6.0.6");
+
+    public static StrongSwanInstall Upstream6 { get; } = new("strongSwan 6.0.6 (build-charon6.sh)",
+        Path.Combine(Upstream6Prefix, "libexec", "ipsec", "charon"),
+        Path.Combine(Upstream6Prefix, "lib", "ipsec", "plugins", "libstrongswan-load-tester.so"), "ml", "infra/strongswan/build-charon6.sh");
+
+    /// <summary>The charon that can run <paramref name="group"/>: strongSwan 6 for the hybrid ones.</summary>
+    public static StrongSwanInstall For(string group) => DhGroupChoice.IsHybrid(group) ? Upstream6 : Debian;
+
+    /// <summary>Throws with the script to run when charon or its load-tester plugin is missing.</summary>
+    public void EnsureLoadTester()
+    {
+        if (!File.Exists(Charon)) throw new InvalidOperationException($"{Charon} not found: run {BuildScript} ({Name})");
+        if (!File.Exists(LoadTesterPlugin)) throw new InvalidOperationException($"{LoadTesterPlugin} is missing: run {BuildScript}");
+    }
+}
