@@ -6,6 +6,7 @@ using KeyProxy.Abstractions;
 using KeyProxy.Edge.Admission;
 using KeyProxy.Edge.Classification;
 using KeyProxy.Edge.Profiles;
+using KeyProxy.Edge.Tracing;
 using KeyProxy.Ike.Protocol;
 using KeyProxy.Primitives;
 using KeyProxy.Wire;
@@ -153,11 +154,13 @@ public sealed partial class EdgeGateway
             return;
         }
         Guid session;
+        bool retried;
         lock (link.Requests)
         {
             // A retransmitted request goes to the same session again: StartInitiator is idempotent while that session
             // lives, and re-creates it on a live silo when its activation died with a silo (issue 6, cluster tests).
-            if (!link.Requests.TryGetValue(request.RequestId, out session))
+            retried = link.Requests.TryGetValue(request.RequestId, out session);
+            if (!retried)
             {
                 // Request ids only matter while the handset may still retry them: keep the table small.
                 if (link.Requests.Count >= 256) link.Requests.Clear();
@@ -174,7 +177,13 @@ public sealed partial class EdgeGateway
         }
         var grain = _grains.GetGrain<IProxySessionGrain>(session);
         var timer = Metrics.GrainCall(nameof(IProxySessionGrain.StartInitiator));
-        Observe(Timed(grain.StartInitiator(Binding(link), peer.ToString(), payload.ToArray()), timer), "StartInitiator");
+        // Flow 1's trace begins here; the peer's answers to this session's exchange are parented to it (ExchangeTraces),
+        // and so is the handset's retransmission of the same request.
+        var previous = Activity.Current;
+        var span = EdgeTracing.StartProxyRequest(EdgeId, link.Nai, peer, request.RequestId, session, retried ? _traces : null);
+        if (span is not null && !retried) _traces.Remember(session, span.Context);
+        try { Observe(Timed(grain.StartInitiator(Binding(link), peer.ToString(), payload.ToArray()), timer, span), "StartInitiator"); }
+        finally { EdgeTracing.Leave(span, previous); }
     }
 
     private void HandleAccessControl(ReadOnlySpan<byte> datagram, SocketAddress from)
@@ -351,6 +360,24 @@ public sealed partial class EdgeGateway
     private static async Task Timed(Task call, GrainCallTimer timer)
     {
         using (timer) await call;
+    }
+
+    /// <summary>As <see cref="Timed(Task, GrainCallTimer)"/>, and ends the edge's span of the call (null: not traced).</summary>
+    private static Task Timed(Task call, GrainCallTimer timer, Activity? span) => span is null ? Timed(call, timer) : TimedTraced(call, timer, span);
+
+    private static async Task TimedTraced(Task call, GrainCallTimer timer, Activity span)
+    {
+        Exception? failure = null;
+        try
+        {
+            using (timer) await call;
+        }
+        catch (Exception e)
+        {
+            failure = e;
+            throw;
+        }
+        finally { EdgeTracing.CallEnded(span, failure); }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Handset {Nai} attached as {Address} (tunnel {TunnelId})")]

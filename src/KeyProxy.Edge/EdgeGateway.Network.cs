@@ -5,6 +5,7 @@ using KeyProxy.Abstractions;
 using KeyProxy.Edge.Admission;
 using KeyProxy.Edge.Classification;
 using KeyProxy.Edge.Profiles;
+using KeyProxy.Edge.Tracing;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
 using KeyProxy.Wire.Access;
@@ -82,18 +83,11 @@ public sealed partial class EdgeGateway
         var datagram = new IkeDatagram(peer.Address.ToString(), peer.Port, natTraversal, payload[ikeOffset..].ToArray());
         if (_routes.TryGet(link.AddressValue, initiatorSpi, out var session))
         {
-            if (kind == NetworkPacketKind.IkeSaInitRequest && IsResponderOf(link, IpAddressValue.FromIPAddress(peer.Address), session))
-            {
-                // A retransmitted IKE_SA_INIT (RFC 7296 2.1) to the responder session this edge started for it. Sent
-                // as StartResponder, which a live session treats as HandleIke: if the session died with its silo
-                // before it began, a fresh activation starts it again. As HandleIke it was dropped, and the route
-                // kept every retransmission away until the initiator gave up (issue 15, core silo kill -9 test).
-                var start = Metrics.GrainCall(nameof(IProxySessionGrain.StartResponder));
-                Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), start), "StartResponder");
-                return;
-            }
-            var timer = Metrics.GrainCall(nameof(IProxySessionGrain.HandleIke));
-            Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).HandleIke(datagram), timer), "HandleIke");
+            // Issue 20 item 3: the datagram's span joins the trace of the exchange that started the session here.
+            var previous = Activity.Current;
+            var span = EdgeTracing.StartIkeReceive(EdgeId, link.Nai, datagram.PeerAddress, session, _traces);
+            try { DispatchRoutedIke(link, kind, peer, session, datagram, span); }
+            finally { EdgeTracing.Leave(span, previous); }
             return;
         }
         if (kind != NetworkPacketKind.IkeSaInitRequest)
@@ -102,6 +96,29 @@ public sealed partial class EdgeGateway
             LogNoRoute(peer.ToString(), link.Nai, initiatorSpi);
             return;
         }
+        StartResponderSession(link, natTraversal, initiatorSpi, peer, datagram);
+    }
+
+    /// <summary>IKE on a route: to its session, as StartResponder when it is the retransmitted IKE_SA_INIT that started it.</summary>
+    private void DispatchRoutedIke(HandsetLink link, NetworkPacketKind kind, IPEndPoint peer, Guid session, IkeDatagram datagram, Activity? span)
+    {
+        if (kind == NetworkPacketKind.IkeSaInitRequest && IsResponderOf(link, IpAddressValue.FromIPAddress(peer.Address), session))
+        {
+            // A retransmitted IKE_SA_INIT (RFC 7296 2.1) to the responder session this edge started for it. Sent
+            // as StartResponder, which a live session treats as HandleIke: if the session died with its silo
+            // before it began, a fresh activation starts it again. As HandleIke it was dropped, and the route
+            // kept every retransmission away until the initiator gave up (issue 15, core silo kill -9 test).
+            var start = Metrics.GrainCall(nameof(IProxySessionGrain.StartResponder));
+            Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), start, span), "StartResponder");
+            return;
+        }
+        var timer = Metrics.GrainCall(nameof(IProxySessionGrain.HandleIke));
+        Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).HandleIke(datagram), timer, span), "HandleIke");
+    }
+
+    /// <summary>An IKE_SA_INIT request with no route: a new responder session when the profile and the half-open limits allow.</summary>
+    private void StartResponderSession(HandsetLink link, bool natTraversal, ulong initiatorSpi, IPEndPoint peer, IkeDatagram datagram)
+    {
         // Flow 2 (claim 3): the peer starts IKE towards the handset; the profile must let the proxy answer.
         var decision = link.Profile.CheckResponder(IpAddressValue.FromIPAddress(peer.Address));
         if (decision != ProxyDecision.Allowed)
@@ -126,7 +143,7 @@ public sealed partial class EdgeGateway
             }
             validCookie = CookieChallenge.HasValidCookie(request, peer.Address, _cookies);
         }
-        session = Guid.NewGuid();
+        var session = Guid.NewGuid();
         switch (_halfOpen.TryStart(session, peerValue, validCookie, now))
         {
             case HalfOpenDecision.DemandCookie:
@@ -162,7 +179,12 @@ public sealed partial class EdgeGateway
             link.SessionsByPeer[peerValue] = session;
         }
         var call = Metrics.GrainCall(nameof(IProxySessionGrain.StartResponder));
-        Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), call), "StartResponder");
+        // Flow 2's trace begins here; the peer's IKE_AUTH is parented to it (ExchangeTraces).
+        var previous = Activity.Current;
+        var span = EdgeTracing.StartIkeReceive(EdgeId, link.Nai, datagram.PeerAddress, session, exchanges: null);
+        if (span is not null) _traces.Remember(session, span.Context);
+        try { Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), call, span), "StartResponder"); }
+        finally { EdgeTracing.Leave(span, previous); }
     }
 
     /// <summary>Whether <paramref name="session"/> is the responder session this edge last started for <paramref name="peer"/>.</summary>
@@ -266,10 +288,15 @@ public sealed partial class EdgeGateway
     {
         _routes.RemoveSession(session);
         _halfOpen.Forget(session);
+        _traces.Forget(session);
     }
 
-    /// <summary>The session's IKE SA is established: it no longer counts as half-open.</summary>
-    internal void SessionEstablished(Guid session) => _halfOpen.Forget(session);
+    /// <summary>The session's IKE SA is established: it no longer counts as half-open, and its later exchanges are traces of their own.</summary>
+    internal void SessionEstablished(Guid session)
+    {
+        _halfOpen.Forget(session);
+        _traces.Forget(session);
+    }
 
     /// <summary>RFC 7296 2.6: the cookie secret changes now and then; the previous one stays valid for one more period.</summary>
     private void RotateCookieSecret()

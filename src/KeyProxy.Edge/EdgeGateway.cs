@@ -6,6 +6,7 @@ using System.Diagnostics;
 using KeyProxy.Abstractions;
 using KeyProxy.Edge.Admission;
 using KeyProxy.Edge.Routing;
+using KeyProxy.Edge.Tracing;
 using KeyProxy.Ike.Protocol;
 using KeyProxy.Primitives;
 using Microsoft.Extensions.Hosting;
@@ -34,6 +35,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     private readonly ConcurrentDictionary<PendingAttachKey, PendingAttach> _pendingAttaches = new();
     private readonly IkeRouteTable _routes = new();
     private readonly HalfOpenTable _halfOpen;
+    private readonly ExchangeTraces _traces;
     private readonly CookieGenerator _cookies = new(SecureRandomSource.Instance);
     private readonly TokenBucket _cookieAnswers;
     private long _cookieRotatedAt = Stopwatch.GetTimestamp();
@@ -52,6 +54,8 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         _silo = silo;
         _logger = logger;
         _pool = new HandsetAddressPool(_options.AddressPool);
+        // A session's exchange lasts until it is established or given up: at most EstablishTimeout, or HalfOpenTimeout.
+        _traces = new ExchangeTraces(_network.EstablishTimeout > _network.HalfOpenTimeout ? _network.EstablishTimeout : _network.HalfOpenTimeout);
         _halfOpen = new HalfOpenTable(_options.CookieThreshold, _options.MaxHalfOpen, _options.MaxHalfOpenPerPeer, _network.HalfOpenTimeout);
         _cookieAnswers = _options.NewCookieAnswerBucket(Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency);
         Metrics = metrics ?? new EdgeMetrics(_options.EdgeId);
@@ -138,7 +142,11 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         if (!_tunnels.TryRemove(new KeyValuePair<uint, HandsetLink>(link.TunnelId, link))) return;
         _byAddress.TryRemove(new KeyValuePair<IPAddress, HandsetLink>(link.Address, link));
         _byNai.TryRemove(new KeyValuePair<string, HandsetLink>(link.Nai, link));
-        foreach (var session in _routes.RemoveHandset(link.AddressValue)) _halfOpen.Forget(session);
+        foreach (var session in _routes.RemoveHandset(link.AddressValue))
+        {
+            _halfOpen.Forget(session);
+            _traces.Forget(session);
+        }
         link.Dispose();
         _pool.Release(link.Address);
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using KeyProxy.Abstractions;
+using KeyProxy.Grains.Tracing;
 using KeyProxy.Ike.Protocol;
 using KeyProxy.Wire;
 using KeyProxy.Wire.Proxy;
@@ -22,6 +23,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     /// <summary>When each live CHILD_SA (by inbound SPI) was established, for the admin API's listing.</summary>
     private readonly Dictionary<uint, DateTimeOffset> _childSince = [];
     private IkeSession? _ike;
+    /// <summary>The IKE exchanges' spans (issue 20 item 3), the engine's observer.</summary>
+    private IkeExchangeSpans? _spans;
     private HandsetBinding? _handset;
     private IPAddress? _peer;
     private IPEndPoint? _peerIkePath;
@@ -97,6 +100,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         }
         _attemptStarted = DateTimeOffset.UtcNow;
         _ike = IkeSession.CreateInitiator(config);
+        _ike.Observer = _spans = new IkeExchangeSpans(Id, ProxyRoles.Initiator);
         await Edge.AddRoute(handset.HandsetAddress, _ike.InitiatorSpi, Id);
         ArmLease();
         LogStarted(Id, handset.Nai, "initiator", peerAddress);
@@ -133,7 +137,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         }
         await Edge.RemoveRoutes(Id);
         (_peerIkePath, _peerNatTPath, _attemptStarted) = (null, null, DateTimeOffset.UtcNow);
+        _spans?.EndAll("abandoned");
         _ike = IkeSession.CreateInitiator(_ike.Config);
+        _ike.Observer = _spans;
         await Edge.AddRoute(_handset!.HandsetAddress, _ike.InitiatorSpi, Id);
         _ike.Start();
         await FlushAsync();
@@ -157,6 +163,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             return;
         }
         _ike = IkeSession.CreateResponder(config);
+        _ike.Observer = _spans = new IkeExchangeSpans(Id, ProxyRoles.Responder);
         ArmLease();
         LogStarted(Id, handset.Nai, "responder", first.PeerAddress);
         GrainMetrics.SessionStarted(ProxyRoles.Responder);
@@ -247,6 +254,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException) { LogSendFailed(Id, e.Message); }
         try { await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Unregister(Id.ToString()); }
         catch (Exception e) when (e is OrleansException or TimeoutException) { LogDirectoryFailed(Id, e.Message); }
+        _spans?.EndAll("closed");
     }
 
     public Task<ProxySessionInfo?> GetInfo() => Task.FromResult(_handset is null || _ike is null ? null : Info());
@@ -437,14 +445,29 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     /// </summary>
     private async Task<bool> DeliverAsync(KeyTransferContent content)
     {
+        // The key transfer's span (issue 20 item 3): the sealing and the edge's delivery are its children.
+        using var span = GrainTracing.StartKeyTransfer(content.Kind, Id, content switch
+        {
+            SaInstall install => install.RequestId,
+            ProxyFailure failure => failure.RequestId,
+            _ => 0,
+        });
+        var outcome = await SealAndDeliverAsync(content);
+        GrainTracing.KeyTransferEnded(span, outcome);
+        return outcome == KeyTransferOutcome.Delivered;
+    }
+
+    /// <summary>What <see cref="DeliverAsync"/> does: <see cref="KeyTransferOutcome.Delivered"/> or why not.</summary>
+    private async Task<string> SealAndDeliverAsync(KeyTransferContent content)
+    {
         var plaintext = new byte[content.GetEncodedLength()];
         try
         {
             if (content.TryWrite(plaintext, out _) != WireError.None)
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "cannot encode");
-                GrainMetrics.KeyTransferUndelivered(content.Kind, "encode_failed");
-                return false;
+                GrainMetrics.KeyTransferUndelivered(content.Kind, KeyTransferOutcome.EncodeFailed);
+                return KeyTransferOutcome.EncodeFailed;
             }
             byte[]? sealedMessage;
             // INITIAL_CONTACT goes with the install of the IKE SA's first CHILD_SA: the SA that replaces the stale ones.
@@ -453,8 +476,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             catch (Exception e) when (e is OrleansException or TimeoutException)
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "sealing failed: " + e.GetType().Name);
-                GrainMetrics.KeyTransferUndelivered(content.Kind, "seal_failed");
-                return false;
+                GrainMetrics.KeyTransferUndelivered(content.Kind, KeyTransferOutcome.SealFailed);
+                return KeyTransferOutcome.SealFailed;
             }
             if (sealedMessage is not null)
             {
@@ -464,16 +487,16 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             if (sealedMessage is null || !await Edge.DeliverKeyTransfer(_handset.TunnelId, _peer!.ToString(), sealedMessage))
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "the handset is no longer attached there");
-                GrainMetrics.KeyTransferUndelivered(content.Kind, "not_attached");
+                GrainMetrics.KeyTransferUndelivered(content.Kind, KeyTransferOutcome.NotAttached);
                 if (!_closed && _ike?.State == IkeSessionState.Established)
                 {
                     _ike.Delete(); // nobody to use the SA: do not keep it open at the peer
                 }
-                return false;
+                return KeyTransferOutcome.NotAttached;
             }
             GrainMetrics.KeyTransferDelivered(content.Kind);
             if (content is SaDelete delete) GrainMetrics.SasDeleted(delete.Reason, delete.InboundSpis.Count);
-            return true;
+            return KeyTransferOutcome.Delivered;
         }
         finally
         {
@@ -507,6 +530,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private async Task CloseQuietlyAsync()
     {
         _closed = true;
+        _spans?.EndAll("closed");
         _timer?.Dispose();
         _timer = null;
         _lease?.Dispose();

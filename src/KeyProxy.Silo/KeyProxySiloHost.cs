@@ -98,6 +98,7 @@ public static class KeyProxySiloHost
             silo.Services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<GrainCallCounter>());
 
             if (options.DashboardEnabled) silo.AddDashboard();
+            silo.AddKeyProxyTracing(options);
         });
 
         if (options.EdgeEnabled)
@@ -117,6 +118,8 @@ public static class KeyProxySiloHost
 
         builder.Services.AddSingleton<RefusedRequests>();
         builder.AddKeyProxyMetrics(options);
+        builder.AddKeyProxyTracing(options);
+        builder.AddKeyProxyLogging(options);
         configure?.Invoke(builder);
         var app = builder.Build();
         app.UseAdminApiMetrics();

@@ -75,6 +75,12 @@ public sealed class KeyProxySiloOptions
     /// <summary>OpenTelemetry metrics ("KeyProxy:Metrics"): Prometheus scraping path, OTLP push.</summary>
     public Telemetry.MetricsOptions Metrics { get; set; } = new();
 
+    /// <summary>Traces of proxied exchanges ("KeyProxy:Tracing"): on or off, OTLP export, sampling.</summary>
+    public Telemetry.TracingOptions Tracing { get; set; } = new();
+
+    /// <summary>The console log's format ("KeyProxy:Logging"): Text or Json.</summary>
+    public Telemetry.LoggingOptions Logging { get; set; } = new();
+
     /// <summary>Encryption of subscriber secrets in Azure Table storage ("KeyProxy:SecretsAtRest"); unused with Localhost's in-memory storage.</summary>
     public Storage.SecretsAtRestOptions SecretsAtRest { get; set; } = new();
 
@@ -188,6 +194,8 @@ public sealed class KeyProxySiloOptions
         errors.AddRange(AdminHttps.Validate(IsProduction));
         errors.AddRange(Network.Validate());
         errors.AddRange(Metrics.Validate());
+        errors.AddRange(Tracing.Validate());
+        errors.AddRange(Logging.Validate());
         if (EdgeEnabled)
         {
             errors.AddRange(Edge.Validate());

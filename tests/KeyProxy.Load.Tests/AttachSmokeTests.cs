@@ -64,7 +64,11 @@ public class AttachSmokeTests
     /// An in-process silo with its edge on a loopback pool (distinct per test class: the edge binds each
     /// handset's address, so two silos in one process must not share a pool); <paramref name="extra"/> adds settings.
     /// </summary>
-    internal static async Task<WebApplication> StartSiloAsync(CancellationToken ct, string pool = "127.0.111.0/24", params string[] extra)
+    internal static Task<WebApplication> StartSiloAsync(CancellationToken ct, string pool = "127.0.111.0/24", params string[] extra) =>
+        StartSiloAsync(ct, pool, configure: null, extra);
+
+    /// <summary>As above, with <paramref name="configure"/> run on the host's builder last (exporters, log capture).</summary>
+    internal static async Task<WebApplication> StartSiloAsync(CancellationToken ct, string pool, Action<WebApplicationBuilder>? configure, params string[] extra)
     {
         int siloPort = FreeTcpPort(), gatewayPort = FreeTcpPort();
         while (gatewayPort == siloPort) gatewayPort = FreeTcpPort(); // the kernel may hand out a just-freed port twice
@@ -80,7 +84,7 @@ public class AttachSmokeTests
             "--KeyProxy:Edge:AddressPool=" + pool,
             "--Logging:LogLevel:Default=Warning",
             .. extra,
-        ]);
+        ], configure);
         await app.StartAsync(ct);
         return app;
     }

@@ -36,10 +36,15 @@ internal sealed class LoadSmoke : IAsyncDisposable
     /// Starts the silo on <paramref name="pool"/> (distinct per test class), with <paramref name="settings"/> added; the
     /// reports go to a temp directory named after <paramref name="name"/>.
     /// </summary>
-    public static async Task<LoadSmoke> StartAsync(string pool, string name, CancellationToken ct, params string[] settings)
+    public static Task<LoadSmoke> StartAsync(string pool, string name, CancellationToken ct, params string[] settings) =>
+        StartAsync(pool, name, ct, configure: null, settings);
+
+    /// <summary>As above, with <paramref name="configure"/> run on the silo's builder last (exporters, log capture).</summary>
+    public static async Task<LoadSmoke> StartAsync(string pool, string name, CancellationToken ct, Action<WebApplicationBuilder>? configure,
+        params string[] settings)
     {
         int ikePort = FreeUdpPort(), natTPort = FreeUdpPort();
-        var silo = await AttachSmokeTests.StartSiloAsync(ct, pool,
+        var silo = await AttachSmokeTests.StartSiloAsync(ct, pool, configure,
             [$"--KeyProxy:Network:PeerIkePort={ikePort}", $"--KeyProxy:Network:PeerNatTPort={natTPort}", .. settings]);
         return new LoadSmoke(silo, Path.Combine(Path.GetTempPath(), $"keyproxy-load-{name}-" + Guid.NewGuid().ToString("N")), ikePort, natTPort);
     }

@@ -30,7 +30,9 @@ public sealed class ChildProcess : IAsyncDisposable
 
     /// <param name="readyLine">A line (prefix) on stdout that <see cref="WaitReadyAsync"/> waits for; null: none.</param>
     /// <param name="environment">Variables set for the child on top of this process's.</param>
-    public static ChildProcess Start(string file, IEnumerable<string> args, string? readyLine = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="onLine">Called with every line it writes (stdout and stderr), e.g. to keep them all.</param>
+    public static ChildProcess Start(string file, IEnumerable<string> args, string? readyLine = null, IReadOnlyDictionary<string, string>? environment = null,
+        Action<string>? onLine = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -40,7 +42,7 @@ public sealed class ChildProcess : IAsyncDisposable
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        var child = new ChildProcess(process, readyLine);
+        var child = new ChildProcess(process, readyLine) { _onLine = onLine };
         process.OutputDataReceived += (_, e) => child.Line(e.Data);
         process.ErrorDataReceived += (_, e) => child.Line(e.Data);
         process.Exited += (_, _) => child._ready.TrySetException(new InvalidOperationException($"{file} exited: {child.Tail}"));
@@ -50,9 +52,12 @@ public sealed class ChildProcess : IAsyncDisposable
         return child;
     }
 
+    private Action<string>? _onLine;
+
     private void Line(string? line)
     {
         if (line is null) return;
+        _onLine?.Invoke(line);
         lock (_tail)
         {
             _tail.Enqueue(line);

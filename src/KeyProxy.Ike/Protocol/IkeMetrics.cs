@@ -45,12 +45,15 @@ public static class IkeMetrics
         if (Cookies.Enabled) Cookies.Add(1, new KeyValuePair<string, object?>("ike.cookie.action", action));
     }
 
-    private static string TypeName(ExchangeType type) => type switch
+    /// <summary>The exchange type as the metric's label and the IKE spans' attribute give it: ike_sa_init, ike_auth, create_child_sa, informational, ike_intermediate (RFC 9242), ike_followup_ke (RFC 9370).</summary>
+    public static string TypeName(ExchangeType type) => type switch
     {
         ExchangeType.IkeSaInit => "ike_sa_init",
         ExchangeType.IkeAuth => "ike_auth",
         ExchangeType.CreateChildSa => "create_child_sa",
         ExchangeType.Informational => "informational",
+        ExchangeType.IkeIntermediate => "ike_intermediate",
+        ExchangeType.IkeFollowupKe => "ike_followup_ke",
         _ => "other",
     };
 }

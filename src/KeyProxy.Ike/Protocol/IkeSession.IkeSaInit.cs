@@ -59,6 +59,7 @@ public sealed partial class IkeSession
             OnResponse = static (_, _, _) => { },
             RetransmitAt = _services.Clock.UtcNow + _config.Retransmission.TimeoutFor(1),
         };
+        ExchangeStarted(ExchangeType.IkeSaInit, 0, weRequested: true);
         Send(_realMessage1, false);
     }
 
@@ -71,7 +72,7 @@ public sealed partial class IkeSession
             return;
         }
         _lastHeard = _services.Clock.UtcNow;
-        IkeMetrics.Exchange(ExchangeType.IkeSaInit, weRequested: true,
+        ExchangeEnded(ExchangeType.IkeSaInit, 0, weRequested: true,
             response.FindNotify(NotifyType.Cookie) is not null ? "cookie" : IkeMetrics.ResultOf(response.Payloads));
 
         if (response.FindNotify(NotifyType.Cookie) is { } cookie)
@@ -175,6 +176,7 @@ public sealed partial class IkeSession
         }
 
         _natTraversal = viaNatTraversal;
+        ExchangeStarted(ExchangeType.IkeSaInit, 0, weRequested: false);
         var sa = request.Find<SecurityAssociationPayload>();
         var ke = request.Find<KeyExchangePayload>();
         var nonce = request.Find<NoncePayload>();
@@ -258,14 +260,14 @@ public sealed partial class IkeSession
         State = IkeSessionState.Authenticating;
         _halfOpenDeadline = _services.Clock.UtcNow + _config.HalfOpenTimeout;
         _lastHeard = _services.Clock.UtcNow;
-        IkeMetrics.Exchange(ExchangeType.IkeSaInit, weRequested: false, "ok");
+        ExchangeEnded(ExchangeType.IkeSaInit, 0, weRequested: false, "ok");
         Send(_realMessage2, viaNatTraversal);
     }
 
     /// <summary>An error response to IKE_SA_INIT (SPIr zero, RFC 7296 1.2), then the responder is done.</summary>
     private void RefuseIkeSaInit(IkeMessage request, NotifyPayload error, string detail)
     {
-        IkeMetrics.Exchange(ExchangeType.IkeSaInit, weRequested: false, "error");
+        ExchangeEnded(ExchangeType.IkeSaInit, 0, weRequested: false, "error");
         Send(CookieChallenge.StatelessResponse(request, error), _natTraversal);
         CloseNow(error.NotifyType == NotifyType.InvalidSyntax ? IkeCloseReason.ProtocolError : IkeCloseReason.NoProposalChosen, error.NotifyType, detail);
     }

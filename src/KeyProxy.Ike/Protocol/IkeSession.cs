@@ -59,6 +59,9 @@ public sealed partial class IkeSession
     /// <summary>Whether this node is the initiator of the current IKE SA (after a rekey: of the rekey).</summary>
     public bool IsCurrentInitiator => _sa.WeAreInitiator;
 
+    /// <summary>Told where each exchange begins and ends (a host's tracing); null: nobody is.</summary>
+    public IIkeExchangeObserver? Observer { get; set; }
+
     /// <summary>The live IKE SA's keys, for key schedule tests only (never logged).</summary>
     internal Crypto.IkeSaKeys? CurrentIkeSaKeys => _sa.Keys;
 
@@ -178,12 +181,13 @@ public sealed partial class IkeSession
         {
             var pending = sa.Outstanding!;
             sa.Outstanding = null;
-            IkeMetrics.Exchange(pending.Exchange, weRequested: true, IkeMetrics.ResultOf(inner));
+            ExchangeEnded(pending.Exchange, pending.MessageId, weRequested: true, IkeMetrics.ResultOf(inner));
             pending.OnResponse(sa, message, inner);
         }
         else
         {
             sa.NextPeerRequestId++;
+            ExchangeStarted(message.Exchange, message.MessageId, weRequested: false);
             if (FindUnsupportedCritical(inner) is { } critical)
             {
                 // RFC 7296 2.5: refuse the whole message.
@@ -220,7 +224,7 @@ public sealed partial class IkeSession
                     DiscardOldSa();
                     continue;
                 }
-                IkeMetrics.Exchange(pending.Exchange, weRequested: true, "timeout");
+                ExchangeEnded(pending.Exchange, pending.MessageId, weRequested: true, "timeout");
                 CloseNow(IkeCloseReason.Timeout, null, $"no response to {pending.Exchange} request {pending.MessageId} after {pending.Transmissions} transmissions");
                 return;
             }
@@ -445,6 +449,7 @@ public sealed partial class IkeSession
             Payloads = payloads,
         };
         var datagrams = Protect(sa, message);
+        ExchangeStarted(exchange, message.MessageId, weRequested: true);
         sa.Outstanding = new PendingRequest
         {
             MessageId = message.MessageId,
@@ -469,7 +474,7 @@ public sealed partial class IkeSession
             Payloads = payloads,
         };
         var datagrams = Protect(sa, message);
-        IkeMetrics.Exchange(request.Exchange, weRequested: false, IkeMetrics.ResultOf(payloads));
+        ExchangeEnded(request.Exchange, request.MessageId, weRequested: false, IkeMetrics.ResultOf(payloads));
         sa.LastResponseId = request.MessageId;
         sa.LastResponse = datagrams;
         sa.LastResponseNatTraversal = _natTraversal;
@@ -480,6 +485,16 @@ public sealed partial class IkeSession
         sa.PeerSupportsFragmentation && _config.MaxDatagramSize > 0
             ? IkeCodec.EncodeProtectedFragments(message, sa.Outbound!, _config.MaxDatagramSize - (_natTraversal ? 4 : 0))
             : [IkeCodec.EncodeProtected(message, sa.Outbound!)];
+
+    private void ExchangeStarted(ExchangeType exchange, uint messageId, bool weRequested) =>
+        Observer?.ExchangeStarted(exchange, messageId, weRequested);
+
+    /// <summary>An exchange ended: counted (the metric) and told to the observer (its span).</summary>
+    private void ExchangeEnded(ExchangeType exchange, uint messageId, bool weRequested, string result)
+    {
+        IkeMetrics.Exchange(exchange, weRequested, result);
+        Observer?.ExchangeEnded(exchange, messageId, weRequested, result);
+    }
 
     private void Send(byte[] datagram, bool natTraversal) => _outputs.Add(new SendDatagram(datagram, natTraversal));
 
