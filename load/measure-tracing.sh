@@ -57,7 +57,7 @@ for round in $(seq 1 "$ROUNDS"); do
     start_silo measure-tracing.sh "$OUT/silo-$round-$mode.log"
     cpu_before=$(cpu)
     dotnet load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load.dll proxied-sa --edge 127.0.0.1:$ACCESS_PORT \
-      --api http://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" "${MODEL[@]}" \
+      --api ${SCHEME:-https}://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" "${MODEL[@]}" \
       --nai-prefix "trace-$round-$mode" --peer-network 127.0.226.0 --handset-pool "$POOL" --no-live \
       --report-dir "$OUT/report-$round-$mode" >"$OUT/load-$round-$mode.log" 2>&1 || true
     # The exporter sends its last batch at most 5 s after the load (its schedule): the sink's count includes it.

@@ -31,7 +31,7 @@ public partial class JsonLogTests
                 ["KeyProxy__Tracing__Enabled"] = "true",
                 ["KeyProxy__Tracing__OtlpEndpoint"] = sink.Endpoint,
                 ["KeyProxy__Tracing__OtlpProtocol"] = "http/protobuf",
-                ["KeyProxy__HttpUrl"] = "http://127.0.0.1:0",
+                ["KeyProxy__HttpUrl"] = KeyProxy.Testing.AdminHttp.Url,
                 ["KeyProxy__SiloPort"] = AttachSmokeTests.FreeTcpPort().ToString(),
                 ["KeyProxy__GatewayPort"] = AttachSmokeTests.FreeTcpPort().ToString(),
                 ["KeyProxy__ClusterId"] = $"json-logs-{Environment.ProcessId}",
@@ -97,6 +97,6 @@ public partial class JsonLogTests
     /// <summary>The dotnet host running these tests (DOTNET_HOST_PATH under dotnet test), else the one on PATH.</summary>
     private static string DotnetHost() => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
 
-    [GeneratedRegex(@"admin API (?<api>http://\S+)/api, edge \S+ for handsets at (?<edge>\S+)")]
+    [GeneratedRegex(@"admin API (?<api>https?://\S+)/api, edge \S+ for handsets at (?<edge>\S+)")]
     private static partial Regex Ready();
 }
