@@ -28,7 +28,20 @@ public sealed class HybridProxiedTests(ITestOutputHelper output)
         var (handset, events, _) = await world.AttachAsync(Ct);
         try
         {
-            var installed = await world.EstablishFromHandsetAsync(handset, events, Ct);
+            SaInstalled installed;
+            IReadOnlyList<(int Frame, int SourcePort, int DestinationPort, byte[] Payload)> accessLink;
+            await using (var capture = await TsharkCapture.StartAsync([world.Silo.AccessEndPoint.Port], ct: Ct))
+            {
+                installed = await world.EstablishFromHandsetAsync(handset, events, Ct);
+                accessLink = await capture.ReadUdpPayloadsAsync(Ct);
+            }
+            // On the handset's access link: its proxy request, then the key transfer, then the held packet and its echo.
+            // The kilobytes of ML-KEM stay between the proxy and charon (issue 19, item 5).
+            var edgePort = world.Silo.AccessEndPoint.Port;
+            var request = accessLink.First(d => d.DestinationPort == edgePort).Payload.Length;
+            var transfer = accessLink.First(d => d.SourcePort == edgePort).Payload.Length;
+            output.WriteLine($"access link for this SA: proxy request {request} bytes, key transfer {transfer} bytes");
+            Assert.All(accessLink, d => Assert.True(d.Payload.Length < KeyProxy.Ike.Crypto.MlKemParameterSet.MlKem768.CiphertextLength, $"{d.Payload.Length} bytes"));
             var (ike, child) = await charon.WaitForChildSaAsync(c => c.SpiIn == installed.OutboundSpi, ct: Ct);
             output.WriteLine(ike.ToString());
             Assert.Equal("CURVE_25519", ike.DhGroup);

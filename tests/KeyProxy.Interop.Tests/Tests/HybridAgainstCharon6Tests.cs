@@ -159,6 +159,15 @@ public sealed class HybridAgainstCharon6Tests(ITestOutputHelper output)
             var bySpis = keys.GroupBy(k => (k.InitiatorSpi, k.ResponderSpi)).ToList();
             intermediateKeys = await capture.AnalyzeAsync(bySpis.Select(g => g.First()), ct: Ct);
             report = await capture.AnalyzeAsync(bySpis.Select(g => g.Last()), ct: Ct);
+            // What the set-up of this IKE SA (IKE_SA_INIT, IKE_INTERMEDIATE, IKE_AUTH) puts on the wire from each side: a
+            // handset doing hybrid IKE itself would send our side's share on its radio (issue 19, item 5).
+            var sizes = (await capture.ReadUdpPayloadsAsync(Ct)).ToDictionary(p => p.Frame, p => p.Payload.Length);
+            var setUp = report.IkeMessages.Where(m => m.Exchange is "IKE_SA_INIT" or "IKE_INTERMEDIATE" or "IKE_AUTH").ToList();
+            long ours = setUp.Where(m => m.FromInitiator).Sum(m => sizes[m.Frame]), theirs = setUp.Where(m => !m.FromInitiator).Sum(m => sizes[m.Frame]);
+            output.WriteLine($"IKE SA set-up on the wire: our initiator sent {ours} bytes in {setUp.Count(m => m.FromInitiator)} datagrams, " +
+                $"charon {theirs} bytes in {setUp.Count(m => !m.FromInitiator)}");
+            // ML-KEM-1024's encapsulation key and ciphertext are 1,568 bytes each.
+            Assert.True(ours > 1568 && theirs > 1568, $"{ours} / {theirs} bytes");
         }
         output.WriteLine(report.Summary);
         output.WriteLine("--- with the IKE_SA_INIT keys ---\n" + intermediateKeys.Summary);
