@@ -25,9 +25,7 @@ internal sealed class KemCommand : IBenchmarkCommand
     public async Task<int> RunAsync(string[] args)
     {
         var seconds = CommandLine.Option(args, "--seconds", 2.0);
-        var prefix = CommandLine.Option(args, "--strongswan")
-            ?? Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache ? cache
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "keyproxy", "strongswan-6.0.6");
+        var prefix = CommandLine.Option(args, "--strongswan") ?? KeyProxy.Load.Baselines.StrongSwan6Prefix.Path;
         var provider = DefaultKeyExchangeProvider.Instance;
         Console.WriteLine($"KEM benchmark: {seconds.ToString(CultureInfo.InvariantCulture)} s per measurement, 1 thread, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 

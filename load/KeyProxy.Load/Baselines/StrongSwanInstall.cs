@@ -10,17 +10,9 @@ public sealed record StrongSwanInstall(string Name, string Charon, string LoadTe
     public static StrongSwanInstall Debian { get; } = new("strongSwan 5.9.8 (Debian)", "/usr/lib/ipsec/charon",
         "/usr/lib/ipsec/plugins/libstrongswan-load-tester.so", "", "infra/strongswan/build-load-tester.sh");
 
-    /// <summary>KEYPROXY_STRONGSWAN6_PREFIX, else the user's cache, as build-charon6.sh installs it.</summary>
-    public static string Upstream6Prefix =>
-        Environment.GetEnvironmentVariable("KEYPROXY_STRONGSWAN6_PREFIX") is { Length: > 0 } prefix
-            ? prefix
-            : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache
-                ? cache
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "keyproxy", "strongswan-6.0.6");
-
     public static StrongSwanInstall Upstream6 { get; } = new("strongSwan 6.0.6 (build-charon6.sh)",
-        Path.Combine(Upstream6Prefix, "libexec", "ipsec", "charon"),
-        Path.Combine(Upstream6Prefix, "lib", "ipsec", "plugins", "libstrongswan-load-tester.so"), "ml", "infra/strongswan/build-charon6.sh");
+        Path.Combine(StrongSwan6Prefix.Path, "libexec", "ipsec", "charon"),
+        Path.Combine(StrongSwan6Prefix.Path, "lib", "ipsec", "plugins", "libstrongswan-load-tester.so"), "ml", "infra/strongswan/build-charon6.sh");
 
     /// <summary>The charon that can run <paramref name="group"/>: strongSwan 6 for the hybrid ones.</summary>
     public static StrongSwanInstall For(string group) => DhGroupChoice.IsHybrid(group) ? Upstream6 : Debian;

@@ -9,16 +9,8 @@ public sealed record StrongSwanBuild(string Name, string Charon, string Swanctl,
 {
     public static StrongSwanBuild Debian { get; } = new("strongSwan 5.9.8 (Debian)", "/usr/lib/ipsec/charon", "swanctl", "");
 
-    /// <summary>The prefix build-charon6.sh installs into: KEYPROXY_STRONGSWAN6_PREFIX, else the user's cache.</summary>
-    public static string Upstream6Prefix =>
-        Environment.GetEnvironmentVariable("KEYPROXY_STRONGSWAN6_PREFIX") is { Length: > 0 } prefix
-            ? prefix
-            : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache
-                ? cache
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "keyproxy", "strongswan-6.0.6");
-
     public static StrongSwanBuild Upstream6 { get; } = new("strongSwan 6.0.6 (infra/strongswan/build-charon6.sh)",
-        Path.Combine(Upstream6Prefix, "libexec", "ipsec", "charon"), Path.Combine(Upstream6Prefix, "sbin", "swanctl"), "ml");
+        Path.Combine(KeyProxy.Load.Baselines.StrongSwan6Prefix.Path, "libexec", "ipsec", "charon"), Path.Combine(KeyProxy.Load.Baselines.StrongSwan6Prefix.Path, "sbin", "swanctl"), "ml");
 
     /// <summary>Throws with what to run when this build's charon is not there.</summary>
     public void EnsureInstalled()
