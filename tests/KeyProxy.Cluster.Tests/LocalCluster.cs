@@ -255,11 +255,23 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>One silo's row in the membership table.</summary>
     public sealed record MembershipRow(string SiloName, SiloStatus Status, string SiloAddress);
 
+    /// <summary>Ports <see cref="FreeTcpPort"/> handed out in this process: the kernel may offer a closed listener's port again.</summary>
+    private static readonly HashSet<int> HandedOutTcpPorts = [];
+
+    /// <summary>
+    /// A free loopback TCP port not handed out before in this process: two calls in a row (a silo's SiloPort and
+    /// GatewayPort) once got the same port, and the silo refused to start.
+    /// </summary>
     internal static int FreeTcpPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOutTcpPorts)
+                if (HandedOutTcpPorts.Add(port)) return port;
+        }
     }
 
     internal static int FreeUdpPort()
