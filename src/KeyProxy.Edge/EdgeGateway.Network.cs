@@ -85,7 +85,7 @@ public sealed partial class EdgeGateway
         {
             // Issue 20 item 3: the datagram's span joins the trace of the exchange that started the session here.
             var previous = Activity.Current;
-            var span = EdgeTracing.StartIkeReceive(EdgeId, link.Nai, datagram.PeerAddress, session, _traces);
+            var span = EdgeTracing.StartIkeReceive(EdgeId, link.Nai, datagram.PeerAddress, session, (ExchangeType)datagram.Message[IkeHeader.ExchangeTypeOffset], _traces);
             try { DispatchRoutedIke(link, kind, peer, session, datagram, span); }
             finally { EdgeTracing.Leave(span, previous); }
             return;
@@ -181,7 +181,7 @@ public sealed partial class EdgeGateway
         var call = Metrics.GrainCall(nameof(IProxySessionGrain.StartResponder));
         // Flow 2's trace begins here; the peer's IKE_AUTH is parented to it (ExchangeTraces).
         var previous = Activity.Current;
-        var span = EdgeTracing.StartIkeReceive(EdgeId, link.Nai, datagram.PeerAddress, session, exchanges: null);
+        var span = EdgeTracing.StartIkeReceive(EdgeId, link.Nai, datagram.PeerAddress, session, ExchangeType.IkeSaInit, exchanges: null);
         if (span is not null) _traces.Remember(session, span.Context);
         try { Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), call, span), "StartResponder"); }
         finally { EdgeTracing.Leave(span, previous); }
@@ -295,7 +295,7 @@ public sealed partial class EdgeGateway
     internal void SessionEstablished(Guid session)
     {
         _halfOpen.Forget(session);
-        _traces.Forget(session);
+        _traces.Established(session);
     }
 
     /// <summary>RFC 7296 2.6: the cookie secret changes now and then; the previous one stays valid for one more period.</summary>

@@ -93,7 +93,7 @@ public static class EdgeClassifier
         if (initiatorSpi == 0)
             return NetworkPacketKind.Malformed;
         var flags = (IkeFlags)ike[19];
-        return ike[18] == IkeSaInit && responderSpi == 0 && (flags & IkeFlags.Initiator) != 0 && (flags & IkeFlags.Response) == 0
+        return ike[IkeHeader.ExchangeTypeOffset] == IkeSaInit && responderSpi == 0 && (flags & IkeFlags.Initiator) != 0 && (flags & IkeFlags.Response) == 0
             ? NetworkPacketKind.IkeSaInitRequest
             : NetworkPacketKind.Ike;
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KeyProxy.Ike.Messages;
 using KeyProxy.Wire.Ip;
 
 namespace KeyProxy.Edge.Tracing;
@@ -23,7 +24,7 @@ public static class EdgeTracing
     internal static Activity? StartProxyRequest(string edgeId, string nai, in IpAddressValue peer, uint requestId, Guid session, ExchangeTraces? retriedIn)
     {
         if (!Source.HasListeners()) return null;
-        var activity = Source.StartActivity("keyproxy.proxy_request", ActivityKind.Server, retriedIn?.Of(session) ?? default);
+        var activity = Source.StartActivity("keyproxy.proxy_request", ActivityKind.Server, retriedIn?.OfProxyRequest(session) ?? default);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("keyproxy.edge.id", edgeId);
@@ -37,15 +38,15 @@ public static class EdgeTracing
     }
 
     /// <summary>
-    /// A peer's IKE datagram for <paramref name="session"/>: a child of the span that began the session's exchange here
-    /// when <paramref name="exchanges"/> remembers one, else a new trace (also when <paramref name="exchanges"/> is null:
-    /// the datagram starts the session, flow 2); current until <see cref="Leave"/>.
+    /// A peer's IKE datagram of type <paramref name="exchange"/> for <paramref name="session"/>: a child of the span that
+    /// began the session's exchange here when <paramref name="exchanges"/> says it belongs to it, else a new trace (also
+    /// when <paramref name="exchanges"/> is null: the datagram starts the session, flow 2); current until <see cref="Leave"/>.
     /// </summary>
-    internal static Activity? StartIkeReceive(string edgeId, string nai, string peer, Guid session, ExchangeTraces? exchanges)
+    internal static Activity? StartIkeReceive(string edgeId, string nai, string peer, Guid session, ExchangeType exchange, ExchangeTraces? exchanges)
     {
         if (!Source.HasListeners()) return null;
         var startsSession = exchanges is null;
-        var activity = Source.StartActivity("keyproxy.ike.receive", ActivityKind.Consumer, exchanges?.Of(session) ?? default);
+        var activity = Source.StartActivity("keyproxy.ike.receive", ActivityKind.Consumer, exchanges?.Of(session, exchange) ?? default);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("keyproxy.edge.id", edgeId);

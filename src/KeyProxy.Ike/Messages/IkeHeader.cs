@@ -12,6 +12,9 @@ public readonly record struct IkeHeader(
 {
     public const int Size = 28;
 
+    /// <summary>Where the Exchange Type octet sits in the header (RFC 7296 3.1).</summary>
+    public const int ExchangeTypeOffset = 18;
+
     /// <summary>Major version 2, minor version 0.</summary>
     public const byte Version2 = 0x20;
 
