@@ -53,10 +53,10 @@ public sealed class CharonBaselineScenario : IAsyncDisposable
     public async Task StartAsync(CancellationToken ct)
     {
         if (_initiator is not null) return;
-        var install = StrongSwanInstall.For(_options.DhGroup);
+        string proposal = DhGroupChoice.IkeProposal(_options.DhGroup);
+        var install = StrongSwanInstall.ForProposal(proposal);
         install.EnsureLoadTester();
         _namespace = NetworkNamespaceScope.Create();
-        string proposal = DhGroupChoice.IkeProposal(_options.DhGroup);
         int threads = _options.Threads + _options.MaxConcurrency;
         var responder = new LoadTesterConfig
         {

@@ -1,5 +1,3 @@
-using KeyProxy.Ike.Crypto;
-
 namespace KeyProxy.Load.Baselines;
 
 /// <summary>
@@ -24,7 +22,7 @@ public sealed class CharonResponderPeer : IAsyncDisposable
     public static async Task<CharonResponderPeer> StartAsync(string directory, int ikePort, int natTPort, string ikeProposal,
         string peerPrefix, string handsetPool, CancellationToken ct)
     {
-        var install = IkeSuiteNames.ParseIke(ikeProposal).AdditionalKeyExchanges.IsEmpty ? StrongSwanInstall.Debian : StrongSwanInstall.Upstream6;
+        var install = StrongSwanInstall.ForProposal(ikeProposal);
         install.EnsureLoadTester();
         var config = new LoadTesterConfig
         {

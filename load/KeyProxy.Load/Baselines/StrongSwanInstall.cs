@@ -1,3 +1,5 @@
+using KeyProxy.Ike.Crypto;
+
 namespace KeyProxy.Load.Baselines;
 
 /// <summary>
@@ -14,8 +16,12 @@ public sealed record StrongSwanInstall(string Name, string Charon, string LoadTe
         Path.Combine(StrongSwan6Prefix.Path, "libexec", "ipsec", "charon"),
         Path.Combine(StrongSwan6Prefix.Path, "lib", "ipsec", "plugins", "libstrongswan-load-tester.so"), "ml", "infra/strongswan/build-charon6.sh");
 
-    /// <summary>The charon that can run <paramref name="group"/>: strongSwan 6 for the hybrid ones.</summary>
-    public static StrongSwanInstall For(string group) => DhGroupChoice.IsHybrid(group) ? Upstream6 : Debian;
+    /// <summary>
+    /// The charon that can negotiate <paramref name="ikeProposal"/> (strongSwan's notation): strongSwan 6 for one with
+    /// an additional key exchange (RFC 9370, 5.9.8 has none), else Debian's.
+    /// </summary>
+    public static StrongSwanInstall ForProposal(string ikeProposal) =>
+        IkeSuiteNames.ParseIke(ikeProposal).AdditionalKeyExchanges.IsEmpty ? Debian : Upstream6;
 
     /// <summary>Throws with the script to run when charon or its load-tester plugin is missing.</summary>
     public void EnsureLoadTester()
