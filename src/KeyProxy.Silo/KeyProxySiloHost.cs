@@ -122,6 +122,7 @@ public static class KeyProxySiloHost
         builder.AddKeyProxyLogging(options);
         configure?.Invoke(builder);
         var app = builder.Build();
+        if (secrets is EnvelopeSecrets envelope) envelope.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<EnvelopeSecrets>();
         app.UseAdminApiMetrics();
         AdminHttps.MarkRequests(app);
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -216,11 +217,25 @@ public static class KeyProxySiloHost
     }
 
     /// <summary>
-    /// The envelope over the configured key-encryption keys, or Development mode's local key (announced on
-    /// <paramref name="notice"/>); <see cref="SiloConfigurationException"/> when they cannot be had. Production mode also
-    /// refuses rows still stored unprotected (README, "Secrets at rest").
+    /// What the subscriber rows' secrets are stored under: with <c>KeyProxy:SecretsAtRest:Enabled</c> (the default) the
+    /// envelope (<see cref="EnvelopeProtector"/>); with it false, <see cref="SecretsAtRestOff"/>, announced on
+    /// <paramref name="notice"/> (Validate has already refused that in Production mode).
     /// </summary>
-    internal static EnvelopeSecrets SecretsProtector(KeyProxySiloOptions options, TextWriter notice) =>
+    internal static IStoredSecretProtector SecretsProtector(KeyProxySiloOptions options, TextWriter notice)
+    {
+        if (options.SecretsAtRest.Enabled) return EnvelopeProtector(options, notice);
+        notice.WriteLine($"Secrets at rest: OFF ({SecretsAtRestOptions.EnabledSetting}=false). Subscriber secrets, pre-shared keys and private keys " +
+            "are written unprotected (marked 'unprotected:'), readable by anyone who reads the table; rows found encrypted are refused. Development mode only.");
+        return new SecretsAtRestOff();
+    }
+
+    /// <summary>
+    /// The envelope over the configured key-encryption keys, or Development mode's local key (announced on
+    /// <paramref name="notice"/>); <see cref="SiloConfigurationException"/> when they cannot be had. Development mode
+    /// loads rows still stored unprotected (counted, logged; their next write encrypts them); Production mode refuses
+    /// them (README, "Secrets at rest").
+    /// </summary>
+    internal static EnvelopeSecrets EnvelopeProtector(KeyProxySiloOptions options, TextWriter notice) =>
         new(KeyEncryptionKeys.FromOptions(options.SecretsAtRest, options.IsProduction, notice), acceptUnprotected: !options.IsProduction);
 
     private static async Task WriteError(HttpContext context)

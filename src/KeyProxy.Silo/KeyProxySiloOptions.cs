@@ -123,6 +123,10 @@ public sealed class KeyProxySiloOptions
         {
             errors.AddRange(SecretsAtRest.Validate(IsProduction));
         }
+        else if (SecretsAtRest.SwitchProblem(IsProduction) is { } switchedOff)
+        {
+            errors.Add(switchedOff);
+        }
 
         if (IsAzureTable && string.IsNullOrWhiteSpace(StorageConnectionString))
         {

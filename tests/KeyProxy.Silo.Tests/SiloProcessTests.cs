@@ -66,6 +66,17 @@ public sealed partial class SiloProcessTests
     }
 
     [Fact]
+    public async Task Production_mode_with_secrets_at_rest_switched_off_stops_with_exit_code_2()
+    {
+        var (exitCode, _, stderr) = await ProcessRunner.Run(DotnetHost(),
+            [SiloAssembly(), "--KeyProxy:Mode=Production", "--KeyProxy:Clustering=AzureTable", "--KeyProxy:StorageConnectionString=UseDevelopmentStorage=true",
+                "--KeyProxy:SecretsAtRest:Enabled=false"],
+            TimeSpan.FromSeconds(60));
+        Assert.Equal(2, exitCode);
+        Assert.Contains("KeyProxy:SecretsAtRest:Enabled is false, which Production mode refuses", stderr);
+    }
+
+    [Fact]
     public async Task Production_mode_without_cluster_TLS_certificates_stops_with_exit_code_2()
     {
         var (exitCode, _, stderr) = await ProcessRunner.Run(DotnetHost(), [SiloAssembly(), "--KeyProxy:Mode=Production"], TimeSpan.FromSeconds(60));

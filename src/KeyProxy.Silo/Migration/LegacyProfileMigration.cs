@@ -41,7 +41,7 @@ public static class LegacyProfileMigration
             return 2;
         }
 
-        EnvelopeSecrets secrets;
+        IStoredSecretProtector secrets;
         try
         {
             secrets = KeyProxySiloHost.SecretsProtector(options, output);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KeyProxy.Silo.Storage;
 
@@ -12,9 +13,12 @@ namespace KeyProxy.Silo.Storage;
 /// key, wrapped under a key-encryption key (<see cref="KeyEncryptionKeys"/>), goes in the row as
 /// <c>"SecretsAtRest": { "Scheme", "KeyId", "DataKey" }</c>, so a KEK can be rotated by re-wrapping data keys alone
 /// (<see cref="Rotate"/>). Reading checks everything before anything is used: a row that fails is refused whole
-/// (<see cref="StoredSecretException"/>).
+/// (<see cref="StoredSecretException"/>). A row stored unprotected (<c>unprotected:</c> values, no envelope: written with
+/// <c>KeyProxy:SecretsAtRest:Enabled=false</c> or before issue 16) is loaded when <c>acceptUnprotected</c> (Development
+/// mode), counted and logged, and the grain's next write or <c>rotate-stored-secrets</c> encrypts it; Production mode
+/// refuses it.
 /// </summary>
-public sealed class EnvelopeSecrets(KeyEncryptionKeys keys, bool acceptUnprotected) : IStoredSecretProtector
+public sealed partial class EnvelopeSecrets : IStoredSecretProtector
 {
     public const string HeaderName = "SecretsAtRest";
     public const string Scheme = "aes256gcm-envelope-v1";
@@ -22,7 +26,27 @@ public sealed class EnvelopeSecrets(KeyEncryptionKeys keys, bool acceptUnprotect
     private const int NonceSize = 12;
     private const int TagSize = 16;
 
+    private readonly KeyEncryptionKeys keys;
+    private readonly bool acceptUnprotected;
+    private readonly bool counted;
+
+    public EnvelopeSecrets(KeyEncryptionKeys keys, bool acceptUnprotected)
+        : this(keys, acceptUnprotected, counted: true)
+    {
+    }
+
+    /// <param name="counted">false for <see cref="Rotate"/>'s own checks, which load nothing.</param>
+    private EnvelopeSecrets(KeyEncryptionKeys keys, bool acceptUnprotected, bool counted)
+    {
+        this.keys = keys;
+        this.acceptUnprotected = acceptUnprotected;
+        this.counted = counted;
+    }
+
     public KeyEncryptionKeys Keys => keys;
+
+    /// <summary>Where loads of unprotected rows are logged; the host sets it once its logging is built.</summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>What <see cref="Rotate"/> did to one row.</summary>
     public enum RotationOutcome
@@ -75,6 +99,26 @@ public sealed class EnvelopeSecrets(KeyEncryptionKeys keys, bool acceptUnprotect
     {
         ArgumentNullException.ThrowIfNull(row);
         var id = Require(record);
+        try
+        {
+            UnprotectRow(row, id);
+        }
+        catch (StoredSecretException e) when (counted && CountRefused(e))
+        {
+            throw; // not reached: the filter counts and declines
+        }
+    }
+
+    private const string UnprotectedRefusal = "which Production mode refuses; rotate-stored-secrets encrypts such rows";
+
+    private static bool CountRefused(StoredSecretException e)
+    {
+        StoredSecretMetrics.CountRefusedLoad(e.Reason.EndsWith(UnprotectedRefusal, StringComparison.Ordinal) ? "unprotected_in_production" : "unreadable");
+        return false;
+    }
+
+    private void UnprotectRow(JsonObject row, StoredRecordId id)
+    {
         var header = ReadHeader(row, id);
         row.Remove(HeaderName);
         var unprotected = Secrets(row, UnprotectedSecrets.Prefix);
@@ -85,11 +129,19 @@ public sealed class EnvelopeSecrets(KeyEncryptionKeys keys, bool acceptUnprotect
                 throw new StoredSecretException(id, $"{orphan.GetPath()} is encrypted but the row has no {HeaderName} envelope");
             }
 
-            // A row written before encryption at rest; the grain's next write encrypts it.
-            if (unprotected is [var plain, ..] && !acceptUnprotected)
+            // A row written with encryption at rest off, or before it existed; the grain's next write encrypts it.
+            if (unprotected is [var plain, ..])
             {
-                throw new StoredSecretException(id, $"{plain.GetPath()} is stored unprotected, which Production mode refuses; " +
-                    "rotate-stored-secrets encrypts such rows");
+                if (!acceptUnprotected)
+                {
+                    throw new StoredSecretException(id, $"{plain.GetPath()} is stored unprotected, {UnprotectedRefusal}");
+                }
+
+                if (counted)
+                {
+                    StoredSecretMetrics.CountUnprotectedLoad();
+                    LogUnprotectedLoad(Logger, id.ToString());
+                }
             }
 
             return;
@@ -129,14 +181,14 @@ public sealed class EnvelopeSecrets(KeyEncryptionKeys keys, bool acceptUnprotect
         if (ReadHeader(row, record) is not { } header)
         {
             var check = (JsonObject)row.DeepClone();
-            new EnvelopeSecrets(keys, acceptUnprotected: true).Unprotect(check, record); // refuses orphaned encrypted values
+            new EnvelopeSecrets(keys, acceptUnprotected: true, counted: false).Unprotect(check, record); // refuses orphaned encrypted values
             if (Secrets(row, UnprotectedSecrets.Prefix).Count == 0) return RotationOutcome.NoSecrets;
             Protect(row, record);
             return RotationOutcome.Encrypted;
         }
 
         // The whole row must read under its current key before its data key moves to another.
-        new EnvelopeSecrets(keys, acceptUnprotected: false).Unprotect((JsonObject)row.DeepClone(), record);
+        new EnvelopeSecrets(keys, acceptUnprotected: false, counted: false).Unprotect((JsonObject)row.DeepClone(), record);
         if (header.KeyId == keys.ActiveKeyId) return RotationOutcome.Current;
 
         var dataKey = UnwrapDataKey(header, record);
@@ -234,7 +286,13 @@ public sealed class EnvelopeSecrets(KeyEncryptionKeys keys, bool acceptUnprotect
     private static StoredRecordId Require(StoredRecordId? record) => record ??
         throw new InvalidOperationException("no stored row in scope: subscriber rows are read and written through RecordBoundGrainStorage");
 
+    [LoggerMessage(EventId = 1701, Level = LogLevel.Warning,
+        Message = "Stored record {Record}: its secrets are stored unprotected (written with KeyProxy:SecretsAtRest:Enabled=false or before encryption at rest); loaded, and its next write or rotate-stored-secrets encrypts them")]
+    private static partial void LogUnprotectedLoad(ILogger logger, string record);
+
     /// <summary>Every string value of the tree starting with <paramref name="prefix"/>, in document order.</summary>
+    internal static List<JsonValue> ValuesStartingWith(JsonNode root, string prefix) => Secrets(root, prefix);
+
     private static List<JsonValue> Secrets(JsonNode root, string prefix)
     {
         var found = new List<JsonValue>();

@@ -7,11 +7,22 @@ namespace KeyProxy.Silo.Storage;
 /// row's data key. Several keys may be configured so rows wrapped under an old key still load while
 /// <c>rotate-stored-secrets</c> re-wraps them under <see cref="ActiveKeyId"/>. A key is 32 random bytes (AES-256) in
 /// base64, given inline (<see cref="Keys"/>) or as a file holding that base64 (<see cref="KeyFiles"/>, for keys mounted
-/// from a secret store). Error messages name the setting, never a key.
+/// from a secret store). Error messages name the setting, never a key. <see cref="Enabled"/>=false stores them
+/// unprotected instead, marked as such (<see cref="UnprotectedSecrets"/>), for measuring what the encryption costs;
+/// Production mode refuses it.
 /// </summary>
 public sealed partial class SecretsAtRestOptions
 {
     public const string SectionName = KeyProxySiloOptions.SectionName + ":SecretsAtRest";
+
+    public const string EnabledSetting = SectionName + ":Enabled";
+
+    /// <summary>
+    /// Encrypt the secrets of every row written (the default). False: rows are written with their secrets marked
+    /// <c>unprotected:</c>, readable by anyone who reads the table, and a row found encrypted is refused (never used or
+    /// rewritten); refused at start in Production mode.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
 
     /// <summary>The key id new rows are wrapped under; required once any key is configured.</summary>
     public string? ActiveKeyId { get; set; }
@@ -40,6 +51,13 @@ public sealed partial class SecretsAtRestOptions
     public IReadOnlyList<string> Validate(bool production)
     {
         var errors = new List<string>();
+        if (!Enabled)
+        {
+            // Off: no key is read or made, so none is checked; keys left configured are for switching it back on.
+            if (SwitchProblem(production) is { } problem) errors.Add(problem);
+            return errors;
+        }
+
         if (!HasConfiguredKeys)
         {
             if (production)
@@ -77,6 +95,12 @@ public sealed partial class SecretsAtRestOptions
 
         return errors;
     }
+
+    /// <summary>Production mode refuses <see cref="Enabled"/>=false, whatever the storage: an operator who wrote it meant to store secrets unprotected.</summary>
+    public string? SwitchProblem(bool production) => production && !Enabled
+        ? $"{EnabledSetting} is false, which Production mode refuses: subscriber secrets, pre-shared keys and private keys would be stored " +
+          $"unprotected; remove the setting (or set it true) and configure {SectionName}:ActiveKeyId and Keys"
+        : null;
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
     private static partial Regex KeyIdPattern();

@@ -11,7 +11,8 @@ namespace KeyProxy.Silo.Storage;
 /// <c>KeyProxy.Silo rotate-stored-secrets</c> (issue 16 item 4): every subscriber row of the service re-wrapped under
 /// <c>KeyProxy:SecretsAtRest:ActiveKeyId</c>, so an old key-encryption key can then be removed from the settings. Per
 /// row, every encrypted value is checked under the row's current key first; then only the wrapped data key changes
-/// (<see cref="EnvelopeSecrets.Rotate"/>). Rows still stored unprotected are encrypted. Settings as the silo's.
+/// (<see cref="EnvelopeSecrets.Rotate"/>). Rows still stored unprotected are encrypted. Settings as the silo's; it
+/// refuses to run (exit 2) with <c>KeyProxy:SecretsAtRest:Enabled=false</c>.
 /// </summary>
 /// <remarks>
 /// It reads and writes the table directly (the JSON text of <c>StringData</c>.. columns, as Orleans' provider stores it),
@@ -46,7 +47,14 @@ public static class StoredSecretRotation
             options.Clustering = KeyProxySiloOptions.AzureTableClustering; // what Validate checks the connection string against
             var errors = options.Validate();
             if (errors.Count > 0) throw new SiloConfigurationException(errors);
-            secrets = KeyProxySiloHost.SecretsProtector(options, output);
+            if (!options.SecretsAtRest.Enabled)
+            {
+                throw new SiloConfigurationException([$"{Command} refuses to run with {SecretsAtRestOptions.EnabledSetting}=false: it encrypts rows " +
+                    $"under {SecretsAtRestOptions.SectionName}:ActiveKeyId, which a silo with that setting refuses to load; " +
+                    $"set {SecretsAtRestOptions.EnabledSetting}=true (or remove it) for the command and the silos"]);
+            }
+
+            secrets = KeyProxySiloHost.EnvelopeProtector(options, output);
         }
         catch (Exception e) when (e is SiloConfigurationException or InvalidOperationException)
         {
