@@ -3,7 +3,7 @@
 # (edge-a, edge-b) and one core silo without an edge, each a process of the built src/KeyProxy.Silo.
 #
 #   cluster.sh start  [--dir D] [--cluster-id ID] [--config Debug|Release] [--table-port P]
-#                     [--ike-port P] [--natt-port P] [--demo] [--no-core]
+#                     [--ike-port P] [--natt-port P] [--demo] [--no-core] [--pool-a CIDR] [--pool-b CIDR]
 #                     start Azurite (unless it already runs in D/azurite), then the silos in parallel;
 #                     wait for every ready line, write D/<silo>.pid and D/<silo>.log, print the URLs
 #   cluster.sh stop   [--dir D] [--keep-storage]
@@ -12,7 +12,8 @@
 #                     which silos and Azurite run, their URLs, and the silos in the membership table
 #
 # Ports: edge-a silo 11111/gateway 30000/http 8081/handsets 127.0.0.1:7401/pool 127.0.81.0/24;
-#        edge-b 11112/30001/8082/7402/127.0.82.0/24; core 11113/30002/8083.
+#        edge-b 11112/30001/8082/7402/127.0.82.0/24; core 11113/30002/8083. --pool-a/--pool-b give the edges larger
+#        pools (one handset per address: a /24 attaches at most 254).
 # Handset addresses are bound on --ike-port/--natt-port (500 and 4500 by default: root or
 # CAP_NET_BIND_SERVICE); the proxy sends IKE to peers on the same ports.
 set -euo pipefail
@@ -32,16 +33,21 @@ NATT_PORT=4500
 DEMO=false
 CORE=true
 KEEP_STORAGE=false
+POOL_A="127.0.81.0/24"
+POOL_B="127.0.82.0/24"
 GRACE_SECONDS=15
 READY_SECONDS=90
 READY_PREFIX="KeyProxy silo up: "
 
-# name silo-port gateway-port http-port access-port pool (pool "-" = no edge)
-SILOS=(
-  "edge-a 11111 30000 8081 7401 127.0.81.0/24"
-  "edge-b 11112 30001 8082 7402 127.0.82.0/24"
-  "core 11113 30002 8083 - -"
-)
+# name silo-port gateway-port http-port access-port pool (pool "-" = no edge); set_silos after the options
+set_silos() {
+  SILOS=(
+    "edge-a 11111 30000 8081 7401 $POOL_A"
+    "edge-b 11112 30001 8082 7402 $POOL_B"
+    "core 11113 30002 8083 - -"
+  )
+}
+set_silos
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 say() { echo "cluster.sh: $*" >&2; }
@@ -58,9 +64,12 @@ parse_opts() {
       --demo) DEMO=true; shift ;;
       --no-core) CORE=false; shift ;;
       --keep-storage) KEEP_STORAGE=true; shift ;;
+      --pool-a) POOL_A="$2"; shift 2 ;;
+      --pool-b) POOL_B="$2"; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
+  set_silos
 }
 
 silo_dll() { echo "$ROOT/src/KeyProxy.Silo/bin/$CONFIG/net10.0/KeyProxy.Silo.dll"; }
@@ -243,5 +252,5 @@ case "$cmd" in
   start) parse_opts "$@"; start ;;
   stop) parse_opts "$@"; stop ;;
   status) parse_opts "$@"; status ;;
-  *) echo "usage: $0 start [--dir D] [--cluster-id ID] [--config C] [--table-port P] [--ike-port P] [--natt-port P] [--demo] [--no-core] | stop [--dir D] [--keep-storage] | status [--dir D]" >&2; exit 2 ;;
+  *) echo "usage: $0 start [--dir D] [--cluster-id ID] [--config C] [--table-port P] [--ike-port P] [--natt-port P] [--demo] [--no-core] [--pool-a CIDR] [--pool-b CIDR] | stop [--dir D] [--keep-storage] | status [--dir D]" >&2; exit 2 ;;
 esac

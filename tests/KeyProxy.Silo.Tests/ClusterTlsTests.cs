@@ -204,6 +204,39 @@ public sealed partial class ClusterTlsTests
         }
     }
 
+    /// <summary>
+    /// KeyProxy:ClusterTls:Enabled=false (Development only; load/measure-cluster-security.sh measures TLS's cost with it):
+    /// the gateway then speaks plaintext, and a plaintext client is served.
+    /// </summary>
+    [Fact]
+    public async Task With_cluster_TLS_off_the_gateway_serves_a_plaintext_client()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory();
+        int gatewayPort = FreePorts.Next();
+        var app = KeyProxySiloHost.Build(
+        [
+            $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}", $"--KeyProxy:SiloPort={FreePorts.Next()}", $"--KeyProxy:GatewayPort={gatewayPort}",
+            "--KeyProxy:ClusterId=tls-gateway", "--KeyProxy:EdgeEnabled=false", "--KeyProxy:DashboardEnabled=false", "--KeyProxy:DemoSubscribers=false",
+            "--KeyProxy:ClusterTls:Enabled=false", $"--KeyProxy:SecretsAtRest:DevelopmentKeyDirectory={dir.Sub("dev")}", "--Logging:LogLevel:Default=Warning",
+        ]);
+        await app.StartAsync(ct);
+        try
+        {
+            using var client = await ConnectAsync(gatewayPort, tls: null, ct);
+            var management = client.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
+#pragma warning disable xUnit1051 // the analyzer sees Orleans' generated overload; the grain interface takes no token
+            Assert.Single(await management.GetHosts(onlyActive: true).WaitAsync(ct));
+#pragma warning restore xUnit1051
+            await client.StopAsync(ct);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+        }
+    }
+
     private static void Trusting(TlsOptions options, ClusterPeerValidator validator)
     {
         options.SslProtocols = System.Security.Authentication.SslProtocols.Tls13;
