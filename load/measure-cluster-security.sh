@@ -29,7 +29,7 @@ cd "$ROOT"
 # shellcheck source=load/interleaved-rounds.sh
 . load/interleaved-rounds.sh
 
-ROUNDS=3 DURATION=60s PROVISION=2000 HANDSETS=1500 COPIES=64 WARMUP=200 MODES="on tls-off rest-off off" BUILD=true
+ROUNDS=3 DURATION=60s PROVISION=1000 HANDSETS=2500 COPIES=64 WARMUP=200 MODES="on tls-off rest-off off" BUILD=true
 DIR="${TMPDIR:-/tmp}/keyproxy-measure-cluster-security"
 TABLE_PORT=10502
 while [ $# -gt 0 ]; do
