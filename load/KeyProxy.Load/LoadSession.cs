@@ -7,7 +7,7 @@ namespace KeyProxy.Load;
 /// <summary>
 /// One command-line run: the scenario under its simulation with live progress (Spectre.Console,
 /// only on a terminal), the reports, then the thresholds. Exit code 0, or 2 when a threshold
-/// is violated.
+/// is violated. <c>interval</c> is the length of the latency-over-time rows (<c>--interval</c>; 1 s unless given).
 /// </summary>
 public static class LoadSession
 {
@@ -15,9 +15,9 @@ public static class LoadSession
 
     public static async Task<(RunResult Run, IReadOnlyList<string> Violations)> RunAsync(
         Scenario scenario, LoadSimulation simulation, string reportDir, IReadOnlyList<Threshold> thresholds,
-        TextWriter output, bool live, CancellationToken ct)
+        TextWriter output, bool live, CancellationToken ct, TimeSpan? interval = null)
     {
-        var runner = new ScenarioRunner();
+        var runner = new ScenarioRunner(interval: interval);
         var startedAt = DateTimeOffset.UtcNow;
         ScenarioStats stats;
         if (live)

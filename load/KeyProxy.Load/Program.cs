@@ -18,6 +18,7 @@ var reportDir = new Option<string>("--report-dir") { Description = "where report
 var thresholds = new Option<string[]>("--threshold") { Description = "TARGET:METRIC<VALUE, e.g. attach:p99<50ms or attach:fail<1%; violated means exit code 2", AllowMultipleArgumentsPerToken = false };
 var naiPrefix = new Option<string>("--nai-prefix") { Description = "handset i is PREFIX-00000i@load.keyproxy.test", DefaultValueFactory = _ => "load" };
 var noLive = new Option<bool>("--no-live") { Description = "no live progress (also off when output is redirected)" };
+var interval = new Option<string>("--interval") { Description = "length of the latency-over-time rows in the reports: 1s, 250ms, 5s", DefaultValueFactory = _ => "1s", Recursive = true };
 
 var hold = new Option<string?>("--hold") { Description = "keep the handsets attached (and their SAs up) this long after the load, e.g. to measure the silo's memory, then detach" };
 var attach = new Command("attach", "N simulated handsets, provisioned through the admin API, each attach once; the step measures AttachRequest to Attached")
@@ -251,6 +252,7 @@ async Task<EdgePorts?> PortsAsync(ParseResult parse, Uri api, bool handsetPorts,
 // The target with the thresholds and the load simulation; null when errors has any (found here or before), which are printed.
 LoadArguments? ParseLoad(ParseResult parse, (IPEndPoint? Edge, Uri? Api, TimeSpan During, int Handsets) target, List<string> errors)
 {
+    var rowLength = CommandLineValues.ParseInterval(parse, interval, errors);
     var parsedThresholds = new List<Threshold>();
     foreach (var text in parse.GetValue(thresholds) ?? [])
         if (Threshold.TryParse(text, out var t, out var error)) parsedThresholds.Add(t!);
@@ -259,7 +261,7 @@ LoadArguments? ParseLoad(ParseResult parse, (IPEndPoint? Edge, Uri? Api, TimeSpa
         ? CommandLineValues.Simulation(parse.GetValue(rate), parse.GetValue(ramp), parse.GetValue(copies), target.Handsets, target.During, errors)
         : null;
     return errors.Count == 0 && simulation is not null
-        ? new LoadArguments(target.Edge!, target.Api!, target.During, target.Handsets, parsedThresholds, simulation)
+        ? new LoadArguments(target.Edge!, target.Api!, target.During, target.Handsets, parsedThresholds, simulation, rowLength)
         : BadArguments(errors, (LoadArguments?)null);
 }
 
@@ -273,7 +275,7 @@ T BadArguments<T>(List<string> errors, T none)
 // Runs the scenario with its reports in --report-dir; the exit code: 2 when a threshold was violated.
 async Task<(RunResult Run, int ExitCode)> RunAsync(ParseResult parse, LoadArguments load, Scenario scenario, CancellationToken ct)
 {
-    var (run, violations) = await LoadSession.RunAsync(scenario, load.Simulation, parse.GetValue(reportDir)!, load.Thresholds, Console.Out, Live(parse), ct);
+    var (run, violations) = await LoadSession.RunAsync(scenario, load.Simulation, parse.GetValue(reportDir)!, load.Thresholds, Console.Out, Live(parse), ct, load.Interval);
     return (run, violations.Count == 0 ? 0 : LoadSession.ThresholdViolated);
 }
 
@@ -281,9 +283,10 @@ var root = new RootCommand("KeyProxy load: scenarios against the edge and the pr
 // Admin API credentials (issue 16): options, else KEYPROXY_TOKEN / KEYPROXY_CA, else a Development-mode silo's files.
 var token = new Option<string?>("--token") { Description = "admin API bearer token (default: $KEYPROXY_TOKEN, else ~/.keyproxy/development/admin.token); never printed", Recursive = true };
 var ca = new Option<string?>("--ca") { Description = "PEM of the CA of the admin API's HTTPS certificate (default: $KEYPROXY_CA, else ~/.keyproxy/development/cluster-ca.pem)", Recursive = true };
+root.Options.Add(interval);
 root.Options.Add(token);
 root.Options.Add(ca);
-KeyProxy.Load.Baselines.BaselineCommands.AddTo(root);
+KeyProxy.Load.Baselines.BaselineCommands.AddTo(root, interval);
 var parsed = root.Parse(args);
 LoadCredentials.Set(parsed.GetValue(token), parsed.GetValue(ca));
 return await parsed.InvokeAsync();
@@ -291,7 +294,7 @@ return await parsed.InvokeAsync();
 namespace KeyProxy.Load
 {
     /// <summary>What every scenario command is given: edge, admin API, duration, handsets, thresholds and load model.</summary>
-    internal sealed record LoadArguments(IPEndPoint Edge, Uri Api, TimeSpan During, int Handsets, List<Threshold> Thresholds, LoadSimulation Simulation);
+    internal sealed record LoadArguments(IPEndPoint Edge, Uri Api, TimeSpan During, int Handsets, List<Threshold> Thresholds, LoadSimulation Simulation, TimeSpan Interval);
 
     /// <summary>Parsing of the command line's durations and load simulations.</summary>
     public static class CommandLineValues
@@ -308,6 +311,15 @@ namespace KeyProxy.Load
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double n) || n <= 0 || n * scale > 86_400) return false;
             value = TimeSpan.FromSeconds(n * scale);
             return true;
+        }
+
+        /// <summary>The <c>--interval</c> option's value (the latency-over-time rows' length); a bad one goes to <paramref name="errors"/> and gives 1 s.</summary>
+        public static TimeSpan ParseInterval(ParseResult parse, Option<string> option, List<string> errors)
+        {
+            var text = parse.GetValue(option) ?? "1s";
+            if (TryParseDuration(text, out var value) && value >= TimeSpan.FromMilliseconds(10)) return value;
+            errors.Add($"--interval '{text}' is not a duration of at least 10ms like 1s or 250ms");
+            return StepStatistics.DefaultInterval;
         }
 
         /// <summary>

@@ -14,11 +14,12 @@ public static class PeersCommand
 /// <summary>The baseline commands: <c>engine-sa</c>, <c>charon-baseline</c>, <c>compare</c> and <c>peers</c>.</summary>
 public static class BaselineCommands
 {
-    public static void AddTo(RootCommand root)
+    /// <summary>Adds them to <paramref name="root"/>; <paramref name="interval"/> is the root's <c>--interval</c> (latency-over-time rows).</summary>
+    public static void AddTo(RootCommand root, Option<string> interval)
     {
-        root.Subcommands.Add(EngineSa());
-        root.Subcommands.Add(CharonBaseline());
-        root.Subcommands.Add(Compare());
+        root.Subcommands.Add(EngineSa(interval));
+        root.Subcommands.Add(CharonBaseline(interval));
+        root.Subcommands.Add(Compare(interval));
         root.Subcommands.Add(Peers());
     }
 
@@ -32,7 +33,7 @@ public static class BaselineCommands
 
     private static bool Live(ParseResult parse, Option<bool> noLive) => !parse.GetValue(noLive) && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
 
-    private static Command EngineSa()
+    private static Command EngineSa(Option<string> interval)
     {
         var handsets = new Option<int>("--handsets") { Description = "handsets, one IKE SA each", DefaultValueFactory = _ => 200 };
         var duration = Duration("10s");
@@ -61,6 +62,7 @@ public static class BaselineCommands
             if (!IPAddress.TryParse(parse.GetValue(handsetNetwork), out var handsetNet)) errors.Add("--handset-network is not an address");
             int n = parse.GetValue(handsets);
             if (n < 1) errors.Add("--handsets must be at least 1");
+            var rowLength = CommandLineValues.ParseInterval(parse, interval, errors);
             var simulation = errors.Count == 0 ? CommandLineValues.Simulation(parse.GetValue(rate), null, parse.GetValue(copies), n, during, errors) : null;
             if (simulation is null || errors.Count > 0)
             {
@@ -72,7 +74,7 @@ public static class BaselineCommands
                 PeerNetwork = peerNet!, HandsetNetwork = handsetNet!, ExternalPeers = parse.GetValue(external), SocketPairs = parse.GetValue(pairs),
             });
             var self = CpuMeter.Self();
-            var (run, _) = await LoadSession.RunAsync(LoadPhase.Measure(scenario.Build(), self), simulation, parse.GetValue(reportDir)!, [], Console.Out, Live(parse, noLive), ct);
+            var (run, _) = await LoadSession.RunAsync(LoadPhase.Measure(scenario.Build(), self), simulation, parse.GetValue(reportDir)!, [], Console.Out, Live(parse, noLive), ct, rowLength);
             long ok = run.Scenarios[0].Steps[0].Ok;
             Console.WriteLine($"engine-sa {group}: {ok} SAs; load process CPU {self.Used.TotalSeconds:F2} s over the load = {(ok > 0 ? self.Used.TotalMilliseconds / ok : 0):F3} ms per SA"
                 + (scenario.Peers is null ? " (peers elsewhere)" : " (includes the in-process responder peers; use --external-peers for the handsets alone)"));
@@ -81,7 +83,7 @@ public static class BaselineCommands
         return command;
     }
 
-    private static Command CharonBaseline()
+    private static Command CharonBaseline(Option<string> interval)
     {
         var sas = new Option<int>("--sas") { Description = "IKE SAs to make (at most)", DefaultValueFactory = _ => 2000 };
         var copies = new Option<int>("--copies") { Description = "IKE SAs in flight (closed model)", DefaultValueFactory = _ => 32 };
@@ -101,6 +103,7 @@ public static class BaselineCommands
             if (!DhGroupChoice.TryParse(parse.GetValue(dh), out var group)) errors.Add($"--dh '{parse.GetValue(dh)}' is not {KeyProxy.Load.Baselines.DhGroupChoice.Accepted}");
             if (!CommandLineValues.TryParseDuration(parse.GetValue(duration)!, out var during)) errors.Add("--duration is not a duration like 10s");
             if (parse.GetValue(sas) < 1 || parse.GetValue(copies) < 1) errors.Add("--sas and --copies must be at least 1");
+            var rowLength = CommandLineValues.ParseInterval(parse, interval, errors);
             if (errors.Count > 0)
             {
                 foreach (var e in errors) Console.Error.WriteLine(e);
@@ -110,7 +113,7 @@ public static class BaselineCommands
             await using var scenario = new CharonBaselineScenario(new CharonBaselineOptions(group, parse.GetValue(sas), parse.GetValue(work)!) { MaxConcurrency = Math.Max(parse.GetValue(copies), 16) });
             var initiator = CpuMeter.Of(() => [scenario.InitiatorPid]);
             var responder = CpuMeter.Of(() => [scenario.ResponderPid]);
-            var (run, _) = await LoadSession.RunAsync(LoadPhase.Measure(scenario.Build(), initiator, responder), simulation, parse.GetValue(reportDir)!, [], Console.Out, Live(parse, noLive), ct);
+            var (run, _) = await LoadSession.RunAsync(LoadPhase.Measure(scenario.Build(), initiator, responder), simulation, parse.GetValue(reportDir)!, [], Console.Out, Live(parse, noLive), ct, rowLength);
             long ok = run.Scenarios[0].Steps[0].Ok;
             double perSa(TimeSpan t) => ok > 0 ? t.TotalMilliseconds / ok : 0;
             Console.WriteLine($"charon-to-charon {group}: {ok} SAs in {run.Scenarios[0].Duration.TotalSeconds:F2} s = {ok / run.Scenarios[0].Duration.TotalSeconds:F1}/s; "
@@ -120,7 +123,7 @@ public static class BaselineCommands
         return command;
     }
 
-    private static Command Compare()
+    private static Command Compare(Option<string> interval)
     {
         var dh = new Option<string[]>("--dh") { Description = "DH groups to compare (repeat; default all three)", AllowMultipleArgumentsPerToken = true };
         var handsets = new Option<int>("--handsets") { Description = "SAs per system and group", DefaultValueFactory = _ => 300 };
@@ -150,8 +153,16 @@ public static class BaselineCommands
                 Console.Error.WriteLine("--duration must be like 15s, --handsets 1..5000 (one /18 pool serves every group), --copies at least 1");
                 return 1;
             }
+            var intervalErrors = new List<string>();
+            var rowLength = CommandLineValues.ParseInterval(parse, interval, intervalErrors);
+            if (intervalErrors.Count > 0)
+            {
+                Console.Error.WriteLine(intervalErrors[0]);
+                return 1;
+            }
             var options = new CompareOptions
             {
+                Interval = rowLength,
                 Groups = groups, Handsets = parse.GetValue(handsets), Duration = during, Concurrency = parse.GetValue(copies),
                 SiloDll = parse.GetValue(siloDll)!, ReportDir = parse.GetValue(reportDir)!, Warmup = Math.Max(0, parse.GetValue(warmup)),
             };

@@ -28,6 +28,9 @@ public sealed record CompareOptions
     /// <summary>SAs made before each measured proxied-sa and engine-sa run, not counted (JIT, connection set-up, first activations).</summary>
     public int Warmup { get; init; } = 100;
 
+    /// <summary>Length of the latency-over-time rows in each run's reports.</summary>
+    public TimeSpan Interval { get; init; } = StepStatistics.DefaultInterval;
+
     /// <summary>
     /// The silo's environment: a gen0 budget of 128 MiB (docs/PERFORMANCE.md: fewer collections, +12% SAs/s and half the
     /// p99 under saturation on the 2-core machine; the runtime reads it only from the environment).
@@ -139,7 +142,7 @@ public sealed class CompareRunner(CompareOptions options, TextWriter output)
         var peerCpu = CpuMeter.Of(() => [peers.Pid]);
         var calls = new GrainCallMeter(api);
         var (run, _) = await LoadSession.RunAsync(LoadPhase.Measure(scenario.Build(), siloCpu, self, peerCpu, calls), Simulation,
-            Path.Combine(options.ReportDir, group, warmup ? "warmup-proxied-sa" : "proxied-sa"), [], output, live: false, ct);
+            Path.Combine(options.ReportDir, group, warmup ? "warmup-proxied-sa" : "proxied-sa"), [], output, live: false, ct, options.Interval);
         output.WriteLine($"proxied-sa {group}{(warmup ? " (warm-up)" : "")}: attach failures {scenario.AttachFailures}, SAs installed {scenario.InstalledAtEnd} of {n}");
         return ComparisonRow.From(group, ComparisonRow.Proxied, run.Scenarios[0], siloCpu.Used, "silo process", self.Used, peerCpu.Used, calls);
     }
@@ -153,7 +156,7 @@ public sealed class CompareRunner(CompareOptions options, TextWriter output)
         var self = CpuMeter.Self();
         var peerCpu = CpuMeter.Of(() => [peers.Pid]);
         var (run, _) = await LoadSession.RunAsync(LoadPhase.Measure(scenario.Build(), self, peerCpu), Simulation,
-            Path.Combine(options.ReportDir, group, warmup ? "warmup-engine-sa" : "engine-sa"), [], output, live: false, ct);
+            Path.Combine(options.ReportDir, group, warmup ? "warmup-engine-sa" : "engine-sa"), [], output, live: false, ct, options.Interval);
         return ComparisonRow.From(group, ComparisonRow.Engine, run.Scenarios[0], self.Used, "load process (handsets)", self.Used, peerCpu.Used);
     }
 
@@ -165,7 +168,7 @@ public sealed class CompareRunner(CompareOptions options, TextWriter output)
         var initiator = CpuMeter.Of(() => [scenario.InitiatorPid]);
         var responder = CpuMeter.Of(() => [scenario.ResponderPid]);
         var (run, _) = await LoadSession.RunAsync(LoadPhase.Measure(scenario.Build(), both, initiator, responder), Simulation,
-            Path.Combine(options.ReportDir, group, "charon-to-charon"), [], output, live: false, ct);
+            Path.Combine(options.ReportDir, group, "charon-to-charon"), [], output, live: false, ct, options.Interval);
         output.WriteLine($"charon-to-charon {group}: {scenario.Retransmits} retransmissions");
         return ComparisonRow.From(group, ComparisonRow.Charon, run.Scenarios[0], both.Used, "both charons", initiator.Used, responder.Used);
     }

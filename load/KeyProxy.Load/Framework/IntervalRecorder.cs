@@ -16,12 +16,14 @@ public sealed class IntervalRecorder(TimeSpan interval)
     public TimeSpan Interval { get; } = interval > TimeSpan.Zero ? interval : throw new ArgumentOutOfRangeException(nameof(interval), "the interval must be positive");
 
     /// <summary>
-    /// Records an invocation that ended <paramref name="at"/> after the load started. One that reaches the lock
-    /// after a later invocation has closed its interval counts in the current one (off by at most the lock wait).
+    /// Records an invocation that ended <paramref name="at"/> after the load started. Interval i holds what ended in
+    /// (i × length, (i + 1) × length], so one ending exactly when the load ends is in the last interval, not a row of
+    /// its own. One that reaches the lock after a later invocation has closed its interval counts in the current one
+    /// (off by at most the lock wait).
     /// </summary>
     public void Record(TimeSpan at, bool ok, long microseconds)
     {
-        long index = Math.Max(0, at.Ticks / Interval.Ticks);
+        long index = IndexOf(at);
         if (index > _index) Advance(index);
         if (ok)
         {
@@ -38,7 +40,7 @@ public sealed class IntervalRecorder(TimeSpan interval)
     public IReadOnlyList<IntervalStats> Timeline(TimeSpan end)
     {
         var rows = new List<IntervalStats>(_closed);
-        long endIndex = Math.Max(_index, (end.Ticks - 1) / Interval.Ticks);
+        long endIndex = Math.Max(_index, IndexOf(end));
         for (long i = _index; i <= endIndex; i++)
         {
             var start = TimeSpan.FromTicks(i * Interval.Ticks);
@@ -47,6 +49,8 @@ public sealed class IntervalRecorder(TimeSpan interval)
         }
         return rows;
     }
+
+    private long IndexOf(TimeSpan at) => at.Ticks <= 0 ? 0 : (at.Ticks - 1) / Interval.Ticks;
 
     private void Advance(long index)
     {

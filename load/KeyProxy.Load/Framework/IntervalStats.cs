@@ -11,4 +11,7 @@ public sealed record IntervalStats(TimeSpan Start, TimeSpan Length, long Ok, lon
 
     /// <summary>Ok and failed invocations per second of this interval.</summary>
     public double Rps => Length > TimeSpan.Zero ? Total / Length.TotalSeconds : 0;
+
+    /// <summary>Ok invocations per second of this interval (the rate the reports list and plot: failures are listed apart).</summary>
+    public double OkRate => Length > TimeSpan.Zero ? Ok / Length.TotalSeconds : 0;
 }

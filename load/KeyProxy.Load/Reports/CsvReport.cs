@@ -20,9 +20,12 @@ public static class CsvReport
         return sb.ToString();
     }
 
-    public const string IntervalHeader = "scenario,step,start_s,length_s,ok,failed,rps,p50_ms,p90_ms,p99_ms,max_ms";
+    public const string IntervalHeader = "scenario,step,start_s,length_s,ok,failed,ok_per_s,p50_ms,p90_ms,p99_ms,max_ms";
 
-    /// <summary>Latency over time as CSV: one row per step and interval of the load, in time order.</summary>
+    /// <summary>
+    /// Latency over time as CSV in long format (report-intervals.csv): one row per scenario, step and interval of the
+    /// load, in time order; an interval in which nothing ended is a row of zeros.
+    /// </summary>
     public static string RenderIntervals(RunResult run)
     {
         var sb = new StringBuilder().AppendLine(IntervalHeader);
@@ -30,7 +33,7 @@ public static class CsvReport
             foreach (var st in s.Steps)
                 foreach (var i in st.Intervals)
                     sb.AppendJoin(',', Quote(s.Name), Quote(st.Name), ReportFormat.Seconds(i.Start), ReportFormat.Seconds(i.Length), i.Ok, i.Failed,
-                        ReportFormat.Rate(i.Rps), ReportFormat.Ms(i.P50Ms), ReportFormat.Ms(i.P90Ms), ReportFormat.Ms(i.P99Ms), ReportFormat.Ms(i.MaxMs)).AppendLine();
+                        ReportFormat.Rate(i.OkRate), ReportFormat.Ms(i.P50Ms), ReportFormat.Ms(i.P90Ms), ReportFormat.Ms(i.P99Ms), ReportFormat.Ms(i.MaxMs)).AppendLine();
         return sb.ToString();
     }
 

@@ -101,7 +101,7 @@ public static class HtmlReport
     }
 
     /// <summary>
-    /// p50 and p99 (left axis, ms) and the rate (right axis, per second, grey) against seconds of load, one point
+    /// p50 and p99 (left axis, ms) and the rate of ok invocations (right axis, per second, grey) against seconds of load, one point
     /// per interval at its middle; an interval without an ok invocation has no latency and breaks the latency lines.
     /// </summary>
     internal static string TimelineChart(StepStats step)
@@ -109,7 +109,7 @@ public static class HtmlReport
         const int W = 720, H = 280, L = 60, R = 60, T = 20, B = 40;
         var rows = step.Intervals;
         double end = (rows[^1].Start + rows[^1].Length).TotalSeconds, maxMs = 0, maxRate = 0;
-        foreach (var r in rows) (maxMs, maxRate) = (Math.Max(maxMs, r.P99Ms), Math.Max(maxRate, r.Rps));
+        foreach (var r in rows) (maxMs, maxRate) = (Math.Max(maxMs, r.P99Ms), Math.Max(maxRate, r.OkRate));
         if (maxMs <= 0) maxMs = 1;
         if (maxRate <= 0) maxRate = 1;
         if (end <= 0) end = 1;
@@ -128,13 +128,13 @@ public static class HtmlReport
         }
         sb.Append($"<text x=\"{W / 2}\" y=\"{H - 6}\" font-size=\"12\" text-anchor=\"middle\">s of load</text>");
         sb.Append($"<text x=\"14\" y=\"{H / 2}\" font-size=\"12\" transform=\"rotate(-90 14 {H / 2})\" text-anchor=\"middle\">ms</text>");
-        sb.Append($"<text x=\"{W - 10}\" y=\"{H / 2}\" font-size=\"12\" fill=\"#777\" transform=\"rotate(90 {W - 10} {H / 2})\" text-anchor=\"middle\">per s</text>");
-        Line(sb, rows, r => true, r => Y(r.Rps, maxRate), "#999", "rate");
+        sb.Append($"<text x=\"{W - 10}\" y=\"{H / 2}\" font-size=\"12\" fill=\"#777\" transform=\"rotate(90 {W - 10} {H / 2})\" text-anchor=\"middle\">ok/s</text>");
+        Line(sb, rows, r => true, r => Y(r.OkRate, maxRate), "#999", "rate");
         Line(sb, rows, r => r.Ok > 0, r => Y(r.P50Ms, maxMs), Colours[0], "p50");
         Line(sb, rows, r => r.Ok > 0, r => Y(r.P99Ms, maxMs), Colours[1], "p99");
         sb.Append($"<text x=\"{L + 10}\" y=\"{T + 14}\" font-size=\"12\" fill=\"{Colours[0]}\">p50</text>");
         sb.Append($"<text x=\"{L + 50}\" y=\"{T + 14}\" font-size=\"12\" fill=\"{Colours[1]}\">p99</text>");
-        sb.Append($"<text x=\"{L + 90}\" y=\"{T + 14}\" font-size=\"12\" fill=\"#777\">rate</text>");
+        sb.Append($"<text x=\"{L + 90}\" y=\"{T + 14}\" font-size=\"12\" fill=\"#777\">ok/s</text>");
         sb.Append("</svg>");
         return sb.ToString();
 

@@ -48,16 +48,16 @@ public static class MarkdownReport
         return sb.ToString();
     }
 
-    /// <summary>Latency over time: one row per interval of the load, a stall showing as a row of zeros.</summary>
+    /// <summary>Latency over time: one row per interval of the load (ok/s, the ok and failed counts, the ok latencies), a stall showing as a row of zeros.</summary>
     private static void Timeline(StringBuilder sb, StepStats st)
     {
         if (st.Intervals.Count == 0) return;
         sb.Append("Over time, `").Append(st.Name).Append("` (").Append(ReportFormat.Seconds(st.Intervals[0].Length)).AppendLine(" s intervals):").AppendLine();
-        sb.AppendLine("| from s | ok | failed | RPS | p50 | p90 | p99 | max |");
+        sb.AppendLine("| from s | ok/s | ok | failed | p50 | p90 | p99 | max |");
         sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var i in st.Intervals)
-            sb.Append("| ").Append(ReportFormat.Seconds(i.Start)).Append(" | ").Append(i.Ok).Append(" | ").Append(i.Failed).Append(" | ")
-                .Append(ReportFormat.Rate(i.Rps)).Append(" | ").Append(ReportFormat.Ms(i.P50Ms)).Append(" | ").Append(ReportFormat.Ms(i.P90Ms)).Append(" | ")
+            sb.Append("| ").Append(ReportFormat.Seconds(i.Start)).Append(" | ").Append(ReportFormat.Rate(i.OkRate)).Append(" | ")
+                .Append(i.Ok).Append(" | ").Append(i.Failed).Append(" | ").Append(ReportFormat.Ms(i.P50Ms)).Append(" | ").Append(ReportFormat.Ms(i.P90Ms)).Append(" | ")
                 .Append(ReportFormat.Ms(i.P99Ms)).Append(" | ").Append(ReportFormat.Ms(i.MaxMs)).AppendLine(" |");
         sb.AppendLine();
     }
