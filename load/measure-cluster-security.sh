@@ -98,7 +98,8 @@ PY
 )
   for f in "$DIR"/cluster/*.log; do cp "$f" "$out/"; done
   "${CLUSTER[@]}" stop --dir "$DIR/cluster" --keep-storage >/dev/null 2>&1
-  printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$mode" "$puts" "$sas" "$p99" | tee -a "$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$mode" "$puts" "$sas" "$p99" >>"$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\tload average %s\n' "$r" "$mode" "$puts" "$sas" "$p99" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # Each mode is what it says: the silos announce secrets at rest off, and cluster TLS is on exactly when expected.
