@@ -21,7 +21,7 @@ public sealed partial class ClusterTlsTests(AzuriteFixture azurite, ITestOutputH
         var before = await InboundRefusalsAsync(cluster, ct);
 
         var settings = new Dictionary<string, string>(ClusterPki.SelfSignedSettings()) { ["KeyProxy__ServiceId"] = "keyproxy" };
-        var spec = new SiloSpec("rogue", LocalCluster.FreeTcpPort(), LocalCluster.FreeTcpPort(), null);
+        var spec = new SiloSpec("rogue", KeyProxy.Testing.FreeTcpPorts.Next(), KeyProxy.Testing.FreeTcpPorts.Next(), null);
         using var rogue = SiloProcess.Start(spec, cluster.ConnectionString, cluster.ClusterId, cluster.IkePort, cluster.NatTPort, settings, cluster.LogDirectory);
         var clock = Stopwatch.StartNew();
         var statuses = new List<SiloStatus>();

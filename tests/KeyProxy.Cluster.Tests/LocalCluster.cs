@@ -26,9 +26,9 @@ internal sealed class LocalCluster : IAsyncDisposable
         (IkePort, NatTPort) = (FreeUdpPort(), FreeUdpPort());
         Specs =
         [
-            new SiloSpec("edge-a", FreeTcpPort(), FreeTcpPort(), poolA),
-            new SiloSpec("edge-b", FreeTcpPort(), FreeTcpPort(), poolB),
-            new SiloSpec("core", FreeTcpPort(), FreeTcpPort(), null),
+            new SiloSpec("edge-a", KeyProxy.Testing.FreeTcpPorts.Next(), KeyProxy.Testing.FreeTcpPorts.Next(), poolA),
+            new SiloSpec("edge-b", KeyProxy.Testing.FreeTcpPorts.Next(), KeyProxy.Testing.FreeTcpPorts.Next(), poolB),
+            new SiloSpec("core", KeyProxy.Testing.FreeTcpPorts.Next(), KeyProxy.Testing.FreeTcpPorts.Next(), null),
         ];
     }
 
@@ -96,7 +96,7 @@ internal sealed class LocalCluster : IAsyncDisposable
                 lock (_all)
                 {
                     var specs = Specs.ToArray();
-                    specs[index] = specs[index] with { SiloPort = FreeTcpPort(), GatewayPort = FreeTcpPort() };
+                    specs[index] = specs[index] with { SiloPort = KeyProxy.Testing.FreeTcpPorts.Next(), GatewayPort = KeyProxy.Testing.FreeTcpPorts.Next() };
                     Specs = specs;
                 }
             }
@@ -254,25 +254,6 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>One silo's row in the membership table.</summary>
     public sealed record MembershipRow(string SiloName, SiloStatus Status, string SiloAddress);
-
-    /// <summary>Ports <see cref="FreeTcpPort"/> handed out in this process: the kernel may offer a closed listener's port again.</summary>
-    private static readonly HashSet<int> HandedOutTcpPorts = [];
-
-    /// <summary>
-    /// A free loopback TCP port not handed out before in this process: two calls in a row (a silo's SiloPort and
-    /// GatewayPort) once got the same port, and the silo refused to start.
-    /// </summary>
-    internal static int FreeTcpPort()
-    {
-        while (true)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            lock (HandedOutTcpPorts)
-                if (HandedOutTcpPorts.Add(port)) return port;
-        }
-    }
 
     internal static int FreeUdpPort()
     {

@@ -57,7 +57,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
                 static_configs:
                   - targets: [{targets}]
             """);
-        int port = FreeTcpPort();
+        int port = KeyProxy.Testing.FreeTcpPorts.Next();
         var info = new ProcessStartInfo("prometheus")
         {
             RedirectStandardOutput = true,
@@ -121,13 +121,6 @@ internal sealed class PrometheusServer : IAsyncDisposable
     }
 
     private static double Value(JsonElement e) => double.Parse(e.GetString()!, CultureInfo.InvariantCulture);
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -137,7 +137,7 @@ public sealed class SecretsAtRestTests(AzuriteFixture azurite, ITestOutputHelper
     /// <summary>One core silo (no edge) on Azure storage with <paramref name="settings"/>.</summary>
     private async Task<Silo> StartAsync(Dictionary<string, string> settings)
     {
-        var spec = new SiloSpec("core", LocalCluster.FreeTcpPort(), LocalCluster.FreeTcpPort(), null);
+        var spec = new SiloSpec("core", KeyProxy.Testing.FreeTcpPorts.Next(), KeyProxy.Testing.FreeTcpPorts.Next(), null);
         var process = SiloProcess.Start(spec, azurite.ConnectionString, LocalCluster.NewId("atrest"), LocalCluster.FreeUdpPort(), LocalCluster.FreeUdpPort(), settings);
         var silo = new Silo(process);
         try

@@ -70,8 +70,7 @@ public class AttachSmokeTests
     /// <summary>As above, with <paramref name="configure"/> run on the host's builder last (exporters, log capture).</summary>
     internal static async Task<WebApplication> StartSiloAsync(CancellationToken ct, string pool, Action<WebApplicationBuilder>? configure, params string[] extra)
     {
-        int siloPort = FreeTcpPort(), gatewayPort = FreeTcpPort();
-        while (gatewayPort == siloPort) gatewayPort = FreeTcpPort(); // the kernel may hand out a just-freed port twice
+        int siloPort = KeyProxy.Testing.FreeTcpPorts.Next(), gatewayPort = KeyProxy.Testing.FreeTcpPorts.Next();
         var app = KeyProxySiloHost.Build(
         [
             $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}",
@@ -87,12 +86,5 @@ public class AttachSmokeTests
         ], configure);
         await app.StartAsync(ct);
         return app;
-    }
-
-    internal static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -20,7 +20,7 @@ public partial class JsonLogTests
     public async Task A_silo_with_json_logs_writes_the_exchanges_trace_id_on_its_lines_and_exports_the_same_trace_over_otlp()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var sink = new OtlpSink(AttachSmokeTests.FreeTcpPort());
+        using var sink = new OtlpSink(KeyProxy.Testing.FreeTcpPorts.Next());
         int peerIke = LoadSmoke.FreeUdpPort(), peerNatT = LoadSmoke.FreeUdpPort();
         var lines = new ConcurrentQueue<string>();
         var reports = Path.Combine(Path.GetTempPath(), "keyproxy-json-logs-" + Guid.NewGuid().ToString("N"));
@@ -32,8 +32,8 @@ public partial class JsonLogTests
                 ["KeyProxy__Tracing__OtlpEndpoint"] = sink.Endpoint,
                 ["KeyProxy__Tracing__OtlpProtocol"] = "http/protobuf",
                 ["KeyProxy__HttpUrl"] = KeyProxy.Testing.AdminHttp.Url,
-                ["KeyProxy__SiloPort"] = AttachSmokeTests.FreeTcpPort().ToString(),
-                ["KeyProxy__GatewayPort"] = AttachSmokeTests.FreeTcpPort().ToString(),
+                ["KeyProxy__SiloPort"] = KeyProxy.Testing.FreeTcpPorts.Next().ToString(),
+                ["KeyProxy__GatewayPort"] = KeyProxy.Testing.FreeTcpPorts.Next().ToString(),
                 ["KeyProxy__ClusterId"] = $"json-logs-{Environment.ProcessId}",
                 ["KeyProxy__EdgeId"] = "json-edge",
                 ["KeyProxy__DemoSubscribers"] = "false",

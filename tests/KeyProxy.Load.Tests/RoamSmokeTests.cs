@@ -17,13 +17,13 @@ public class RoamSmokeTests
         var ct = TestContext.Current.CancellationToken;
         int ikePort = LoadSmoke.FreeUdpPort(), natTPort = LoadSmoke.FreeUdpPort();
         string[] peerPorts = [$"--KeyProxy:Network:PeerIkePort={ikePort}", $"--KeyProxy:Network:PeerNatTPort={natTPort}"];
-        int primaryPort = AttachSmokeTests.FreeTcpPort();
+        int primaryPort = KeyProxy.Testing.FreeTcpPorts.Next();
         var siloA = await StartEdgeAsync("load-edge-a", "127.2.3.0/24", primaryPort, null, peerPorts, ct);
         WebApplication? siloB = null;
         var dir = Path.Combine(Path.GetTempPath(), "keyproxy-load-roam-" + Guid.NewGuid().ToString("N"));
         try
         {
-            siloB = await StartEdgeAsync("load-edge-b", "127.2.4.0/24", AttachSmokeTests.FreeTcpPort(), primaryPort, peerPorts, ct);
+            siloB = await StartEdgeAsync("load-edge-b", "127.2.4.0/24", KeyProxy.Testing.FreeTcpPorts.Next(), primaryPort, peerPorts, ct);
             var (edgeA, edgeB) = (siloA.Services.GetRequiredService<EdgeGateway>(), siloB.Services.GetRequiredService<EdgeGateway>());
             var api = new Uri(KeyProxySiloHost.BaseUrl(siloA) + "/");
 
@@ -89,7 +89,7 @@ public class RoamSmokeTests
         [
             $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}",
             $"--KeyProxy:SiloPort={siloPort}",
-            $"--KeyProxy:GatewayPort={AttachSmokeTests.FreeTcpPort()}",
+            $"--KeyProxy:GatewayPort={KeyProxy.Testing.FreeTcpPorts.Next()}",
             $"--KeyProxy:ClusterId=load-roam-{Environment.ProcessId}-{primaryPort ?? siloPort}",
             $"--KeyProxy:EdgeId={edgeId}",
             "--KeyProxy:DemoSubscribers=false",

@@ -111,6 +111,10 @@ public sealed class ProxiedExchangeTests(ITestOutputHelper output)
                 Assert.Equal($"esp #{i}", Proxied.Text(await Proxied.NextDeliveredAsync(handset, TimeSpan.FromSeconds(10), Ct)));
             }
             Assert.Equal(grainCalls, world.Silo.Edge.Metrics.GrainCalls);
+            // The edge counts a datagram once its send returned, so the echo can reach the handset first: wait for the
+            // counters to catch up, then check there is none too many.
+            await SessionLeaseTests.EventuallyAsync(() => Task.FromResult(world.Silo.Edge.Metrics.Packets(EdgePacketClass.RoutedToNetwork) >= toNetwork + 5
+                && world.Silo.Edge.Metrics.Packets(EdgePacketClass.RoutedToHandset) >= toHandset + 5), TimeSpan.FromSeconds(10), "5 datagrams routed each way");
             Assert.Equal(toNetwork + 5, world.Silo.Edge.Metrics.Packets(EdgePacketClass.RoutedToNetwork));
             Assert.Equal(toHandset + 5, world.Silo.Edge.Metrics.Packets(EdgePacketClass.RoutedToHandset));
             // charon's counters can trail the echoes it already sent: wait for them, then check there is none too many.

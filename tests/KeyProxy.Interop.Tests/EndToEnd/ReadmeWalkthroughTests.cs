@@ -34,15 +34,17 @@ public sealed class ReadmeWalkthroughTests(ITestOutputHelper output)
                 ["KeyProxy__Network__PeerIkePort"] = charonPorts[0].ToString(),
                 ["KeyProxy__Network__PeerNatTPort"] = charonPorts[1].ToString(),
                 ["KeyProxy__HttpUrl"] = KeyProxy.Testing.AdminHttp.Url,
-                ["KeyProxy__SiloPort"] = FreeTcpPort().ToString(),
-                ["KeyProxy__GatewayPort"] = FreeTcpPort().ToString(),
+                ["KeyProxy__SiloPort"] = KeyProxy.Testing.FreeTcpPorts.Next().ToString(),
+                ["KeyProxy__GatewayPort"] = KeyProxy.Testing.FreeTcpPorts.Next().ToString(),
                 ["KeyProxy__Edge__AccessEndpoint"] = $"127.0.0.1:{accessPort[0]}",
                 ["KeyProxy__Edge__AddressPool"] = "127.0.71.0/24",
             }, siloOutput);
-            await WaitForAsync(() => siloOutput.ToString().Contains("KeyProxy silo up: "), TimeSpan.FromSeconds(60), () => siloOutput.ToString());
+            // The output handlers append on the process's reader threads: read under the same lock.
+            string SiloText() { lock (siloOutput) return siloOutput.ToString(); }
+            await WaitForAsync(() => SiloText().Contains("KeyProxy silo up: "), TimeSpan.FromSeconds(60), SiloText);
 
             // README "Run": the admin API with curl, the token and CA from the files the start names (issue 16).
-            var started = siloOutput.ToString();
+            var started = SiloText();
             var access = System.Text.RegularExpressions.Regex.Match(started, @"KeyProxy admin access: token (?<token>\S+), CA (?<ca>\S+) ");
             var api = System.Text.RegularExpressions.Regex.Match(started, @"admin API (?<api>https://\S+)/api");
             Assert.True(access.Success && api.Success, started);
@@ -122,12 +124,5 @@ public sealed class ReadmeWalkthroughTests(ITestOutputHelper output)
             if (DateTime.UtcNow > deadline) throw new TimeoutException("the silo did not come up:\n" + describe());
             await Task.Delay(100, Ct);
         }
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -40,7 +40,7 @@ public sealed class EdgeSilo : IAsyncDisposable
     public static async Task<EdgeSilo> StartAsync(string edgeId, string addressPool, EdgeSilo? primary = null,
         IReadOnlyDictionary<string, string>? settings = null, CancellationToken ct = default)
     {
-        int siloPort = FreeTcpPort(), gatewayPort = FreeTcpPort();
+        int siloPort = KeyProxy.Testing.FreeTcpPorts.Next(), gatewayPort = KeyProxy.Testing.FreeTcpPorts.Next();
         var args = new List<string>
         {
             $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}",
@@ -73,12 +73,5 @@ public sealed class EdgeSilo : IAsyncDisposable
         try { await _app.StopAsync(); }
         catch (Exception) { /* a stopping silo may complain about its cluster; the test is over */ }
         await _app.DisposeAsync();
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
