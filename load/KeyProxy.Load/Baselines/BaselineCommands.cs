@@ -132,9 +132,10 @@ public static class BaselineCommands
         var siloDll = new Option<string>("--silo-dll") { DefaultValueFactory = _ => new CompareOptions().SiloDll };
         var warmup = new Option<int>("--warmup") { Description = "SAs made (not counted) before each proxied-sa and engine-sa run", DefaultValueFactory = _ => new CompareOptions().Warmup };
         var reportDir = ReportDir("compare-report");
+        var noCharon = new Option<bool>("--no-charon") { Description = "skip charon to charon (the proxied/engine ratios and grain calls only; faster A/B runs)" };
         var command = new Command("compare", "per DH group, back to back: proxied-sa through a silo child process, engine-sa (handsets doing their own IKE), charon to charon; writes compare.md and compare.csv with SAs/s, p50/p99, CPU per SA and the ratios")
         {
-            dh, handsets, duration, copies, siloDll, warmup, reportDir,
+            dh, handsets, duration, copies, siloDll, warmup, reportDir, noCharon,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -165,6 +166,7 @@ public static class BaselineCommands
                 Interval = rowLength,
                 Groups = groups, Handsets = parse.GetValue(handsets), Duration = during, Concurrency = parse.GetValue(copies),
                 SiloDll = parse.GetValue(siloDll)!, ReportDir = parse.GetValue(reportDir)!, Warmup = Math.Max(0, parse.GetValue(warmup)),
+                SkipCharon = parse.GetValue(noCharon),
             };
             var rows = await new CompareRunner(options, Console.Out).RunAsync(ct);
             Console.WriteLine();

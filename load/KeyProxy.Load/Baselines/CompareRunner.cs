@@ -31,6 +31,9 @@ public sealed record CompareOptions
     /// <summary>Length of the latency-over-time rows in each run's reports.</summary>
     public TimeSpan Interval { get; init; } = StepStatistics.DefaultInterval;
 
+    /// <summary>Skips charon to charon (<c>--no-charon</c>): proxied against engine only, for A/B runs of the proxy's own path.</summary>
+    public bool SkipCharon { get; init; }
+
     /// <summary>
     /// The silo's environment: a gen0 budget of 128 MiB (docs/PERFORMANCE.md: fewer collections, +12% SAs/s and half the
     /// p99 under saturation on the 2-core machine; the runtime reads it only from the environment).
@@ -81,7 +84,7 @@ public sealed class CompareRunner(CompareOptions options, TextWriter output)
                 if (options.Warmup > 0) await EngineAsync(group, peers, options.Warmup, warmup: true, ct);
                 rows.Add(await EngineAsync(group, peers, options.Handsets, warmup: false, ct));
             }
-            rows.Add(await CharonAsync(group, ct));
+            if (!options.SkipCharon) rows.Add(await CharonAsync(group, ct));
             Write(rows);
         }
         return rows;
