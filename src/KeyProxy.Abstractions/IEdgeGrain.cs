@@ -10,24 +10,20 @@ namespace KeyProxy.Abstractions;
 public interface IEdgeGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Sends an IKE message to the peer from the handset's address (its IKE or NAT-T socket). Not
-    /// one-way: a session closing because its handset detaches must know its DELETE left before
-    /// the edge drops the handset's sockets.
+    /// Does what a proxy session's turn produced outside a call from this edge (its timer: retransmissions, rekeys,
+    /// liveness; its close) for <paramref name="session"/>. Not one-way: a session closing because its handset
+    /// detaches must know its DELETE left before the edge drops the handset's sockets.
     /// </summary>
-    Task SendIke(string handsetAddress, IkeDatagram datagram);
+    Task Apply(Guid session, EdgeActions actions);
 
     /// <summary>Delivers a sealed key transfer to the handset in the tunnel (as UDP peer:500 to handset:500).</summary>
     Task<bool> DeliverKeyTransfer(uint tunnelId, string peerAddress, byte[] sealedMessage);
 
-    /// <summary>Routes IKE messages of (handset, initiator SPI) to the session; false if another session owns the route.</summary>
-    Task<bool> AddRoute(string handsetAddress, ulong initiatorSpi, Guid session);
-
     /// <summary>Removes every route of the session (its IKE SA ended).</summary>
     Task RemoveRoutes(Guid session);
 
-    /// <summary>The session's IKE SA is established: it no longer counts as half-open at the edge (RFC 7296 2.6).</summary>
-    [OneWay]
-    Task SessionEstablished(Guid session);
+    /// <summary>The proxy sessions whose IKE SA is established and routed at this edge (the session directory's listing).</summary>
+    Task<IReadOnlyList<Guid>> EstablishedSessions();
 
     /// <summary>The subscriber attached elsewhere (or was deleted): drop the tunnel and the profile copy.</summary>
     Task Revoke(string nai, uint tunnelId);

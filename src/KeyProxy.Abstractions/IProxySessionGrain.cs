@@ -6,19 +6,26 @@ namespace KeyProxy.Abstractions;
 /// One IKE SA negotiated on a handset's behalf (the seed's key exchange proxy server): it runs the
 /// IKEv2 initiator or responder and all Diffie-Hellman work, sends through the handset's edge and
 /// ends each CHILD_SA in a key transfer to the handset. Keyed by a fresh Guid; the edge routes IKE
-/// to it by (handset address, IKE initiator SPI).
+/// to it by (handset address, IKE initiator SPI). The edge's calls are answered with what the edge
+/// must do (<see cref="EdgeActions"/>: datagrams, routes, key transfers) instead of calls back to it.
 /// </summary>
 public interface IProxySessionGrain : IGrainWithGuidKey
 {
     /// <summary>Flow 1: the handset's key exchange proxy request (the UDP payload, docs/wire.md), towards <paramref name="peerAddress"/>.</summary>
-    Task StartInitiator(HandsetBinding handset, string peerAddress, byte[] proxyRequest);
+    Task<EdgeActions> StartInitiator(HandsetBinding handset, string peerAddress, byte[] proxyRequest);
 
     /// <summary>Flow 2: the peer's IKE_SA_INIT for the handset's address.</summary>
-    Task StartResponder(HandsetBinding handset, IkeDatagram first);
+    Task<EdgeActions> StartResponder(HandsetBinding handset, IkeDatagram first);
 
-    /// <summary>An IKE message from the peer (marker stripped).</summary>
+    /// <summary>An IKE message from the peer (marker stripped); the answer is what the edge sends and delivers for it.</summary>
+    Task<EdgeActions> HandleIke(IkeDatagram datagram);
+
+    /// <summary>
+    /// The edge could not deliver a key transfer of kind <paramref name="kind"/> (docs/wire.md: 1 install, 2 delete,
+    /// 3 failure) that this session handed it: the handset is no longer attached there.
+    /// </summary>
     [OneWay]
-    Task HandleIke(IkeDatagram datagram);
+    Task KeyTransferUndelivered(byte kind);
 
     /// <summary>Deletes the IKE SA (handset detached, subscriber deleted) and deactivates.</summary>
     Task Close(string reason);

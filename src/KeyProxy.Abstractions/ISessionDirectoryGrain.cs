@@ -1,21 +1,16 @@
 namespace KeyProxy.Abstractions;
 
 /// <summary>
-/// The registry of live proxy sessions (key <see cref="Key"/>). ProxySessionGrains register when their IKE SA is
-/// established and unregister when it ends; until then the list is empty. Held in memory: sessions do not outlive
-/// their silos, so neither does this list.
+/// The admin API's listing of live proxy sessions (key <see cref="Key"/>). Nothing is registered here (issue 17: no grain
+/// call per session start or end): each edge knows the established sessions it routes IKE for, and a listing asks every
+/// active edge silo's edge, then the sessions of the page for their details. Sessions whose edge silo died are not listed
+/// (their IKE SAs end by the lease or the peer's liveness check).
 /// </summary>
 public interface ISessionDirectoryGrain : IGrainWithIntegerKey
 {
-    /// <summary>The one registry's key.</summary>
+    /// <summary>The one directory's key.</summary>
     const long Key = 0;
 
-    /// <summary>Adds or replaces the entry for <see cref="ProxySessionInfo.SessionId"/>.</summary>
-    Task Register(ProxySessionInfo session);
-
-    /// <summary>Removes the entry; false when there was none.</summary>
-    Task<bool> Unregister(string sessionId);
-
-    /// <summary>Sessions ordered by id, <paramref name="skip"/> first skipped, at most <paramref name="take"/>.</summary>
+    /// <summary>Established sessions ordered by id, <paramref name="skip"/> first skipped, at most <paramref name="take"/>.</summary>
     Task<IReadOnlyList<ProxySessionInfo>> List(int skip, int take);
 }

@@ -33,14 +33,17 @@ public interface ISubscriberSessionGrain : IGrainWithStringKey
     Task<byte[]?> SealKeyTransfer(Guid session, uint tunnelId, byte[] content, string? initialContactFrom);
 
     /// <summary>
-    /// A proxy session of this subscriber starts towards <paramref name="peerAddress"/>: the credentials for running IKE
-    /// as this subscriber with that peer, and the session is listed (so detach closes it and the audit checks it);
-    /// null, and not listed, if unknown, without the proxy service, or without a key for that peer. One call for both
-    /// (issue 17: the grain calls of a proxied SA).
+    /// A proxy session of this subscriber starts towards <paramref name="peerAddress"/> for the handset's attachment
+    /// <paramref name="tunnelId"/>: the credentials for running IKE as this subscriber with that peer, and the session is
+    /// listed (so detach closes it and the audit checks it) with <paramref name="firstInboundSpi"/>, the inbound SPI its
+    /// first CHILD_SA will have at the handset (0: none chosen), as if installed; and, while that is the current
+    /// attachment, a <see cref="KeyTransferGrant"/> so the session seals its first key transfer itself. Null, and not
+    /// listed, if unknown, without the proxy service, or without a key for that peer. One call for all of it (issue 17:
+    /// the grain calls of a proxied SA).
     /// </summary>
-    /// <remarks>Interleaved like <see cref="SessionEnded"/>; it does not await, so it reads and lists in one turn.</remarks>
+    /// <remarks>Interleaved like <see cref="SessionEnded"/>; it does not await, so it reads, reserves and lists in one turn.</remarks>
     [AlwaysInterleave]
-    Task<ProxyCredentials?> BeginSession(Guid session, string peerAddress);
+    Task<ProxyCredentials?> BeginSession(Guid session, uint tunnelId, string peerAddress, uint firstInboundSpi);
 
     /// <summary>A proxy session of this subscriber ended.</summary>
     /// <remarks>

@@ -22,5 +22,9 @@ public sealed record ProxyCredentials(
     [Id(8)]
     public bool InitialContact { get; init; }
 
-    public override string ToString() => $"ProxyCredentials {{ IkeIdentity = {IkeIdentity}, Psk = {(PreSharedKey is null ? "none" : "(redacted)")}, Certificate = {(Certificate is null ? "none" : "(redacted)")} }}";
+    /// <summary>The delivery key and a reserved counter for the session's first key transfer; null when the session asks the subscriber to seal it.</summary>
+    [Id(9)]
+    public KeyTransferGrant? Grant { get; init; }
+
+    public override string ToString() => $"ProxyCredentials {{ IkeIdentity = {IkeIdentity}, Psk = {(PreSharedKey is null ? "none" : "(redacted)")}, Certificate = {(Certificate is null ? "none" : "(redacted)")}, Grant = {(Grant is null ? "none" : "(redacted)")} }}";
 }

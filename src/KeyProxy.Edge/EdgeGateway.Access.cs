@@ -182,7 +182,7 @@ public sealed partial class EdgeGateway
         var previous = Activity.Current;
         var span = EdgeTracing.StartProxyRequest(EdgeId, link.Nai, peer, request.RequestId, session, retried ? _traces : null);
         if (span is not null && !retried) _traces.Remember(session, span.Context);
-        try { Observe(Timed(grain.StartInitiator(Binding(link), peer.ToString(), payload.ToArray()), timer, span), "StartInitiator"); }
+        try { Observe(CallSessionAsync(session, grain.StartInitiator(Binding(link), peer.ToString(), payload.ToArray()), timer, span), "StartInitiator"); }
         finally { EdgeTracing.Leave(span, previous); }
     }
 
@@ -355,29 +355,6 @@ public sealed partial class EdgeGateway
         var copy = new SocketAddress(address.Family, address.Size);
         address.Buffer.Span.CopyTo(copy.Buffer.Span);
         return copy;
-    }
-
-    private static async Task Timed(Task call, GrainCallTimer timer)
-    {
-        using (timer) await call;
-    }
-
-    /// <summary>As <see cref="Timed(Task, GrainCallTimer)"/>, and ends the edge's span of the call (null: not traced).</summary>
-    private static Task Timed(Task call, GrainCallTimer timer, Activity? span) => span is null ? Timed(call, timer) : TimedTraced(call, timer, span);
-
-    private static async Task TimedTraced(Task call, GrainCallTimer timer, Activity span)
-    {
-        Exception? failure = null;
-        try
-        {
-            using (timer) await call;
-        }
-        catch (Exception e)
-        {
-            failure = e;
-            throw;
-        }
-        finally { EdgeTracing.CallEnded(span, failure); }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Handset {Nai} attached as {Address} (tunnel {TunnelId})")]

@@ -10,6 +10,7 @@ using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Ip;
+using KeyProxy.Wire.Proxy;
 using Microsoft.Extensions.Logging;
 
 namespace KeyProxy.Edge;
@@ -109,11 +110,11 @@ public sealed partial class EdgeGateway
             // before it began, a fresh activation starts it again. As HandleIke it was dropped, and the route
             // kept every retransmission away until the initiator gave up (issue 15, core silo kill -9 test).
             var start = Metrics.GrainCall(nameof(IProxySessionGrain.StartResponder));
-            Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), start, span), "StartResponder");
+            Observe(CallSessionAsync(session, _grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), start, span), "StartResponder");
             return;
         }
         var timer = Metrics.GrainCall(nameof(IProxySessionGrain.HandleIke));
-        Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).HandleIke(datagram), timer, span), "HandleIke");
+        Observe(CallSessionAsync(session, _grains.GetGrain<IProxySessionGrain>(session).HandleIke(datagram), timer, span), "HandleIke");
     }
 
     /// <summary>An IKE_SA_INIT request with no route: a new responder session when the profile and the half-open limits allow.</summary>
@@ -183,7 +184,7 @@ public sealed partial class EdgeGateway
         var previous = Activity.Current;
         var span = EdgeTracing.StartIkeReceive(EdgeId, link.Nai, datagram.PeerAddress, session, ExchangeType.IkeSaInit, exchanges: null);
         if (span is not null) _traces.Remember(session, span.Context);
-        try { Observe(Timed(_grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), call, span), "StartResponder"); }
+        try { Observe(CallSessionAsync(session, _grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), call, span), "StartResponder"); }
         finally { EdgeTracing.Leave(span, previous); }
     }
 
@@ -237,16 +238,6 @@ public sealed partial class EdgeGateway
     }
 
     /// <summary>Sends a proxy session's IKE message as the handset (RFC 3948: the non-ESP marker on NAT-T, and on the IKE port when neither end uses 500).</summary>
-    internal bool SendIke(string handsetAddress, IkeDatagram datagram)
-    {
-        if (!IPAddress.TryParse(handsetAddress, out var address) || !_byAddress.TryGetValue(address, out var link))
-        {
-            Metrics.Drop(EdgeDropReason.NoRoute);
-            return false;
-        }
-        return SendIke(link, datagram);
-    }
-
     private bool SendIke(HandsetLink link, IkeDatagram datagram)
     {
         var socket = datagram.NatTraversal ? link.NatTSocket : link.IkeSocket;
@@ -281,21 +272,91 @@ public sealed partial class EdgeGateway
         return true;
     }
 
-    internal bool AddRoute(string handsetAddress, ulong initiatorSpi, Guid session) =>
-        IPAddress.TryParse(handsetAddress, out var address) && _routes.TryAdd(IpAddressValue.FromIPAddress(address), initiatorSpi, session);
-
     internal void RemoveRoutes(Guid session)
     {
         _routes.RemoveSession(session);
         _halfOpen.Forget(session);
         _traces.Forget(session);
+        _established.TryRemove(session, out _);
     }
 
-    /// <summary>The session's IKE SA is established: it no longer counts as half-open, and its later exchanges are traces of their own.</summary>
-    internal void SessionEstablished(Guid session)
+    /// <summary>The session's IKE SA is established: no longer half-open, listed, and its later exchanges are traces of their own.</summary>
+    private void SessionEstablished(Guid session)
     {
         _halfOpen.Forget(session);
         _traces.Established(session);
+        if (_routes.HasSession(session)) _established[session] = 0;
+    }
+
+    /// <summary>The established sessions routed here, for the session directory's listing.</summary>
+    internal IReadOnlyList<Guid> EstablishedSessions()
+    {
+        var list = new List<Guid>(_established.Count);
+        foreach (var session in _established.Keys)
+            if (_routes.HasSession(session)) list.Add(session);
+        return list;
+    }
+
+    /// <summary>
+    /// Calls a proxy session for a handset here, then does what it answers (<see cref="Apply"/>), then ends the edge's
+    /// span of the call (null: not traced).
+    /// </summary>
+    private async Task CallSessionAsync(Guid session, Task<EdgeActions> call, GrainCallTimer timer, Activity? span)
+    {
+        Exception? failure = null;
+        try
+        {
+            EdgeActions actions;
+            using (timer) actions = await call;
+            Apply(session, actions);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+            throw;
+        }
+        finally { EdgeTracing.CallEnded(span, failure); }
+    }
+
+    /// <summary>
+    /// Does what a proxy session's turn produced (issue 17: its answer instead of calls back to this edge), in the order
+    /// <see cref="EdgeActions"/> gives: the session's old routes out, its new routes in (RFC 7296 2.18: before the response
+    /// that completes an IKE SA rekey leaves), the datagrams sent as the handset, the IKE SA counted established, the key
+    /// transfers delivered, every route out when its IKE SA ended. A key transfer that cannot be delivered (the handset is
+    /// no longer attached here) is reported back to the session with a one-way call.
+    /// </summary>
+    internal void Apply(Guid session, EdgeActions actions)
+    {
+        if (actions.IsEmpty) return;
+        HandsetLink? link = null;
+        IpAddressValue handset = default;
+        if (IPAddress.TryParse(actions.HandsetAddress, out var address))
+        {
+            handset = IpAddressValue.FromIPAddress(address);
+            _byAddress.TryGetValue(address, out link);
+        }
+        if (actions.ResetRoutes) _routes.RemoveSession(session);
+        // A route for a handset no longer attached here would outlive it (its detach removed the handset's routes).
+        if (link is not null)
+            foreach (var spi in actions.Routes) _routes.TryAdd(handset, spi, session);
+        foreach (var datagram in actions.Datagrams)
+        {
+            if (link is null) Metrics.Drop(EdgeDropReason.NoRoute);
+            else SendIke(link, datagram);
+        }
+        if (actions.Established) SessionEstablished(session);
+        List<byte>? undelivered = null;
+        foreach (var transfer in actions.KeyTransfers)
+        {
+            var span = EdgeTracing.StartKeyTransferDelivery(EdgeId, session, (KeyTransferKind)transfer.Kind, transfer.TraceParent);
+            bool delivered = DeliverKeyTransfer(transfer.TunnelId, transfer.PeerAddress, transfer.Message);
+            EdgeTracing.KeyTransferDelivered(span, delivered);
+            if (!delivered) (undelivered ??= []).Add(transfer.Kind);
+        }
+        if (actions.Ended) RemoveRoutes(session);
+        if (undelivered is null) return;
+        foreach (var kind in undelivered)
+            Observe(_grains.GetGrain<IProxySessionGrain>(session).KeyTransferUndelivered(kind), nameof(IProxySessionGrain.KeyTransferUndelivered));
     }
 
     /// <summary>RFC 7296 2.6: the cookie secret changes now and then; the previous one stays valid for one more period.</summary>

@@ -36,6 +36,8 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     private readonly IkeRouteTable _routes = new();
     private readonly HalfOpenTable _halfOpen;
     private readonly ExchangeTraces _traces;
+    /// <summary>Sessions whose IKE SA is established and routed here (the session directory lists them; issue 17).</summary>
+    private readonly ConcurrentDictionary<Guid, byte> _established = new();
     private readonly CookieGenerator _cookies = new(SecureRandomSource.Instance);
     private readonly TokenBucket _cookieAnswers;
     private long _cookieRotatedAt = Stopwatch.GetTimestamp();
@@ -146,6 +148,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         {
             _halfOpen.Forget(session);
             _traces.Forget(session);
+            _established.TryRemove(session, out _);
         }
         link.Dispose();
         _pool.Release(link.Address);

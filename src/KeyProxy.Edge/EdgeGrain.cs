@@ -17,17 +17,14 @@ public sealed class EdgeGrain : Grain, IEdgeGrain
         ? gateway
         : throw new InvalidOperationException($"edge {this.GetPrimaryKeyString()} does not run on this silo");
 
-    public Task SendIke(string handsetAddress, IkeDatagram datagram)
+    public Task Apply(Guid session, EdgeActions actions)
     {
-        Gateway.SendIke(handsetAddress, datagram);
+        Gateway.Apply(session, actions);
         return Task.CompletedTask;
     }
 
     public Task<bool> DeliverKeyTransfer(uint tunnelId, string peerAddress, byte[] sealedMessage) =>
         Task.FromResult(Gateway.DeliverKeyTransfer(tunnelId, peerAddress, sealedMessage));
-
-    public Task<bool> AddRoute(string handsetAddress, ulong initiatorSpi, Guid session) =>
-        Task.FromResult(Gateway.AddRoute(handsetAddress, initiatorSpi, session));
 
     public Task RemoveRoutes(Guid session)
     {
@@ -35,11 +32,7 @@ public sealed class EdgeGrain : Grain, IEdgeGrain
         return Task.CompletedTask;
     }
 
-    public Task SessionEstablished(Guid session)
-    {
-        Gateway.SessionEstablished(session);
-        return Task.CompletedTask;
-    }
+    public Task<IReadOnlyList<Guid>> EstablishedSessions() => Task.FromResult(Gateway.EstablishedSessions());
 
     public Task Revoke(string nai, uint tunnelId)
     {

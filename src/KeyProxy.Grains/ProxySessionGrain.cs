@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Net;
+using System.Security.Cryptography;
 using KeyProxy.Abstractions;
 using KeyProxy.Grains.Tracing;
 using KeyProxy.Ike.Protocol;
@@ -15,6 +17,13 @@ namespace KeyProxy.Grains;
 /// every CHILD_SA it agrees turned into a key transfer for the handset (claims 1-3). It ends, and
 /// deactivates, with its IKE SA.
 /// </summary>
+/// <remarks>
+/// Issue 17, the grain calls of a proxied SA: what a turn produces for the edge (datagrams, routes, key transfers) is
+/// collected (<see cref="PendingEdgeActions"/>) and returned to the edge's call that caused it; only a turn the edge did not
+/// start (a timer, a close) hands it over with one <see cref="IEdgeGrain.Apply"/>. The subscriber is called once per
+/// session (<see cref="ISubscriberSessionGrain.BeginSession"/>), and its grant lets the session seal the first key
+/// transfer itself.
+/// </remarks>
 [ProxySessionPlacement]
 public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger, IOptions<ProxyNetworkOptions> options) : Grain, IProxySessionGrain
 {
@@ -43,6 +52,14 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private string? _peerIdentity;
     /// <summary>The peer asserted INITIAL_CONTACT (RFC 7296 2.4) in IKE_AUTH: the first CHILD_SA's install tells the subscriber.</summary>
     private string? _initialContactFrom;
+    /// <summary>The subscriber's grant for sealing the first key transfer here (used once, then cleared); null: the subscriber seals.</summary>
+    private KeyTransferGrant? _grant;
+    /// <summary>The inbound SPI chosen for the first CHILD_SA (<see cref="IkeSessionConfig.FirstChildInboundSpi"/>), listed by the subscriber at the start.</summary>
+    private uint _firstChildSpi;
+    /// <summary>What this turn has the edge do.</summary>
+    private readonly PendingEdgeActions _edge = new();
+    /// <summary>The turn is the edge's call, whose answer carries <see cref="_edge"/>; otherwise the turn pushes it.</summary>
+    private bool _inEdgeCall;
 
     private Guid Id => this.GetPrimaryKey();
 
@@ -50,7 +67,15 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     private ISubscriberSessionGrain Subscriber => GrainFactory.GetGrain<ISubscriberSessionGrain>(_handset!.Nai);
 
-    public async Task StartInitiator(HandsetBinding handset, string peerAddress, byte[] proxyRequest)
+    public async Task<EdgeActions> StartInitiator(HandsetBinding handset, string peerAddress, byte[] proxyRequest)
+    {
+        _inEdgeCall = true;
+        try { await StartInitiatorAsync(handset, peerAddress, proxyRequest); }
+        finally { _inEdgeCall = false; }
+        return TakeEdgeActions();
+    }
+
+    private async Task StartInitiatorAsync(HandsetBinding handset, string peerAddress, byte[] proxyRequest)
     {
         if (_ike is not null)
         {
@@ -86,7 +111,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             return;
         }
         (_requestId, _handsetNonce) = (request!.RequestId, request.HandsetNonce);
-        var credentials = await Subscriber.BeginSession(Id, peerAddress);
+        _firstChildSpi = NewChildSpi();
+        var credentials = await Subscriber.BeginSession(Id, handset.TunnelId, peerAddress, _firstChildSpi);
+        _grant = credentials?.Grant;
         if (credentials is null)
         {
             await FailAsync(KeyProxyReason.ProxyServiceNotSubscribed, "the subscriber has no key exchange proxy service");
@@ -99,9 +126,10 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             return;
         }
         _attemptStarted = DateTimeOffset.UtcNow;
-        _ike = IkeSession.CreateInitiator(config);
+        _ike = IkeSession.CreateInitiator(config with { FirstChildInboundSpi = _firstChildSpi });
         _ike.Observer = _spans = new IkeExchangeSpans(Id, ProxyRoles.Initiator);
-        await Edge.AddRoute(handset.HandsetAddress, _ike.InitiatorSpi, Id);
+        // The edge routes the peer's answers here before it sends IKE_SA_INIT (the order of EdgeActions).
+        _edge.Routes.Add(_ike.InitiatorSpi);
         ArmLease();
         LogStarted(Id, handset.Nai, "initiator", peerAddress);
         GrainMetrics.SessionStarted(ProxyRoles.Initiator);
@@ -121,7 +149,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             // keeps no SA the handset never got. Only the request is sent; its answer finds no route any more.
             _ike.Delete();
             foreach (var output in _ike.TakeOutputs())
-                if (output is SendDatagram d) await SendIkeAsync(d);
+                if (output is SendDatagram d) SendIke(d);
             _childInboundSpis.Clear();
             _childSince.Clear();
             _established = null;
@@ -133,27 +161,40 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             // liveness check: the engine sends the Delete under the IKE_SA_INIT keys (RFC 7296 1.4.1).
             _ike.Abandon();
             foreach (var output in _ike.TakeOutputs())
-                if (output is SendDatagram d) await SendIkeAsync(d);
+                if (output is SendDatagram d) SendIke(d);
         }
-        await Edge.RemoveRoutes(Id);
+        // The old IKE SA's routes go before the new one's is added; its DELETE's answer finds none.
+        _edge.ResetRoutes = true;
+        _edge.Routes.Clear();
         (_peerIkePath, _peerNatTPath, _attemptStarted) = (null, null, DateTimeOffset.UtcNow);
         _spans?.EndAll("abandoned");
+        // The same first CHILD_SA SPI (the subscriber listed it): the old IKE SA's CHILD_SA never reached the handset.
         _ike = IkeSession.CreateInitiator(_ike.Config);
         _ike.Observer = _spans;
-        await Edge.AddRoute(_handset!.HandsetAddress, _ike.InitiatorSpi, Id);
+        _edge.Routes.Add(_ike.InitiatorSpi);
         _ike.Start();
         await FlushAsync();
     }
 
-    public async Task StartResponder(HandsetBinding handset, IkeDatagram first)
+    public async Task<EdgeActions> StartResponder(HandsetBinding handset, IkeDatagram first)
+    {
+        _inEdgeCall = true;
+        try { await StartResponderAsync(handset, first); }
+        finally { _inEdgeCall = false; }
+        return TakeEdgeActions();
+    }
+
+    private async Task StartResponderAsync(HandsetBinding handset, IkeDatagram first)
     {
         if (_ike is not null)
         {
-            await HandleIke(first);
+            await HandleIkeAsync(first);
             return;
         }
         (_handset, _role, _peer, _since) = (handset, ProxyRoles.Responder, IPAddress.Parse(first.PeerAddress), DateTimeOffset.UtcNow);
-        var credentials = await Subscriber.BeginSession(Id, first.PeerAddress);
+        _firstChildSpi = NewChildSpi();
+        var credentials = await Subscriber.BeginSession(Id, handset.TunnelId, first.PeerAddress, _firstChildSpi);
+        _grant = credentials?.Grant;
         var config = credentials is null ? null : ProxySessionConfig.ForResponder(credentials, handset, new IPEndPoint(_peer, first.PeerPort), _options);
         if (config is null)
         {
@@ -162,15 +203,15 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             await CloseQuietlyAsync();
             return;
         }
-        _ike = IkeSession.CreateResponder(config);
+        _ike = IkeSession.CreateResponder(config with { FirstChildInboundSpi = _firstChildSpi });
         _ike.Observer = _spans = new IkeExchangeSpans(Id, ProxyRoles.Responder);
         ArmLease();
         LogStarted(Id, handset.Nai, "responder", first.PeerAddress);
         GrainMetrics.SessionStarted(ProxyRoles.Responder);
-        await HandleIke(first);
+        await HandleIkeAsync(first);
     }
 
-    public async Task HandleIke(IkeDatagram datagram)
+    public async Task<EdgeActions> HandleIke(IkeDatagram datagram)
     {
         if (_handset is null)
         {
@@ -178,8 +219,16 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             // every retransmission from the peer (issue 8: no activation left behind); the subscriber's audit
             // removes the route.
             DeactivateOnIdle();
-            return;
+            return EdgeActions.None;
         }
+        _inEdgeCall = true;
+        try { await HandleIkeAsync(datagram); }
+        finally { _inEdgeCall = false; }
+        return TakeEdgeActions();
+    }
+
+    private async Task HandleIkeAsync(IkeDatagram datagram)
+    {
         if (_ike is null || _closed) return;
         _ike.HandleDatagram(datagram.Message, datagram.NatTraversal);
         // RFC 7296 2.11: answer on the path the peer uses, but only a message the engine accepted moves
@@ -187,19 +236,47 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         await FlushAsync(new IPEndPoint(IPAddress.Parse(datagram.PeerAddress), datagram.PeerPort), datagram.NatTraversal);
     }
 
-    public Task Close(string reason) => CloseAsync(reason, SaDeleteReason.Detached);
+    public async Task Close(string reason)
+    {
+        await CloseAsync(reason, SaDeleteReason.Detached);
+        await PushEdgeActionsAsync();
+    }
 
-    public Task SupersededByInitialContact(string peerIdentity)
+    public async Task SupersededByInitialContact(string peerIdentity)
     {
         if (_handset is null)
         {
             DeactivateOnIdle(); // a fresh activation: the session died with its silo, the subscriber's audit covers it
-            return Task.CompletedTask;
+            return;
         }
         // A session still establishing has no identity yet and installed nothing: its half-open timeout ends it.
-        return _role == ProxyRoles.Responder && _peerIdentity == peerIdentity
-            ? CloseAsync("a newer IKE SA with the peer came with INITIAL_CONTACT (RFC 7296 2.4)", SaDeleteReason.IkeSaClosed)
-            : Task.CompletedTask;
+        if (_role == ProxyRoles.Responder && _peerIdentity == peerIdentity)
+        {
+            await CloseAsync("a newer IKE SA with the peer came with INITIAL_CONTACT (RFC 7296 2.4)", SaDeleteReason.IkeSaClosed);
+            await PushEdgeActionsAsync();
+        }
+    }
+
+    public async Task KeyTransferUndelivered(byte kind)
+    {
+        var what = (KeyTransferKind)kind;
+        LogUndeliverable(Id, what.ToString(), "the handset is no longer attached there");
+        GrainMetrics.KeyTransferUndelivered(what, KeyTransferOutcome.NotAttached);
+        if (_handset is null)
+        {
+            DeactivateOnIdle(); // a fresh activation: nothing here handed that key transfer over
+            return;
+        }
+        if (_closed || _ike is null) return;
+        // Not delivered: the handset has no SA (its retried request starts over), and nobody is there to use the SA
+        // at the peer: do not keep it open there.
+        if (what == KeyTransferKind.SaInstall) _childDelivered = false;
+        if (_ike.State == IkeSessionState.Established)
+        {
+            _ike.Delete();
+            await FlushAsync();
+            await PushEdgeActionsAsync();
+        }
     }
 
     /// <summary>Deletes the IKE SA at the peer (RFC 7296 1.4.1), then the handset's SAs with <paramref name="handsetReason"/>.</summary>
@@ -246,18 +323,16 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         // Only the request leaves (no timer to retransmit it any more); the peer's liveness check covers its loss.
         _ike!.Delete();
         foreach (var output in _ike.TakeOutputs())
-            if (output is SendDatagram d) await SendIkeAsync(d);
+            if (output is SendDatagram d) SendIke(d);
         // The handset's half is left to the subscriber's audit, which still lists this session (SessionEnded is not
         // called) and finds it gone. Sealing the SA delete here could leave the subscriber counting those SAs as
         // deleted while this activation ended before the edge delivered it (seen under load: bob kept his SA).
-        try { await Edge.RemoveRoutes(Id); }
-        catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException) { LogSendFailed(Id, e.Message); }
-        try { await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Unregister(Id.ToString()); }
-        catch (Exception e) when (e is OrleansException or TimeoutException) { LogDirectoryFailed(Id, e.Message); }
+        _edge.Ended = true;
+        await PushEdgeActionsAsync();
         _spans?.EndAll("closed");
     }
 
-    public Task<ProxySessionInfo?> GetInfo() => Task.FromResult(_handset is null || _ike is null ? null : Info());
+    public Task<ProxySessionInfo?> GetInfo() => Task.FromResult(_handset is null || _ike is null || _closed ? null : Info());
 
     public Task<bool> HoldsSasFor(string nai)
     {
@@ -330,7 +405,6 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     /// <summary>Sends what the engine produced and acts on its events; then re-arms the timer.</summary>
     private async Task FlushAsync(IPEndPoint? from = null, bool viaNatTraversal = false)
     {
-        bool established = false, registerAgain = false;
         var outputs = _ike!.TakeOutputs();
         if (from is not null && !outputs.Exists(o => o is IkeMessageDropped))
         {
@@ -339,14 +413,14 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         }
         // RFC 7296 2.18: the response that completes a peer's IKE SA rekey comes before the engine's
         // IkeSaRekeyed, and the peer may use the new IKE SA as soon as it has it (e.g. a CHILD_SA
-        // rekey it queued): the edge must route the new initiator SPI here before the response leaves.
+        // rekey it queued): the edge must route the new initiator SPI here before the response leaves (it adds the
+        // routes of EdgeActions before it sends the datagrams).
         foreach (var output in outputs)
         {
             if (output is IkeSaRekeyed rekeyed)
             {
                 GrainMetrics.SaRekeyed(ike: true);
-                await Edge.AddRoute(_handset!.HandsetAddress, rekeyed.InitiatorSpi, Id);
-                registerAgain = true; // the directory lists the live IKE SA's SPIs, not the first ones
+                _edge.Routes.Add(rekeyed.InitiatorSpi);
             }
         }
         foreach (var output in outputs)
@@ -354,22 +428,20 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             switch (output)
             {
                 case SendDatagram d:
-                    await SendIkeAsync(d);
+                    SendIke(d);
                     break;
                 case IkeSaEstablished e:
                     LogEstablished(Id, e.InitiatorSpi, e.ResponderSpi, e.PeerIdentity);
-                    established = true; // registered below, after the key transfer of the same message
                     GrainMetrics.SessionEstablished(_role);
                     _established ??= DateTimeOffset.UtcNow;
                     _peerIdentity = e.PeerIdentity;
                     if (e.PeerInitialContact && _role == ProxyRoles.Responder) _initialContactFrom = e.PeerIdentity;
-                    // The edge counts responder sessions as half-open (RFC 7296 2.6) until this.
-                    if (_role == ProxyRoles.Responder) await Edge.SessionEstablished(Id);
+                    // The edge counts responder sessions as half-open (RFC 7296 2.6) until this, and lists established ones.
+                    _edge.Established = true;
                     break;
                 case ChildSaEstablished c:
                     _childInboundSpis.Add(c.ChildSa.InboundSpi);
                     _childSince[c.ChildSa.InboundSpi] = DateTimeOffset.UtcNow;
-                    registerAgain = true; // the directory lists the CHILD_SAs too
                     // Not delivered (storage down): the handset retries its request and the initiator starts over.
                     var first = !_childDelivered;
                     _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, c.ChildSa.ToSaBundle()));
@@ -380,12 +452,10 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     await DeliverAsync(new SaInstall(0, default, r.OldInboundSpi, r.Replacement.ToSaBundle()));
                     _childInboundSpis.Add(r.Replacement.InboundSpi);
                     _childSince[r.Replacement.InboundSpi] = DateTimeOffset.UtcNow;
-                    registerAgain = true;
                     break;
                 case ChildSaDeleted d:
                     _childInboundSpis.Remove(d.InboundSpi);
                     _childSince.Remove(d.InboundSpi);
-                    registerAgain = true;
                     await DeliverAsync(new SaDelete(d.ByPeer ? SaDeleteReason.PeerDeleted : SaDeleteReason.Rekeyed, [d.InboundSpi]));
                     break;
                 case ChildSaFailed f when !_childDelivered && _requestId != 0:
@@ -404,29 +474,35 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             }
         }
         ArmTimer();
-        if (established || registerAgain) await RegisterAsync();
     }
 
-    /// <summary>
-    /// Lists the session in the directory (the admin API's /api/sessions). Best effort: the directory's silo may be
-    /// dying, and that must not cost the handset its key transfer or the session its timer.
-    /// </summary>
-    private async Task RegisterAsync()
-    {
-        try { await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Register(Info()); }
-        catch (Exception e) when (e is OrleansException or TimeoutException) { LogDirectoryFailed(Id, e.Message); }
-    }
+    /// <summary>An engine datagram for the edge to send as the handset.</summary>
+    private void SendIke(SendDatagram d) => _edge.Datagrams.Add(PeerDatagram(d));
+
+    /// <summary>The actions collected in this turn, for the answer to the edge's call.</summary>
+    private EdgeActions TakeEdgeActions() => _handset is null ? EdgeActions.None : _edge.Take(_handset.HandsetAddress);
 
     /// <summary>
-    /// Sends through the handset's edge. An edge that cannot be reached (its silo died and has not come back) is a
-    /// lost datagram like any other, which retransmission and liveness deal with: it must not throw out of the flush,
-    /// which would skip the engine's remaining events (an IKE SA closing) and leave the timer unarmed, so that the
-    /// session hung for ever holding SAs (found by the edge kill -9 fault test).
+    /// Hands the actions of a turn the edge did not start (a timer, a close) to the handset's edge in one call. An edge
+    /// that cannot be reached (its silo died and has not come back) is lost datagrams like any others, which
+    /// retransmission and liveness deal with: it must not throw out of the turn, which would skip the engine's remaining
+    /// events (an IKE SA closing) and leave the timer unarmed, so that the session hung for ever holding SAs (found by
+    /// the edge kill -9 fault test).
     /// </summary>
-    private async Task SendIkeAsync(SendDatagram d)
+    private async Task PushEdgeActionsAsync()
     {
-        try { await Edge.SendIke(_handset!.HandsetAddress, PeerDatagram(d)); }
+        if (_handset is null || _edge.IsEmpty) return;
+        var actions = TakeEdgeActions();
+        try { await Edge.Apply(Id, actions); }
         catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException) { LogSendFailed(Id, e.Message); }
+    }
+
+    /// <summary>A fresh CHILD_SA SPI (RFC 4303 2.1: 1-255 reserved), chosen before the exchange for the first CHILD_SA.</summary>
+    private static uint NewChildSpi()
+    {
+        uint spi;
+        do spi = BinaryPrimitives.ReadUInt32BigEndian(RandomNumberGenerator.GetBytes(4)); while (spi < 256);
+        return spi;
     }
 
     /// <summary>Where an engine datagram goes: the peer's path as last seen, else its configured ports.</summary>
@@ -439,26 +515,27 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     }
 
     /// <summary>
-    /// Seals with the subscriber's delivery key and hands the key transfer to the edge; whether the edge took it.
-    /// A failure of the subscriber grain (its storage down while it reserves key transfer counters) is logged and
-    /// reported as not delivered instead of failing the engine's flush half-way.
+    /// Seals the key transfer and hands it to the edge with this turn's actions; whether it was handed over (the edge
+    /// reports one it cannot deliver, <see cref="KeyTransferUndelivered"/>). A failure of the subscriber grain when it
+    /// seals (its storage down while it reserves key transfer counters) is logged and reported as not handed over
+    /// instead of failing the engine's flush half-way.
     /// </summary>
     private async Task<bool> DeliverAsync(KeyTransferContent content)
     {
-        // The key transfer's span (issue 20 item 3): the sealing and the edge's delivery are its children.
+        // The key transfer's span (issue 20 item 3): the subscriber's sealing, when it seals, and the edge's delivery are its children.
         using var span = GrainTracing.StartKeyTransfer(content.Kind, Id, content switch
         {
             SaInstall install => install.RequestId,
             ProxyFailure failure => failure.RequestId,
             _ => 0,
         });
-        var outcome = await SealAndDeliverAsync(content);
+        var outcome = await SealAsync(content, span);
         GrainTracing.KeyTransferEnded(span, outcome);
-        return outcome == KeyTransferOutcome.Delivered;
+        return outcome == KeyTransferOutcome.Sealed;
     }
 
-    /// <summary>What <see cref="DeliverAsync"/> does: <see cref="KeyTransferOutcome.Delivered"/> or why not.</summary>
-    private async Task<string> SealAndDeliverAsync(KeyTransferContent content)
+    /// <summary>What <see cref="DeliverAsync"/> does: <see cref="KeyTransferOutcome.Sealed"/> (and handed to the edge) or why not.</summary>
+    private async Task<string> SealAsync(KeyTransferContent content, System.Diagnostics.Activity? span)
     {
         var plaintext = new byte[content.GetEncodedLength()];
         try
@@ -472,19 +549,32 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             byte[]? sealedMessage;
             // INITIAL_CONTACT goes with the install of the IKE SA's first CHILD_SA: the SA that replaces the stale ones.
             var initialContactFrom = content is SaInstall ? _initialContactFrom : null;
-            try { sealedMessage = await Subscriber.SealKeyTransfer(Id, _handset!.TunnelId, plaintext, initialContactFrom); }
-            catch (Exception e) when (e is OrleansException or TimeoutException)
+            if (TakeGrant(content, initialContactFrom) is { } grant)
             {
-                LogUndeliverable(Id, content.Kind.ToString(), "sealing failed: " + e.GetType().Name);
-                GrainMetrics.KeyTransferUndelivered(content.Kind, KeyTransferOutcome.SealFailed);
-                return KeyTransferOutcome.SealFailed;
-            }
-            if (sealedMessage is not null)
-            {
-                GrainMetrics.KeyTransferSealed(content.Kind);
+                // Issue 17: sealed here, with the attachment's delivery key and the counter the subscriber reserved for
+                // this session; the subscriber listed what it installs when the session began.
+                try
+                {
+                    using var sealer = new KeyTransferSealer(grant.DeliveryKey);
+                    sealedMessage = sealer.Seal(grant.Counter, content);
+                }
+                finally { Array.Clear(grant.DeliveryKey); }
+                span?.SetTag("keyproxy.key_transfer.sealed_by", "session");
                 if (initialContactFrom is not null) _initialContactFrom = null;
             }
-            if (sealedMessage is null || !await Edge.DeliverKeyTransfer(_handset.TunnelId, _peer!.ToString(), sealedMessage))
+            else
+            {
+                try { sealedMessage = await Subscriber.SealKeyTransfer(Id, _handset!.TunnelId, plaintext, initialContactFrom); }
+                catch (Exception e) when (e is OrleansException or TimeoutException)
+                {
+                    LogUndeliverable(Id, content.Kind.ToString(), "sealing failed: " + e.GetType().Name);
+                    GrainMetrics.KeyTransferUndelivered(content.Kind, KeyTransferOutcome.SealFailed);
+                    return KeyTransferOutcome.SealFailed;
+                }
+                span?.SetTag("keyproxy.key_transfer.sealed_by", "subscriber");
+                if (sealedMessage is not null && initialContactFrom is not null) _initialContactFrom = null;
+            }
+            if (sealedMessage is null)
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "the handset is no longer attached there");
                 GrainMetrics.KeyTransferUndelivered(content.Kind, KeyTransferOutcome.NotAttached);
@@ -494,14 +584,36 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 }
                 return KeyTransferOutcome.NotAttached;
             }
+            GrainMetrics.KeyTransferSealed(content.Kind);
+            _edge.KeyTransfers.Add(new SealedKeyTransfer(_handset!.TunnelId, _peer!.ToString(), sealedMessage, (byte)content.Kind, span?.Id));
+            // Counted when handed to the edge; one the edge cannot deliver comes back as KeyTransferUndelivered.
             GrainMetrics.KeyTransferDelivered(content.Kind);
             if (content is SaDelete delete) GrainMetrics.SasDeleted(delete.Reason, delete.InboundSpis.Count);
-            return KeyTransferOutcome.Delivered;
+            return KeyTransferOutcome.Sealed;
         }
         finally
         {
             Array.Clear(plaintext);
         }
+    }
+
+    /// <summary>
+    /// The subscriber's grant, once, for a key transfer it covers: the install of the CHILD_SA whose SPI the subscriber
+    /// listed at the start, or a failure (installs nothing); not an install whose INITIAL_CONTACT the subscriber must
+    /// hear (<see cref="KeyTransferGrant.ReportInitialContact"/>). Null: the subscriber seals it.
+    /// </summary>
+    private KeyTransferGrant? TakeGrant(KeyTransferContent content, string? initialContactFrom)
+    {
+        if (_grant is not { } grant || grant.TunnelId != _handset!.TunnelId) return null;
+        bool covered = content switch
+        {
+            SaInstall install => install.Sa.InboundSpi == _firstChildSpi && (initialContactFrom is null || !grant.ReportInitialContact),
+            ProxyFailure => true,
+            _ => false,
+        };
+        if (!covered) return null;
+        _grant = null;
+        return grant;
     }
 
     private async Task FailAsync(KeyProxyReason reason, string text)
@@ -523,8 +635,6 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             _childInboundSpis.Clear();
         }
         await CloseQuietlyAsync();
-        try { await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).Unregister(Id.ToString()); }
-        catch (OrleansException) { /* the cluster is shutting down: the directory goes with it */ }
     }
 
     private async Task CloseQuietlyAsync()
@@ -535,11 +645,17 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _timer = null;
         _lease?.Dispose();
         _lease = null;
+        if (_grant is not null)
+        {
+            Array.Clear(_grant.DeliveryKey);
+            _grant = null;
+        }
         if (_handset is not null)
         {
-            // Each best effort: a dead edge or subscriber silo must not keep this activation from deactivating.
-            try { await Edge.RemoveRoutes(Id); }
-            catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException) { LogSendFailed(Id, e.Message); }
+            // The routes go with this turn's actions, after its DELETE. Each best effort: a dead edge or subscriber
+            // silo must not keep this activation from deactivating.
+            _edge.Ended = true;
+            if (!_inEdgeCall) await PushEdgeActionsAsync();
             try { await Subscriber.SessionEnded(Id); }
             catch (Exception e) when (e is OrleansException or TimeoutException) { LogSendFailed(Id, e.Message); }
         }
@@ -568,7 +684,11 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     {
         if (_ike is null || _closed) return;
         _ike.HandleTimer();
-        try { await FlushAsync(); }
+        try
+        {
+            await FlushAsync();
+            await PushEdgeActionsAsync();
+        }
         finally { ArmTimer(); } // whatever failed in the flush, the engine's next deadline still gets its timer
     }
 
@@ -601,9 +721,6 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: lease lost, but closing failed: {Error}")]
     private partial void LogLeaseCloseFailed(Guid session, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: not listed in the session directory: {Error}")]
-    private partial void LogDirectoryFailed(Guid session, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: key transfer ({Kind}) not delivered: {Why}")]
     private partial void LogUndeliverable(Guid session, string kind, string why);

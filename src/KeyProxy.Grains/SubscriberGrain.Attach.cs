@@ -63,7 +63,11 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
             _counter = 0;
             _counterResumed = true;
             State.State.CounterReservedUpTo = CounterBlock;
+            _counterDurableUpTo = 0;
+            _grants.Clear();
             await State.WriteStateAsync();
+            _counterDurableUpTo = CounterBlock;
+            _attachedHere = true;
             await EndPreviousAttachmentAsync(previous, attempt.EdgeId, attempt.TunnelId);
             LogAttached(Nai, attempt.EdgeId, attempt.HandsetAddress, attempt.TunnelId);
             GrainMetrics.Attach(rejected: null);
@@ -126,13 +130,18 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
             // After a reactivation: skip every counter an earlier activation may have used.
             _counter = State.State.CounterReservedUpTo;
             _counterResumed = true;
+            _counterDurableUpTo = State.State.CounterReservedUpTo;
         }
         var counter = ++_counter;
         if (counter >= State.State.CounterReservedUpTo)
         {
             var stored = State.State.CounterReservedUpTo;
             State.State.CounterReservedUpTo = counter + CounterBlock;
-            try { await State.WriteStateAsync(); }
+            try
+            {
+                await State.WriteStateAsync();
+                if (State.State.CounterReservedUpTo > _counterDurableUpTo) _counterDurableUpTo = State.State.CounterReservedUpTo;
+            }
             catch
             {
                 // Issue 15: a block whose reservation is not stored is not ours to use. Kept in memory, the next seals
@@ -146,13 +155,66 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
         return sealer.Seal(counter, content);
     }
 
-    public Task<ProxyCredentials?> BeginSession(Guid session, string peerAddress)
+    public Task<ProxyCredentials?> BeginSession(Guid session, uint tunnelId, string peerAddress, uint firstInboundSpi)
     {
         var credentials = ProxyCredentialsFor(peerAddress);
         if (credentials is null) return Task.FromResult(credentials);
         var peer = IPAddress.Parse(peerAddress).ToString(); // parsed by ProxyCredentialsFor already
-        return Task.FromResult<ProxyCredentials?>(credentials with { InitialContact = ListSession(session, peer) });
+        bool firstContact = ListSession(session, peer);
+        // Listed as installed already: should the session die after installing it, the audit deletes it at the handset
+        // (an SPI it never installed there is ignored by the handset).
+        if (firstInboundSpi != 0 && _sessions.TryGetValue(session, out var lease)) lease.InboundSpis.Add(firstInboundSpi);
+        return Task.FromResult<ProxyCredentials?>(credentials with { InitialContact = firstContact, Grant = Grant(tunnelId, firstContact) });
     }
+
+    /// <summary>
+    /// The delivery key of attachment <paramref name="tunnelId"/> and the next counter, for a session to seal its first key
+    /// transfer itself; null (the session then asks <see cref="SealKeyTransfer"/>) when that is not the current attachment,
+    /// when the next counter would need a reservation written first (SealKeyTransfer writes it, and waits for storage),
+    /// or when too many counters were granted lately: the handset accepts a counter up to 63 below the highest it
+    /// accepted (docs/wire.md), and a grant used late must stay within that window.
+    /// </summary>
+    private KeyTransferGrant? Grant(uint tunnelId, bool firstContact)
+    {
+        if (State.State.Attachment?.TunnelId != tunnelId || State.State.DeliveryKey is not { } key) return null;
+        if (!_counterResumed)
+        {
+            // After a reactivation: skip every counter an earlier activation may have used (as SealAsync does).
+            _counter = State.State.CounterReservedUpTo;
+            _counterResumed = true;
+            _counterDurableUpTo = State.State.CounterReservedUpTo;
+        }
+        if (_counter + 1 >= _counterDurableUpTo) return null;
+        long now = Environment.TickCount64;
+        while (_grants.TryPeek(out var oldest) && now - oldest.At > (long)GrantWindow.TotalMilliseconds) _grants.Dequeue();
+        if (_grants.TryPeek(out var first) && _counter + 1 - first.Counter >= GrantSpread) return null;
+        var counter = ++_counter;
+        _grants.Enqueue((counter, now));
+        // The list may lack sessions of this attachment (they list themselves again with their next renewal) when this
+        // activation did not see the attach and is younger than two lease periods.
+        var mayLackSessions = !_attachedHere && SessionAuditInterval is { } every && every > TimeSpan.Zero
+            && now - _activatedAt < 2 * (long)every.TotalMilliseconds;
+        return new KeyTransferGrant(tunnelId, key.ToArray(), counter) { ReportInitialContact = !firstContact || mayLackSessions };
+    }
+
+    /// <summary>Counters granted within <see cref="GrantWindow"/> stay within this many of each other (half the handset's replay window).</summary>
+    private const ulong GrantSpread = 32;
+
+    /// <summary>How long a granted counter counts as possibly unused: the longest a session takes to its first key transfer, with margin.</summary>
+    private static readonly TimeSpan GrantWindow = TimeSpan.FromMinutes(1);
+
+    private readonly Queue<(ulong Counter, long At)> _grants = new();
+
+    /// <summary>Counters below this are reserved in storage (what <see cref="Grant"/> may hand out without a write).</summary>
+    private ulong _counterDurableUpTo;
+
+    private readonly long _activatedAt = Environment.TickCount64;
+
+    /// <summary>
+    /// This activation accepted the current attachment: every session of it began here (an older attachment's sessions are
+    /// closed by the attach, and refused at their renewal), so the session list is complete.
+    /// </summary>
+    private bool _attachedHere;
 
     /// <summary>What a proxy session needs to run IKE as this subscriber with <paramref name="peerAddress"/>; null if it may not.</summary>
     private ProxyCredentials? ProxyCredentialsFor(string peerAddress)

@@ -52,7 +52,7 @@ public class TraceSecretsTests
     }
 
     private static bool IsDeliveredInstall(Activity s) =>
-        s.OperationName == "keyproxy.key_transfer" && SpanTree.Tag(s, "keyproxy.key_transfer.result") == "delivered";
+        s.OperationName == "keyproxy.key_transfer.deliver" && SpanTree.Tag(s, "keyproxy.key_transfer.result") == "delivered";
 
     /// <summary>Everything a span exports: names, every attribute, events and their attributes, links, status, baggage, trace state.</summary>
     private static string Text(Activity span)

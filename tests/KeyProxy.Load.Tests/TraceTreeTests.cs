@@ -34,7 +34,7 @@ public class TraceTreeTests
         AssertPath(tree, transfer, root, ("edge", "keyproxy.ike.receive"), ("grain", "HandleIke"));
         // IKE_AUTH's span ends with its response (RFC 7296 1.2), which brings the CHILD_SA: the key transfer comes after.
         Assert.True(auth.StartTimeUtc + auth.Duration <= transfer.StartTimeUtc, tree.ToString());
-        AssertSealedAndDeliveredUnder(tree, transfer);
+        AssertSealedHereAndDeliveredByTheEdge(tree, transfer);
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public class TraceTreeTests
         // The peer's IKE_AUTH request: a second edge span, under the first, then HandleIke; the key transfer follows it there.
         AssertPath(tree, auth, root, ("edge", "keyproxy.ike.receive"), ("grain", "HandleIke"));
         AssertPath(tree, transfer, root, ("edge", "keyproxy.ike.receive"), ("grain", "HandleIke"));
-        AssertSealedAndDeliveredUnder(tree, transfer);
+        AssertSealedHereAndDeliveredByTheEdge(tree, transfer);
     }
 
     private const string EdgeSource = "KeyProxy.Edge";
@@ -77,8 +77,9 @@ public class TraceTreeTests
         return tree;
     }
 
+    /// <summary>The edge's delivery of an SA install to the handset, which it could make.</summary>
     private static bool IsDeliveredInstall(Activity s) =>
-        s.OperationName == "keyproxy.key_transfer" && Tag(s, "keyproxy.key_transfer.kind") == "sa_install" && Tag(s, "keyproxy.key_transfer.result") == "delivered";
+        s.OperationName == "keyproxy.key_transfer.deliver" && Tag(s, "keyproxy.key_transfer.kind") == "sa_install" && Tag(s, "keyproxy.key_transfer.result") == "delivered";
 
     private static Activity AssertExchange(SpanTree tree, string name, string type, int messageId, string side)
     {
@@ -92,7 +93,17 @@ public class TraceTreeTests
         return span;
     }
 
-    private static Activity AssertDeliveredInstall(SpanTree tree) => Assert.Single(tree.Spans, IsDeliveredInstall);
+    /// <summary>The session's key transfer span of the SA install, sealed, whose delivery by the edge is its child.</summary>
+    private static Activity AssertDeliveredInstall(SpanTree tree)
+    {
+        var delivery = Assert.Single(tree.Spans, IsDeliveredInstall);
+        var transfer = tree.PathToRoot(delivery)[1];
+        Assert.Equal("keyproxy.key_transfer", transfer.OperationName);
+        Assert.Equal("KeyProxy.Grains", transfer.Source.Name);
+        Assert.Equal("sa_install", Tag(transfer, "keyproxy.key_transfer.kind"));
+        Assert.Equal("sealed", Tag(transfer, "keyproxy.key_transfer.result"));
+        return transfer;
+    }
 
     /// <summary>
     /// The path from <paramref name="span"/> up reaches <paramref name="root"/>, and passes the named steps in this order
@@ -112,11 +123,17 @@ public class TraceTreeTests
         }
     }
 
-    /// <summary>The key transfer's children: the subscriber's sealing and the edge's delivery to the handset, as grain calls.</summary>
-    private static void AssertSealedAndDeliveredUnder(SpanTree tree, Activity transfer)
+    /// <summary>
+    /// Issue 17: the session sealed the key transfer itself (the subscriber's grant, no SealKeyTransfer call) and handed it
+    /// to the edge in its answer to HandleIke (no DeliverKeyTransfer call): below the key transfer only the edge's delivery.
+    /// </summary>
+    private static void AssertSealedHereAndDeliveredByTheEdge(SpanTree tree, Activity transfer)
     {
+        Assert.Equal("session", Tag(transfer, "keyproxy.key_transfer.sealed_by"));
         var below = tree.Spans.Where(s => tree.PathToRoot(s).Skip(1).Contains(transfer)).ToList();
-        Assert.True(below.Any(s => IsGrainCall(s, "SealKeyTransfer")), tree.ToString());
-        Assert.True(below.Any(s => IsGrainCall(s, "DeliverKeyTransfer")), tree.ToString());
+        var delivery = Assert.Single(below);
+        Assert.True(IsDeliveredInstall(delivery), tree.ToString());
+        Assert.Equal(EdgeSource, delivery.Source.Name);
+        Assert.DoesNotContain(tree.Spans, s => IsGrainCall(s, "SealKeyTransfer") || IsGrainCall(s, "DeliverKeyTransfer"));
     }
 }

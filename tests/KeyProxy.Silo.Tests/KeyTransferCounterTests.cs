@@ -81,6 +81,62 @@ public sealed class KeyTransferCounterTests : IAsyncLifetime
             Assert.True(counters[i] > counters[i - 1], $"counter {counters[i]} sealed after {counters[i - 1]}: a key transfer counter repeated or went back");
     }
 
+    [Fact]
+    public async Task Counters_granted_to_sessions_and_counters_the_subscriber_seals_with_never_repeat_also_across_a_reactivation()
+    {
+        // Issue 17: a session seals its first key transfer itself with a counter the subscriber granted at BeginSession.
+        const string nai = "gil@keyproxy.test";
+        const string peer = "192.0.2.7"; // inside the test profile's PSK prefix
+        var grains = _cluster.GrainFactory;
+        var subscriber = await AttachedSubscriber.AttachAsync(grains, nai, Edge, Tunnel, "127.0.1.10", _cluster.Primary!.SiloAddress);
+        var content = new byte[new SaDelete(SaDeleteReason.IkeSaClosed, [0x1234]).GetEncodedLength()];
+        Assert.Equal(WireError.None, new SaDelete(SaDeleteReason.IkeSaClosed, [0x1234]).TryWrite(content, out _));
+        var counters = new List<ulong>();
+        byte[]? deliveryKey = null;
+        async Task SealAsync()
+        {
+            var sealedMessage = await subscriber.SealKeyTransfer(Guid.NewGuid(), Tunnel, content, null);
+            Assert.NotNull(sealedMessage);
+            counters.Add(BinaryPrimitives.ReadUInt64BigEndian(sealedMessage.AsSpan(KeyProxyHeader.Size, KeyTransfer.CounterSize)));
+            // What the subscriber seals opens with the key it grants: the attachment's delivery key.
+            using var opener = new KeyTransferOpener(deliveryKey!);
+            Assert.Equal(KeyTransferStatus.Ok, opener.Open(sealedMessage).Status);
+        }
+        async Task<KeyTransferGrant?> BeginAsync(uint tunnel = Tunnel)
+        {
+            var credentials = await subscriber.BeginSession(Guid.NewGuid(), tunnel, peer, 0x4000);
+            Assert.NotNull(credentials);
+            if (credentials.Grant is { } grant)
+            {
+                deliveryKey ??= grant.DeliveryKey;
+                Assert.Equal(deliveryKey, grant.DeliveryKey);
+                counters.Add(grant.Counter);
+            }
+            return credentials.Grant;
+        }
+
+        // No grant for another attachment than the current one.
+        Assert.Null(await BeginAsync(Tunnel + 1));
+        Assert.NotNull(await BeginAsync());
+        await SealAsync();
+        // Grants stay within half the handset's replay window of each other: 32 in a row, then the subscriber seals.
+        int granted = 1;
+        while (await BeginAsync() is not null) granted++;
+        Assert.Equal(31, granted); // counters 1 to 32, less the one the seal in between took
+        await SealAsync();
+
+        // After a reactivation the first grant waits for a reservation the subscriber writes when it seals; then grants resume above it.
+        await subscriber.Cast<IGrainManagementExtension>().DeactivateOnIdle(TestContext.Current.CancellationToken);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        Assert.Null(await BeginAsync());
+        await SealAsync();
+        Assert.NotNull(await BeginAsync());
+        await SealAsync();
+
+        for (int i = 1; i < counters.Count; i++)
+            Assert.True(counters[i] > counters[i - 1], $"counter {counters[i]} after {counters[i - 1]}: a key transfer counter repeated or went back");
+    }
+
     private static FailingGrainStorage Storage => FailingGrainStorage.Instance!;
 
     private sealed class Configurator : ISiloConfigurator

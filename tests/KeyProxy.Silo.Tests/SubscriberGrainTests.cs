@@ -133,20 +133,10 @@ public sealed class SubscriberGrainTests(ClusterFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task The_session_directory_is_empty_until_sessions_register()
+    public async Task The_session_directory_lists_nothing_and_does_not_fail_on_a_silo_that_runs_no_edge()
     {
+        // Issue 17: the directory asks each active silo's edge (by silo name); a silo without one is left out, not an error.
         var sessions = fixture.Grains.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key);
-        Assert.Empty(await sessions.List(0, 100));
-        var since = DateTimeOffset.UtcNow;
-        var b = new ProxySessionInfo("s-b", "alice@keyproxy.test", ProxyRoles.Initiator, "127.0.0.9", "edge-1", "0102030405060708/0000000000000000", since);
-        var a = b with { SessionId = "s-a", Role = ProxyRoles.Responder };
-        await sessions.Register(b);
-        await sessions.Register(a);
-        Assert.Equal([a, b], await sessions.List(0, 100));
-        Assert.Equal([b], await sessions.List(1, 100));
-        Assert.True(await sessions.Unregister("s-a"));
-        Assert.False(await sessions.Unregister("s-a"));
-        Assert.True(await sessions.Unregister("s-b"));
         Assert.Empty(await sessions.List(0, 100));
     }
 

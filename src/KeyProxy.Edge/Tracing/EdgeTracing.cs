@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Wire.Ip;
+using KeyProxy.Wire.Proxy;
 
 namespace KeyProxy.Edge.Tracing;
 
@@ -73,5 +74,45 @@ public static class EdgeTracing
         if (span is null) return;
         if (failure is not null) span.SetStatus(ActivityStatusCode.Error, failure.GetType().Name);
         span.Stop();
+    }
+
+    /// <summary>
+    /// The edge delivering a key transfer a proxy session sealed: a child of the session's key transfer span
+    /// (<paramref name="traceParent"/>, its W3C id) when it has one, else of the current span; ended by
+    /// <see cref="KeyTransferDelivered"/>.
+    /// </summary>
+    internal static Activity? StartKeyTransferDelivery(string edgeId, Guid session, KeyTransferKind kind, string? traceParent)
+    {
+        if (!Source.HasListeners()) return null;
+        var previous = Activity.Current;
+        ActivityContext parent = default;
+        if (traceParent is not null) ActivityContext.TryParse(traceParent, null, out parent);
+        var activity = Source.StartActivity("keyproxy.key_transfer.deliver", ActivityKind.Producer, parent);
+        if (activity is null) return null;
+        Activity.Current = previous;
+        if (activity.IsAllDataRequested)
+        {
+            activity.SetTag("keyproxy.edge.id", edgeId);
+            activity.SetTag("keyproxy.session.id", session.ToString());
+            activity.SetTag("keyproxy.key_transfer.kind", kind switch
+            {
+                KeyTransferKind.SaInstall => "sa_install",
+                KeyTransferKind.SaDelete => "sa_delete",
+                KeyTransferKind.ProxyFailure => "proxy_failure",
+                _ => "unknown",
+            });
+        }
+        return activity;
+    }
+
+    /// <summary>Ends a delivery span: <c>delivered</c>, or <c>not_attached</c> (the tunnel is gone).</summary>
+    internal static void KeyTransferDelivered(Activity? span, bool delivered)
+    {
+        if (span is null) return;
+        var previous = Activity.Current;
+        span.SetTag("keyproxy.key_transfer.result", delivered ? "delivered" : "not_attached");
+        if (!delivered) span.SetStatus(ActivityStatusCode.Error, "not_attached");
+        span.Stop();
+        Activity.Current = previous;
     }
 }

@@ -48,11 +48,11 @@ public static class GrainTracing
         return activity;
     }
 
-    /// <summary><paramref name="outcome"/>: <c>delivered</c>, or why not (the undelivered metric's <c>error.type</c>).</summary>
+    /// <summary><paramref name="outcome"/>: <c>sealed</c> (handed to the edge), or why not (the undelivered metric's <c>error.type</c>).</summary>
     internal static void KeyTransferEnded(Activity? activity, string outcome)
     {
         if (activity is null) return;
         activity.SetTag("keyproxy.key_transfer.result", outcome);
-        if (outcome != KeyTransferOutcome.Delivered) activity.SetStatus(ActivityStatusCode.Error, outcome);
+        if (outcome != KeyTransferOutcome.Sealed) activity.SetStatus(ActivityStatusCode.Error, outcome);
     }
 }

@@ -525,6 +525,9 @@ public sealed partial class IkeSession
         Emit(new IkeSaClosed(reason, notify, detail));
     }
 
+    /// <summary>Whether <see cref="IkeSessionConfig.FirstChildInboundSpi"/> went to a CHILD_SA already.</summary>
+    private bool _firstChildSpiTaken;
+
     private ulong NewIkeSpi()
     {
         Span<byte> b = stackalloc byte[8];
@@ -535,6 +538,11 @@ public sealed partial class IkeSession
 
     private uint NewChildSpi()
     {
+        if (!_firstChildSpiTaken && _config.FirstChildInboundSpi is { } first && first >= 256 && FindChildByInbound(first) is null)
+        {
+            _firstChildSpiTaken = true;
+            return first;
+        }
         Span<byte> b = stackalloc byte[4];
         uint spi;
         // RFC 4303 2.1: SPIs 1-255 are reserved.

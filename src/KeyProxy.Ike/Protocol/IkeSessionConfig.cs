@@ -58,6 +58,13 @@ public sealed record IkeSessionConfig
     /// two identities, so that the peer drops any it still holds from a crashed predecessor.
     /// </summary>
     public bool SendInitialContact { get; init; }
+
+    /// <summary>
+    /// The inbound SPI of the first CHILD_SA this IKE SA makes (RFC 4303 2.1: 256 or more), chosen by the caller ahead of
+    /// the exchange so that it can record it before the SA exists (the proxy's subscriber lists it with the session);
+    /// null: random, as every later one.
+    /// </summary>
+    public uint? FirstChildInboundSpi { get; init; }
 }
 
 /// <summary>What to negotiate for the CHILD_SA(s) of this IKE SA.</summary>

@@ -21,6 +21,23 @@ public class ChildSaExchangeTests
     private static IkeSession Side(EnginePair pair, bool initiator) => initiator ? pair.Initiator : pair.Responder;
     private static List<IkeEvent> Events(EnginePair pair, bool initiator) => initiator ? pair.InitiatorEvents : pair.ResponderEvents;
 
+    [Fact]
+    public void The_first_child_sa_takes_the_inbound_spi_chosen_in_advance_on_either_side_and_later_ones_a_random_one()
+    {
+        // The proxy's subscriber lists the first CHILD_SA's SPI before the exchange (issue 17).
+        var pair = Established(Initiator(GcmX25519) with { FirstChildInboundSpi = 0x1234_5678 }, Responder(GcmX25519) with { FirstChildInboundSpi = 0x0abc_def0 });
+        var first = pair.Initiator.ChildSas.Single();
+        Assert.Equal(0x1234_5678u, first.InboundSpi);
+        Assert.Equal(0x0abc_def0u, first.OutboundSpi);
+        Assert.Equal(0x0abc_def0u, pair.Responder.ChildSas.Single().InboundSpi);
+
+        pair.Initiator.CreateChildSa();
+        pair.RunUntilQuiet();
+        var second = pair.Initiator.ChildSas.Single(c => c.InboundSpi != first.InboundSpi);
+        Assert.NotEqual(0x1234_5678u, second.InboundSpi);
+        Assert.True(second.InboundSpi >= 256);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
