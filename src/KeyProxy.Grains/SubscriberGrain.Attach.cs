@@ -17,7 +17,7 @@ namespace KeyProxy.Grains;
 /// silo migrates it there.
 /// </summary>
 [PreferLocalPlacement]
-public sealed partial class SubscriberGrain : ISubscriberSessionGrain
+public sealed partial class SubscriberGrain : ISubscriberSessionGrain, IGrainMigrationParticipant
 {
     /// <summary>
     /// Key transfer counters are reserved in blocks so a counter is never reused after a reactivation. No timer or
@@ -86,6 +86,27 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain
         {
             Array.Clear(attachKey);
         }
+    }
+
+    /// <summary>
+    /// The activation moves to the handset's edge silo right after the attach (claim 9): the key transfer counter goes
+    /// with it (the persisted state goes by itself), so the first session there gets a grant instead of waiting for a
+    /// new counter block to be written; and so does knowing that the session list is complete.
+    /// </summary>
+    public void OnDehydrate(IDehydrationContext context)
+    {
+        if (!_counterResumed) return;
+        context.TryAddValue("keyproxy.counter", _counter);
+        context.TryAddValue("keyproxy.counter-durable", _counterDurableUpTo);
+        context.TryAddValue("keyproxy.attached-here", _attachedHere);
+    }
+
+    public void OnRehydrate(IRehydrationContext context)
+    {
+        if (!context.TryGetValue("keyproxy.counter", out ulong counter) || !context.TryGetValue("keyproxy.counter-durable", out ulong durable)) return;
+        // Consistent with storage: the durable mark only ever rose after a reservation was written.
+        (_counter, _counterDurableUpTo, _counterResumed) = (counter, durable, true);
+        if (context.TryGetValue("keyproxy.attached-here", out bool attachedHere)) _attachedHere = attachedHere;
     }
 
     public async Task<bool> Detach(string edgeId, uint tunnelId, byte[] proof)
