@@ -175,7 +175,7 @@ public sealed partial class EdgeGateway
                 link.Requests[request.RequestId] = session;
             }
         }
-        var grain = _grains.GetGrain<IProxySessionGrain>(session);
+        var grain = _grains.Reference<IProxySessionGrain>(session);
         var timer = Metrics.GrainCall(nameof(IProxySessionGrain.StartInitiator));
         // Flow 1's trace begins here; the peer's answers to this session's exchange are parented to it (ExchangeTraces),
         // and so is the handset's retransmission of the same request.
@@ -336,7 +336,7 @@ public sealed partial class EdgeGateway
         var left = _routes.SessionsOf(link.AddressValue);
         if (left.Count == 0) return;
         var closing = new List<Task>(left.Count);
-        foreach (var session in left) closing.Add(_grains.GetGrain<IProxySessionGrain>(session).Close("the handset detached (closed by its edge)"));
+        foreach (var session in left) closing.Add(_grains.Reference<IProxySessionGrain>(session).Close("the handset detached (closed by its edge)"));
         try { await Task.WhenAll(closing).WaitAsync(TimeSpan.FromSeconds(5)); }
         catch (Exception e) when (e is not OutOfMemoryException) { LogGrainCallFailed("Close", e.Message); }
         LogLeftoverSessions(link.Nai, left.Count);

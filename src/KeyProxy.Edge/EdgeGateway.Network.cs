@@ -110,11 +110,11 @@ public sealed partial class EdgeGateway
             // before it began, a fresh activation starts it again. As HandleIke it was dropped, and the route
             // kept every retransmission away until the initiator gave up (issue 15, core silo kill -9 test).
             var start = Metrics.GrainCall(nameof(IProxySessionGrain.StartResponder));
-            Observe(CallSessionAsync(session, _grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), start, span), "StartResponder");
+            Observe(CallSessionAsync(session, _grains.Reference<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), start, span), "StartResponder");
             return;
         }
         var timer = Metrics.GrainCall(nameof(IProxySessionGrain.HandleIke));
-        Observe(CallSessionAsync(session, _grains.GetGrain<IProxySessionGrain>(session).HandleIke(datagram), timer, span), "HandleIke");
+        Observe(CallSessionAsync(session, _grains.Reference<IProxySessionGrain>(session).HandleIke(datagram), timer, span), "HandleIke");
     }
 
     /// <summary>An IKE_SA_INIT request with no route: a new responder session when the profile and the half-open limits allow.</summary>
@@ -184,7 +184,7 @@ public sealed partial class EdgeGateway
         var previous = Activity.Current;
         var span = EdgeTracing.StartIkeReceive(EdgeId, link.Nai, datagram.PeerAddress, session, ExchangeType.IkeSaInit, exchanges: null);
         if (span is not null) _traces.Remember(session, span.Context);
-        try { Observe(CallSessionAsync(session, _grains.GetGrain<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), call, span), "StartResponder"); }
+        try { Observe(CallSessionAsync(session, _grains.Reference<IProxySessionGrain>(session).StartResponder(Binding(link), datagram), call, span), "StartResponder"); }
         finally { EdgeTracing.Leave(span, previous); }
     }
 
@@ -356,7 +356,7 @@ public sealed partial class EdgeGateway
         if (actions.Ended) RemoveRoutes(session);
         if (undelivered is null) return;
         foreach (var kind in undelivered)
-            Observe(_grains.GetGrain<IProxySessionGrain>(session).KeyTransferUndelivered(kind), nameof(IProxySessionGrain.KeyTransferUndelivered));
+            Observe(_grains.Reference<IProxySessionGrain>(session).KeyTransferUndelivered(kind), nameof(IProxySessionGrain.KeyTransferUndelivered));
     }
 
     /// <summary>RFC 7296 2.6: the cookie secret changes now and then; the previous one stays valid for one more period.</summary>

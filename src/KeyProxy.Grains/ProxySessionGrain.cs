@@ -63,9 +63,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     private Guid Id => this.GetPrimaryKey();
 
-    private IEdgeGrain Edge => GrainFactory.GetGrain<IEdgeGrain>(_handset!.EdgeId);
+    private IEdgeGrain Edge => GrainFactory.Reference<IEdgeGrain>(_handset!.EdgeId);
 
-    private ISubscriberSessionGrain Subscriber => GrainFactory.GetGrain<ISubscriberSessionGrain>(_handset!.Nai);
+    private ISubscriberSessionGrain Subscriber => GrainFactory.Reference<ISubscriberSessionGrain>(_handset!.Nai);
 
     public async Task<EdgeActions> StartInitiator(HandsetBinding handset, string peerAddress, byte[] proxyRequest)
     {
