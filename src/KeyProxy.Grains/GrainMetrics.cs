@@ -47,7 +47,7 @@ public static class GrainMetrics
     internal static void SessionEstablished(ProxyRoles role) => Established.Add(1, Role(role));
 
     internal static void SessionFailed(ProxyRoles role, KeyProxyReason reason) =>
-        Failed.Add(1, Role(role), new("error.type", Snake(reason.ToString())));
+        Failed.Add(1, Role(role), new("error.type", Snake(reason)));
 
     internal static void SaDelivered(ProxyRoles role, TimeSpan sinceStart) => SetupDuration.Record(sinceStart.TotalSeconds, Role(role));
 
@@ -61,15 +61,27 @@ public static class GrainMetrics
     internal static void SaRekeyed(bool ike) => Rekeys.Add(1, new KeyValuePair<string, object?>("keyproxy.sa.type", ike ? "ike" : "child"));
 
     internal static void SasDeleted(SaDeleteReason reason, int count) =>
-        Deletes.Add(count, new KeyValuePair<string, object?>("keyproxy.sa.delete.reason", Snake(reason.ToString())));
+        Deletes.Add(count, new KeyValuePair<string, object?>("keyproxy.sa.delete.reason", Snake(reason)));
 
     /// <summary>accepted, or the reject reason.</summary>
     internal static void Attach(KeyProxyReason? rejected) =>
-        Attaches.Add(1, new KeyValuePair<string, object?>("keyproxy.attach.result", rejected is { } r ? Snake(r.ToString()) : "accepted"));
+        Attaches.Add(1, new KeyValuePair<string, object?>("keyproxy.attach.result", rejected is { } r ? Snake(r) : "accepted"));
 
-    private static KeyValuePair<string, object?> Role(ProxyRoles role) => new("keyproxy.proxy.role", Snake(role.ToString()));
+    private static KeyValuePair<string, object?> Role(ProxyRoles role) => new("keyproxy.proxy.role", Snake(role));
 
-    private static KeyValuePair<string, object?> Kind(KeyTransferKind kind) => new("keyproxy.key_transfer.kind", Snake(kind.ToString()));
+    private static KeyValuePair<string, object?> Kind(KeyTransferKind kind) => new("keyproxy.key_transfer.kind", Snake(kind));
+
+    /// <summary>
+    /// <paramref name="value"/>'s name in snake_case, made once per value (a label or tag on every proxied SA: formatting
+    /// it each time was about 0.5 KiB per SA, docs/PERFORMANCE.md "Allocation per proxied SA").
+    /// </summary>
+    public static string Snake<TEnum>(TEnum value) where TEnum : struct, Enum =>
+        SnakeNames<TEnum>.Names.GetOrAdd(value, static v => Snake(v.ToString()));
+
+    private static class SnakeNames<TEnum> where TEnum : struct, Enum
+    {
+        public static readonly System.Collections.Concurrent.ConcurrentDictionary<TEnum, string> Names = new();
+    }
 
     /// <summary>PascalCase to snake_case (enum names only: bounded).</summary>
     public static string Snake(string name)

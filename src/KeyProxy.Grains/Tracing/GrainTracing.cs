@@ -41,7 +41,7 @@ public static class GrainTracing
         var activity = Source.StartActivity("keyproxy.key_transfer", ActivityKind.Producer);
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag("keyproxy.key_transfer.kind", GrainMetrics.Snake(kind.ToString()));
+            activity.SetTag("keyproxy.key_transfer.kind", GrainMetrics.Snake(kind));
             activity.SetTag("keyproxy.session.id", session.ToString());
             if (requestId != 0) activity.SetTag("keyproxy.proxy.request_id", (long)requestId);
         }

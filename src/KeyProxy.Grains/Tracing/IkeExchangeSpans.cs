@@ -28,7 +28,7 @@ internal sealed class IkeExchangeSpans(Guid session, ProxyRoles role) : IIkeExch
             activity.SetTag("ike.exchange.type", IkeMetrics.TypeName(exchange));
             activity.SetTag("ike.message_id", (long)messageId);
             activity.SetTag("ike.exchange.side", weRequested ? "initiator" : "responder");
-            activity.SetTag("keyproxy.proxy.role", GrainMetrics.Snake(role.ToString()));
+            activity.SetTag("keyproxy.proxy.role", GrainMetrics.Snake(role));
             activity.SetTag("keyproxy.session.id", session.ToString());
         }
         _open ??= [];
