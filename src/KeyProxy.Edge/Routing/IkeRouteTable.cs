@@ -29,10 +29,14 @@ public sealed class IkeRouteTable
         var key = new IkeRouteKey(handset, initiatorSpi);
         if (!_routes.TryAdd(key, session))
             return _routes.TryGetValue(key, out var existing) && existing == session;
-        _bySession.GetOrAdd(session, _ => new())[key] = 0;
-        _byHandset.GetOrAdd(handset, _ => new())[key] = 0;
+        _bySession.GetOrAdd(session, static _ => Small())[key] = 0;
+        _byHandset.GetOrAdd(handset, static _ => Small())[key] = 0;
         return true;
     }
+
+    // A session or a handset has one or two routes (an IKE SA, and its rekey for a while): sized for that, not for the
+    // default 31 buckets and a lock per core, which were about 1 KiB per proxied SA (docs/PERFORMANCE.md).
+    private static ConcurrentDictionary<IkeRouteKey, byte> Small() => new(concurrencyLevel: 1, capacity: 2);
 
     /// <summary>Whether the session still routes an IKE SA here (it removes its routes when its IKE SA ends).</summary>
     public bool HasSession(Guid session) => _bySession.ContainsKey(session);
