@@ -16,18 +16,18 @@ var etlx = TraceLog.CreateFromEventPipeDataFile(path, null, new TraceLogOptions 
 using var log = new TraceLog(etlx);
 (string name, Regex re)[] rules =
 [
-    ("logging", new(@"Microsoft\.Extensions\.Logging|LoggerMessage")),
-    ("tracing", new(@"System\.Diagnostics\.Activity|OpenTelemetry|DiagnosticSource|Metrics\.(Counter|Histogram|Meter)")),
-    ("crypto", new(@"System\.Security\.Cryptography|Org\.BouncyCastle|KeyProxy\.Ike\.Crypto|KeyProxy\.Primitives")),
+    ("logging", new(@"^Microsoft\.Extensions\.Logging|LoggerMessage")),
+    ("tracing", new(@"^System\.Diagnostics\.Activity|OpenTelemetry|DiagnosticSource|Metrics\.(Counter|Histogram|Meter)")),
+    ("crypto", new(@"^(System\.Security\.Cryptography|Org\.BouncyCastle|KeyProxy\.Ike\.Crypto|KeyProxy\.Ike\.Auth\.SignedOctets)")),
     ("ike", new(@"^KeyProxy\.Ike")),
     ("ipsec", new(@"^KeyProxy\.Ipsec")),
     ("edge", new(@"^KeyProxy\.(Edge|Wire)")),
     ("grains", new(@"^KeyProxy\.(Grains|Abstractions)")),
-    ("silo", new(@"^KeyProxy\.")),
+    ("KeyProxy (other)", new(@"^KeyProxy\.")),
     ("orleans-serialization", new(@"^Orleans\.Serialization")),
     ("orleans-messaging", new(@"^Orleans\.Runtime\.Messaging|^Orleans\.Networking|Orleans\.Runtime\.Message|Connection")),
     ("orleans", new(@"^Orleans")),
-    ("sockets", new(@"System\.Net\.Sockets")),
+    ("sockets", new(@"^System\.Net\.Sockets")),
 ];
 var byType = new Dictionary<string, double>();
 var byComp = new Dictionary<string, double>();
@@ -53,7 +53,8 @@ foreach (var ev in log.Events)
     string comp = "runtime/BCL";
     foreach (var f in frames)
     {
-        var hit = rules.FirstOrDefault(r => r.re.IsMatch(f));
+        var method = f.Split('(')[0]; // the declaring type and method, not the parameters' types
+        var hit = rules.FirstOrDefault(r => r.re.IsMatch(method));
         if (hit.name != null) { comp = hit.name; break; }
     }
     Add(byComp, comp, bytes);
