@@ -79,9 +79,11 @@ proxiedSa.SetAction(async (parse, ct) =>
     int n = load.Handsets;
     await using var scenario = new ProxiedSaScenario(new ProxiedSaOptions(load.Edge, load.Api, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
         parse.GetValue(peers), ports.PeerIke, ports.PeerNatT) { DhGroup = group, Peer = kind, HandsetPool = parse.GetValue(handsetPool)!, PeerNetwork = peerNet!, DetachAtEnd = holdFor == TimeSpan.Zero });
-    var (_, exitCode) = await RunAsync(parse, load, scenario.Build(), ct);
+    var gc = new KeyProxy.Load.Baselines.GcPauseMeter();
+    var (_, exitCode) = await RunAsync(parse, load, KeyProxy.Load.Baselines.LoadPhase.Measure(scenario.Build(), gc), ct);
     Console.WriteLine($"attach failures: {scenario.AttachFailures}; SAs installed at the end: {scenario.InstalledAtEnd} of {n}; "
         + $"peers: {scenario.Peers?.Established} IKE SAs, {scenario.Peers?.ChildSas} CHILD_SAs, {scenario.Peers?.EspPackets} ESP packets");
+    Console.WriteLine($"load process over the load: {gc}");
     await HoldAsync(scenario.Fleet, holdFor, $"{scenario.InstalledAtEnd} handsets with their SAs", ct);
     return exitCode;
 });

@@ -40,8 +40,13 @@ public sealed record EdgeStatusDto(
 /// </summary>
 public sealed record EdgePortsDto(int HandsetIke, int HandsetNatT, int PeerIke, int PeerNatT);
 
-/// <summary>The silo process's own figures at the time of the request.</summary>
-public sealed record ProcessFiguresDto(double CpuSeconds, long AllocatedBytes, long GcHeapBytes, long WorkingSetBytes, int Gen0Collections)
+/// <summary>
+/// The silo process's own figures at the time of the request. <see cref="Gen0Collections"/> counts every
+/// collection (a gen1 or gen2 one collects gen0 too); <see cref="GcPauseSeconds"/> is the time the runtime has
+/// held managed threads paused for collections since start (GC.GetTotalPauseDuration).
+/// </summary>
+public sealed record ProcessFiguresDto(double CpuSeconds, long AllocatedBytes, long GcHeapBytes, long WorkingSetBytes, int Gen0Collections,
+    int Gen1Collections, int Gen2Collections, double GcPauseSeconds)
 {
     public static ProcessFiguresDto Now()
     {
@@ -51,6 +56,9 @@ public sealed record ProcessFiguresDto(double CpuSeconds, long AllocatedBytes, l
             GC.GetTotalAllocatedBytes(precise: false),
             GC.GetGCMemoryInfo().HeapSizeBytes,
             self.WorkingSet64,
-            GC.CollectionCount(0));
+            GC.CollectionCount(0),
+            GC.CollectionCount(1),
+            GC.CollectionCount(2),
+            GC.GetTotalPauseDuration().TotalSeconds);
     }
 }
