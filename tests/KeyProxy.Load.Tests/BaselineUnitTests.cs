@@ -96,6 +96,24 @@ public class BaselineUnitTests
     }
 
     [Fact]
+    public async Task The_gc_meter_counts_the_collections_made_during_the_load_and_their_pause()
+    {
+        var meter = new GcPauseMeter();
+        var scenario = new Scenario("s", [new Step("collect", _ => { GC.Collect(2, GCCollectionMode.Forced, blocking: true); return Task.FromResult(StepResult.Ok()); })])
+        {
+            Init = _ => { GC.Collect(); return Task.CompletedTask; },
+            MaxInvocations = 3,
+        };
+        await new ScenarioRunner().RunAsync(LoadPhase.Measure(scenario, meter), new KeepConstant(1, TimeSpan.FromSeconds(5)), TestContext.Current.CancellationToken);
+        // Three forced gen2 collections in the load (tests running beside this one may add more, never fewer).
+        Assert.InRange(meter.Gen2Collections, 3, int.MaxValue);
+        Assert.InRange(meter.Collections, meter.Gen1Collections, int.MaxValue);
+        Assert.InRange(meter.Gen1Collections, meter.Gen2Collections, int.MaxValue);
+        Assert.True(meter.Paused > TimeSpan.Zero);
+        Assert.Contains("collections", meter.ToString());
+    }
+
+    [Fact]
     public void Load_tester_config_loads_its_fake_kernel_first_and_escapes_printf_patterns()
     {
         var text = new LoadTesterConfig
