@@ -6,8 +6,9 @@ namespace KeyProxy.Abstractions;
 /// call back to the edge for the datagrams, routes and key transfers of an exchange; or, for a turn the edge did not
 /// start (a timer, a close), one <see cref="IEdgeGrain.Apply"/>. The edge does them in this order: the session's old
 /// routes removed (<see cref="ResetRoutes"/>), its new routes added (RFC 7296 2.18: a rekeyed IKE SA's SPI is routed
-/// before the response that completes the rekey leaves), the datagrams sent, the IKE SA counted established, the key
-/// transfers delivered, and last every route removed (<see cref="Ended"/>).
+/// before the response that completes the rekey leaves), the key transfers delivered (a CHILD_SA is installed at the
+/// handset before the response that lets the peer use it leaves), the datagrams sent, the IKE SA counted established,
+/// and last every route removed (<see cref="Ended"/>).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record EdgeActions(

@@ -321,8 +321,8 @@ public sealed partial class EdgeGateway
     /// <summary>
     /// Does what a proxy session's turn produced (issue 17: its answer instead of calls back to this edge), in the order
     /// <see cref="EdgeActions"/> gives: the session's old routes out, its new routes in (RFC 7296 2.18: before the response
-    /// that completes an IKE SA rekey leaves), the datagrams sent as the handset, the IKE SA counted established, the key
-    /// transfers delivered, every route out when its IKE SA ended. A key transfer that cannot be delivered (the handset is
+    /// that completes an IKE SA rekey leaves), the key transfers delivered, the datagrams sent as the handset, the IKE SA
+    /// counted established, every route out when its IKE SA ended. A key transfer that cannot be delivered (the handset is
     /// no longer attached here) is reported back to the session with a one-way call.
     /// </summary>
     internal void Apply(Guid session, EdgeActions actions)
@@ -339,12 +339,10 @@ public sealed partial class EdgeGateway
         // A route for a handset no longer attached here would outlive it (its detach removed the handset's routes).
         if (link is not null)
             foreach (var spi in actions.Routes) _routes.TryAdd(handset, spi, session);
-        foreach (var datagram in actions.Datagrams)
-        {
-            if (link is null) Metrics.Drop(EdgeDropReason.NoRoute);
-            else SendIke(link, datagram);
-        }
-        if (actions.Established) SessionEstablished(session);
+        // The key transfers before the datagrams: a responder's CHILD_SA is installed at the handset before the IKE_AUTH
+        // (or CREATE_CHILD_SA) response that lets the peer use it leaves, as an IPsec responder installs its inbound SA
+        // before it answers. Sent the other way round, the peer's first ESP packet could reach the handset through this
+        // edge's access socket ahead of the install and be dropped as "no SA" (seen in a fresh-check, SessionLeaseTests).
         List<byte>? undelivered = null;
         foreach (var transfer in actions.KeyTransfers)
         {
@@ -353,6 +351,12 @@ public sealed partial class EdgeGateway
             EdgeTracing.KeyTransferDelivered(span, delivered);
             if (!delivered) (undelivered ??= []).Add(transfer.Kind);
         }
+        foreach (var datagram in actions.Datagrams)
+        {
+            if (link is null) Metrics.Drop(EdgeDropReason.NoRoute);
+            else SendIke(link, datagram);
+        }
+        if (actions.Established) SessionEstablished(session);
         if (actions.Ended) RemoveRoutes(session);
         if (undelivered is null) return;
         foreach (var kind in undelivered)
