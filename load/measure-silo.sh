@@ -31,3 +31,29 @@ start_silo() {
   echo "$1: the silo did not come up; see $2" >&2
   exit 1
 }
+
+# The profilers' proxied phase (profile-cpu.sh, profile-alloc.sh): keyproxy-load proxied-sa against the silo with
+# HANDSETS, RATE, DURATION and DH (empty: the tool's default), first a warm-up run (JIT tiers, pools, grain types) so
+# the profiled run shows the steady state, then the profiled run in the background (LOAD_PID), returning once its
+# fleet is attached or its first SAs are transferred. Reports and logs under OUT; SCRIPT names the caller in errors.
+# Sets WINDOW, the seconds of load left to profile.
+start_profiled_phase() {
+  local script=$1 s
+  local dh_args=(); [ -n "$DH" ] && dh_args=(--dh "$DH")
+  proxied() { # prefix report-dir
+    dotnet load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load.dll proxied-sa --edge 127.0.0.1:$ACCESS_PORT \
+      --api https://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" --rate "$RATE" --duration "${DURATION}s" \
+      --peer-port $PEER_PORT --peer-natt-port $PEER_NATT_PORT --peers 16 --report-dir "$2" --no-live \
+      --nai-prefix "$1" "${dh_args[@]}"
+  }
+  proxied "warm$$" "$OUT/warm-up" >"$OUT/warm-up.log" 2>&1 || { echo "$script: the warm-up run failed; see $OUT/warm-up.log" >&2; exit 1; }
+  proxied "prof$$" "$OUT/report" >"$OUT/load.log" 2>&1 &
+  LOAD_PID=$!
+  for _ in $(seq 1 600); do
+    s=$(curl -sf "$API") || true
+    if [ -n "$s" ] && [ "$(echo "$s" | python3 -c "import json,sys; d=json.load(sys.stdin); print(1 if d['attached'] >= $HANDSETS or d['packets']['keyTransferToHandset'] > $HANDSETS else 0)")" = 1 ]; then break; fi
+    kill -0 "$LOAD_PID" 2>/dev/null || { echo "$script: the load tool ended early; see $OUT/load.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  WINDOW=$(( DURATION > 4 ? DURATION - 2 : DURATION ))
+}

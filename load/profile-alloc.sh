@@ -40,24 +40,7 @@ build_release
 start_silo profile-alloc.sh "$OUT/silo.log"
 CALLS="${API%/edge}/grain-calls"
 
-field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-dh_args=(); [ -n "$DH" ] && dh_args=(--dh "$DH")
-proxied() { # prefix report-dir
-  dotnet load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load.dll proxied-sa --edge 127.0.0.1:$ACCESS_PORT \
-    --api https://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" --rate "$RATE" --duration "${DURATION}s" \
-    --peer-port $PEER_PORT --peer-natt-port $PEER_NATT_PORT --peers 16 --report-dir "$2" --no-live \
-    --nai-prefix "$1" "${dh_args[@]}"
-}
-proxied "warm$$" "$OUT/warm-up" >"$OUT/warm-up.log" 2>&1 || { echo "profile-alloc.sh: the warm-up run failed; see $OUT/warm-up.log" >&2; exit 1; }
-proxied "prof$$" "$OUT/report" >"$OUT/load.log" 2>&1 &
-LOAD_PID=$!
-for _ in $(seq 1 600); do
-  s=$(curl -sf "$API") || true
-  if [ -n "$s" ] && [ "$(echo "$s" | field "1 if d['attached'] >= $HANDSETS or d['packets']['keyTransferToHandset'] > $HANDSETS else 0")" = 1 ]; then break; fi
-  kill -0 "$LOAD_PID" 2>/dev/null || { echo "profile-alloc.sh: the load tool ended early; see $OUT/load.log" >&2; exit 1; }
-  sleep 0.2
-done
-WINDOW=$(( DURATION > 4 ? DURATION - 2 : DURATION ))
+start_profiled_phase profile-alloc.sh
 before=$(curl -sf "$API"); before_calls=$(curl -sf "$CALLS")
 dotnet-trace collect -p "$SILO_PID" --providers Microsoft-Windows-DotNETRuntime:0x1:5 --duration "00:00:00:$(printf %02d "$WINDOW")" \
   -o "$OUT/alloc.nettrace" >"$OUT/trace.log" 2>&1

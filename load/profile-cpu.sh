@@ -50,28 +50,8 @@ build_release
 SILO_ENV=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
 start_silo profile-cpu.sh "$OUT/silo.log"
 
-field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-dh_args=(); [ -n "$DH" ] && dh_args=(--dh "$DH")
-proxied() { # prefix report-dir
-  dotnet load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load.dll proxied-sa --edge 127.0.0.1:$ACCESS_PORT \
-    --api https://127.0.0.1:$HTTP_PORT --handsets "$HANDSETS" --rate "$RATE" --duration "${DURATION}s" \
-    --peer-port $PEER_PORT --peer-natt-port $PEER_NATT_PORT --peers 16 --report-dir "$2" --no-live \
-    --nai-prefix "$1" "${dh_args[@]}"
-}
-# A first run warms the silo up (JIT tiers, pools, grain types), so the sampled run shows the steady state.
-proxied "warm$$" "$OUT/warm-up" >"$OUT/warm-up.log" 2>&1 || { echo "profile-cpu.sh: the warm-up run failed; see $OUT/warm-up.log" >&2; exit 1; }
-proxied "prof$$" "$OUT/report" >"$OUT/load.log" 2>&1 &
-LOAD_PID=$!
-
-# The proxied phase starts when the fleet is attached (or the first SA is transferred).
-for _ in $(seq 1 600); do
-  s=$(curl -sf "$API") || true
-  if [ -n "$s" ] && [ "$(echo "$s" | field "1 if d['attached'] >= $HANDSETS or d['packets']['keyTransferToHandset'] > $HANDSETS else 0")" = 1 ]; then break; fi
-  kill -0 "$LOAD_PID" 2>/dev/null || { echo "profile-cpu.sh: the load tool ended early; see $OUT/load.log" >&2; exit 1; }
-  sleep 0.2
-done
+start_profiled_phase profile-cpu.sh
 before=$(curl -sf "$API")
-WINDOW=$(( DURATION > 4 ? DURATION - 2 : DURATION ))
 perf record -e cpu-clock -F 999 -p "$SILO_PID" -o "$OUT/perf.data" -- sleep "$WINDOW" 2>"$OUT/perf.log" >/dev/null
 after=$(curl -sf "$API")
 wait "$LOAD_PID" || true
