@@ -129,4 +129,16 @@ public enum EdgeDropReason
 
     /// <summary>An IKE_SA_INIT that would get a COOKIE answer above the edge's rate of them (<see cref="EdgeOptions.CookieAnswersPerSecond"/>): dropped unanswered.</summary>
     CookieRateLimited,
+
+    /// <summary>
+    /// The TUN packet path: a packet for a pool address that is neither IKE on the handset's IKE or NAT-T port, ESP in UDP,
+    /// nor plain ESP (another protocol, another port, an IPv6 extension header).
+    /// </summary>
+    OtherTraffic,
+
+    /// <summary>The TUN packet path: an IP fragment for a pool address (the edge does not reassemble).</summary>
+    Fragment,
+
+    /// <summary>The TUN packet path: a packet for a pool address no handset is attached at.</summary>
+    NotAttached,
 }

@@ -98,6 +98,48 @@ public static class EdgeClassifier
             : NetworkPacketKind.Ike;
     }
 
+    /// <summary>ESP's IP protocol number (RFC 4303 2).</summary>
+    public const byte EspProtocol = 50;
+
+    /// <summary>
+    /// A whole IPv4 or IPv6 packet that arrived for a pool address (the TUN packet path): UDP to the handset's IKE port
+    /// or NAT-T port is classified as on a handset's socket (<see cref="ClassifyNetwork"/>, the non-ESP marker included),
+    /// IP protocol 50 is plain ESP (RFC 4303; its SPI must be one a peer may send, 256 and up: RFC 4303 2.1), and
+    /// everything else is <see cref="NetworkPacketKind.OtherTraffic"/>. The UDP checksum is verified (no socket did it).
+    /// Reads the span only; no allocation.
+    /// </summary>
+    public static NetworkPacketKind ClassifyPoolPacket(ReadOnlySpan<byte> packet, ushort ikePort, ushort natTPort, out PoolPacketInfo info)
+    {
+        info = default;
+        var error = IpPacket.TryRead(packet, out var ip);
+        if (error == PacketError.Fragment)
+            return NetworkPacketKind.Fragment;
+        if (error == PacketError.ExtensionHeader)
+            return NetworkPacketKind.OtherTraffic; // IPv6 extension headers are not walked: nothing of ours carries them
+        if (error != PacketError.None)
+            return NetworkPacketKind.Malformed;
+        if (ip.Protocol == EspProtocol)
+        {
+            var esp = ip.Payload;
+            // SPI and Sequence Number, then at least one byte (RFC 4303 2).
+            if (esp.Length <= 8 || BinaryPrimitives.ReadUInt32BigEndian(esp) < 256)
+                return NetworkPacketKind.Malformed;
+            info = new PoolPacketInfo(ip.Destination, ip.Source, 0, 0, false, ip.HeaderLength, 0, 0, 0);
+            return NetworkPacketKind.PlainEsp;
+        }
+        if (ip.Protocol != IpPacket.Udp)
+            return NetworkPacketKind.OtherTraffic;
+        if (UdpDatagram.TryRead(ip, out var udp) != PacketError.None)
+            return NetworkPacketKind.Malformed;
+        bool natTraversal = udp.DestinationPort == natTPort;
+        if (!natTraversal && udp.DestinationPort != ikePort)
+            return NetworkPacketKind.OtherTraffic;
+        int payloadOffset = ip.Packet.Length - udp.Payload.Length;
+        var kind = ClassifyNetwork(udp.Payload, natTraversal, out int ikeOffset, out ulong initiatorSpi, out ulong responderSpi);
+        info = new PoolPacketInfo(ip.Destination, ip.Source, udp.SourcePort, udp.DestinationPort, natTraversal, payloadOffset, ikeOffset, initiatorSpi, responderSpi);
+        return kind;
+    }
+
     /// <summary>An IKEv2 header (RFC 7296 3.1) whose Length field is exactly this datagram's length.</summary>
     private static bool IsIkeHeaderOf(ReadOnlySpan<byte> message) =>
         message.Length >= IkeHeader.Size && message[17] >> 4 == 2 && BinaryPrimitives.ReadUInt32BigEndian(message[24..]) == (uint)message.Length;
