@@ -75,7 +75,8 @@ public sealed partial class EdgeGateway
                 HandleProxyRequest(link, packet[info.PayloadOffset..], info.Destination);
                 break;
             case AccessPacketKind.Route:
-                RouteToNetwork(link, packet[info.PayloadOffset..], info);
+                if (_tun is not null) RoutePacketToNetwork(link, packet, info);
+                else RouteToNetwork(link, packet[info.PayloadOffset..], info);
                 break;
             case AccessPacketKind.KeyTransfer:
                 Metrics.Drop(EdgeDropReason.KeyTransferFromHandset);
@@ -101,8 +102,8 @@ public sealed partial class EdgeGateway
             Metrics.Drop(EdgeDropReason.Unroutable);
             return;
         }
-        var socket = info.SourcePort == _network.HandsetNatTPort ? link.NatTSocket
-            : info.SourcePort == _network.HandsetIkePort ? link.IkeSocket : null;
+        var socket = info.SourcePort == _network.HandsetNatTPort ? link.NatTSocket!
+            : info.SourcePort == _network.HandsetIkePort ? link.IkeSocket! : null;
         if (socket is null)
         {
             Metrics.Drop(EdgeDropReason.Unroutable);
@@ -284,7 +285,7 @@ public sealed partial class EdgeGateway
         try
         {
             link = new HandsetLink(response.Identity.Value, tunnelId, address, from, EdgeProfile.From(outcome.Profile!),
-                _network.HandsetIkePort, _network.HandsetNatTPort)
+                _network.HandsetIkePort, _network.HandsetNatTPort, bindSockets: _tun is null)
             {
                 ProxyRequestBucket = new TokenBucket(_options.ProxyRequestsPerSecond, _options.ProxyRequestBurst,
                     Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency),
@@ -302,9 +303,13 @@ public sealed partial class EdgeGateway
         _tunnels[tunnelId] = link;
         _byAddress[address] = link;
         _byNai[link.Nai] = link;
-        // The handset's two loops end with its link (its Stop token and sockets), not with the gateway's list.
-        _ = Task.Run(() => NetworkLoopAsync(link, natTraversal: false));
-        _ = Task.Run(() => NetworkLoopAsync(link, natTraversal: true));
+        _byPoolAddress[link.AddressValue] = link;
+        if (_tun is null)
+        {
+            // The handset's two loops end with its link (its Stop token and sockets), not with the gateway's list.
+            _ = Task.Run(() => NetworkLoopAsync(link, natTraversal: false));
+            _ = Task.Run(() => NetworkLoopAsync(link, natTraversal: true));
+        }
         SendToHandset(link, new AttachAccept(address, outcome.NetworkProof) { TunnelId = tunnelId }.ToArray());
         LogAttached(link.Nai, address.ToString(), tunnelId);
     }

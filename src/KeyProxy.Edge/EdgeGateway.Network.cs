@@ -25,7 +25,7 @@ public sealed partial class EdgeGateway
 {
     private async Task NetworkLoopAsync(HandsetLink link, bool natTraversal)
     {
-        var socket = natTraversal ? link.NatTSocket : link.IkeSocket;
+        var socket = natTraversal ? link.NatTSocket! : link.IkeSocket!;
         // Room in front of the payload for the access header and the IP/UDP headers the handset sees.
         var buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
         int headroom = AccessData.HeaderSize + UdpPacketWriter.HeaderSize(link.AddressValue.Family);
@@ -79,9 +79,14 @@ public sealed partial class EdgeGateway
             RouteToHandset(link, natTraversal, buffer, headroom, length, from);
             return;
         }
+        HandleProxiedIke(link, kind, natTraversal, (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(from), payload[ikeOffset..], initiatorSpi);
+    }
+
+    /// <summary>S22: IKE from the network for a handset with the proxy service, to its session or a new responder session.</summary>
+    private void HandleProxiedIke(HandsetLink link, NetworkPacketKind kind, bool natTraversal, IPEndPoint peer, ReadOnlySpan<byte> ike, ulong initiatorSpi)
+    {
         Metrics.Packet(EdgePacketClass.IkeFromNetwork);
-        var peer = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(from);
-        var datagram = new IkeDatagram(peer.Address.ToString(), peer.Port, natTraversal, payload[ikeOffset..].ToArray());
+        var datagram = new IkeDatagram(peer.Address.ToString(), peer.Port, natTraversal, ike.ToArray());
         if (_routes.TryGet(link.AddressValue, initiatorSpi, out var session))
         {
             // Issue 20 item 3: the datagram's span joins the trace of the exchange that started the session here.
@@ -240,12 +245,13 @@ public sealed partial class EdgeGateway
     /// <summary>Sends a proxy session's IKE message as the handset (RFC 3948: the non-ESP marker on NAT-T, and on the IKE port when neither end uses 500).</summary>
     private bool SendIke(HandsetLink link, IkeDatagram datagram)
     {
-        var socket = datagram.NatTraversal ? link.NatTSocket : link.IkeSocket;
+        if (_tun is not null) return SendIkePacket(link, datagram);
+        var socket = datagram.NatTraversal ? link.NatTSocket! : link.IkeSocket!;
         var to = new IPEndPoint(IPAddress.Parse(datagram.PeerAddress), datagram.PeerPort);
         try
         {
             // strongSwan's rule, RFC 3948 generalised: on the IKE socket the marker goes on only when neither port is 500.
-            bool marker = datagram.NatTraversal || datagram.PeerPort != 500 && _network.HandsetIkePort != 500;
+            bool marker = NeedsNonEspMarker(datagram);
             if (marker) socket.SendTo(NonEspMarker.Prepend(datagram.Message), SocketFlags.None, to);
             else socket.SendTo(datagram.Message, SocketFlags.None, to);
             Metrics.Packet(EdgePacketClass.IkeToNetwork);
@@ -257,6 +263,9 @@ public sealed partial class EdgeGateway
             return false;
         }
     }
+
+    /// <summary>strongSwan's rule, RFC 3948 generalised: the non-ESP marker on NAT-T, and on the IKE port when neither end uses 500.</summary>
+    private bool NeedsNonEspMarker(IkeDatagram datagram) => datagram.NatTraversal || datagram.PeerPort != 500 && _network.HandsetIkePort != 500;
 
     /// <summary>A sealed key transfer into the tunnel: UDP peer:500 to handset:500 (docs/wire.md).</summary>
     internal bool DeliverKeyTransfer(uint tunnelId, string peerAddress, byte[] sealedMessage)

@@ -9,6 +9,7 @@ using KeyProxy.Edge.Routing;
 using KeyProxy.Edge.Tracing;
 using KeyProxy.Ike.Protocol;
 using KeyProxy.Primitives;
+using KeyProxy.Wire.Ip;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -31,6 +32,8 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     private readonly ILogger<EdgeGateway> _logger;
     private readonly ConcurrentDictionary<uint, HandsetLink> _tunnels = new();
     private readonly ConcurrentDictionary<IPAddress, HandsetLink> _byAddress = new();
+    /// <summary>The same links by address value: the TUN path's table, looked up per packet without allocating.</summary>
+    private readonly ConcurrentDictionary<IpAddressValue, HandsetLink> _byPoolAddress = new();
     private readonly ConcurrentDictionary<string, HandsetLink> _byNai = new();
     private readonly ConcurrentDictionary<PendingAttachKey, PendingAttach> _pendingAttaches = new();
     private readonly IkeRouteTable _routes = new();
@@ -86,8 +89,9 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         // Bursts of handsets (attach storms, load) must queue in the kernel rather than be dropped uncounted.
         _access.ReceiveBufferSize = 4 * 1024 * 1024;
         _access.Bind(endpoint);
+        if (_options.PacketPath == EdgePacketPath.Tun) StartTun();
         _loops.Add(Task.Run(AccessLoopAsync));
-        LogStarted(EdgeId, AccessEndPoint, _options.AddressPool);
+        LogStarted(EdgeId, AccessEndPoint, _options.AddressPool, _tun?.ToString() ?? "sockets per handset");
         return Task.CompletedTask;
     }
 
@@ -103,6 +107,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     {
         _stop.Cancel();
         _access?.Dispose();
+        StopTunReaders();
         // All subscribers are told at once, within one bound: a stop must not take seconds per handset.
         var told = new List<Task>();
         foreach (var link in _tunnels.Values)
@@ -124,6 +129,8 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     {
         foreach (var link in _tunnels.Values) link.Dispose();
         _access?.Dispose();
+        StopTunReaders();
+        _tun?.Dispose();
         _stop.Dispose();
         Metrics.Dispose();
     }
@@ -143,6 +150,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         // Detach, revoke and re-attach may race: the one that takes the tunnel out does the rest, once.
         if (!_tunnels.TryRemove(new KeyValuePair<uint, HandsetLink>(link.TunnelId, link))) return;
         _byAddress.TryRemove(new KeyValuePair<IPAddress, HandsetLink>(link.Address, link));
+        _byPoolAddress.TryRemove(new KeyValuePair<IpAddressValue, HandsetLink>(link.AddressValue, link));
         _byNai.TryRemove(new KeyValuePair<string, HandsetLink>(link.Nai, link));
         foreach (var session in _routes.RemoveHandset(link.AddressValue))
         {
@@ -170,8 +178,8 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     private void Observe(Task task, string what) =>
         task.ContinueWith(t => LogGrainCallFailed(what, t.Exception?.GetBaseException().Message), TaskContinuationOptions.OnlyOnFaulted);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Edge {EdgeId} listening for handsets on {Endpoint}, handset addresses from {Pool}")]
-    private partial void LogStarted(string edgeId, IPEndPoint endpoint, string pool);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Edge {EdgeId} listening for handsets on {Endpoint}, handset addresses from {Pool}, network side: {PacketPath}")]
+    private partial void LogStarted(string edgeId, IPEndPoint endpoint, string pool, string packetPath);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Edge grain call {What} failed: {Error}")]
     private partial void LogGrainCallFailed(string what, string? error);

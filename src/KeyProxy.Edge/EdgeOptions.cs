@@ -19,10 +19,26 @@ public sealed class EdgeOptions
     public string AccessEndpoint { get; set; } = "127.0.0.1:7400";
 
     /// <summary>
-    /// The handsets' addresses (CIDR). On one machine, any 127.x prefix works without set-up; in a
-    /// real deployment, a prefix routed to this edge (bound with IP_FREEBIND).
+    /// The handsets' addresses (CIDR). With the socket path, any 127.x prefix works on one machine without set-up, and in
+    /// a real deployment a prefix routed to this edge (bound with IP_FREEBIND). With the TUN path, a prefix outside
+    /// 127.0.0.0/8 that the edge routes to its TUN device itself.
     /// </summary>
     public string AddressPool { get; set; } = "127.0.1.0/24";
+
+    /// <summary>How the edge sends and receives as its handsets' addresses: sockets per handset (the default) or one TUN device for the pool.</summary>
+    public EdgePacketPath PacketPath { get; set; } = EdgePacketPath.Sockets;
+
+    /// <summary>The TUN device's name (<see cref="EdgePacketPath.Tun"/>); "%d" lets the kernel number it.</summary>
+    public string TunName { get; set; } = "kp%d";
+
+    /// <summary>TUN queues (IFF_MULTI_QUEUE above 1), each with its descriptor and reader thread.</summary>
+    public int TunQueues { get; set; } = 1;
+
+    /// <summary>
+    /// The TUN device's MTU. The largest by default, so the kernel never fragments a packet it routes into the device (a
+    /// big IKE message from a local peer); packets that arrive fragmented from elsewhere are dropped and counted.
+    /// </summary>
+    public int TunMtu { get; set; } = 65535;
 
     /// <summary>Attach challenges waiting for their response, at most (older ones are dropped first).</summary>
     public int MaxPendingAttaches { get; set; } = 4096;
@@ -72,6 +88,16 @@ public sealed class EdgeOptions
             errors.Add($"{Section}:AccessEndpoint '{AccessEndpoint}' is not an address:port such as 127.0.0.1:7400");
         if (!KeyProxy.Abstractions.NetworkPrefix.TryParse(AddressPool, out _, out var poolError))
             errors.Add($"{Section}:AddressPool {poolError}");
+        if (PacketPath == EdgePacketPath.Tun)
+        {
+            if (KeyProxy.Abstractions.NetworkPrefix.TryParse(AddressPool, out var pool, out _)
+                && (IPAddress.IsLoopback(pool.BaseAddress) || pool.BaseAddress.GetAddressBytes()[0] == 127))
+                errors.Add($"{Section}:AddressPool {AddressPool} is loopback: with PacketPath=Tun the pool is routed to a TUN device, where the kernel drops 127.0.0.0/8 as martian; use a prefix such as 100.64.0.0/16");
+            if (string.IsNullOrWhiteSpace(TunName) || TunName.Length > 15 || TunName.Any(c => c <= ' ' || c == '/' || c > '~'))
+                errors.Add($"{Section}:TunName '{TunName}' is not an interface name of at most 15 characters");
+            if (TunQueues is < 1 or > 64) errors.Add($"{Section}:TunQueues {TunQueues} is not between 1 and 64");
+            if (TunMtu is < 1280 or > 65535) errors.Add($"{Section}:TunMtu {TunMtu} is not between 1280 and 65535");
+        }
         AtLeast(nameof(MaxPendingAttaches), MaxPendingAttaches, 1, errors);
         Positive(nameof(AttachTimeout), AttachTimeout, errors);
         AtLeast(nameof(CookieThreshold), CookieThreshold, 0, errors);

@@ -8,14 +8,14 @@ namespace KeyProxy.Edge;
 
 /// <summary>
 /// One attached handset at this edge: its tunnel, its address and access endpoint, its profile
-/// copy, and the two network-side sockets bound on its address (IKE and NAT-T ports) while it is
-/// attached (DESIGN, Network side).
+/// copy, and with the socket packet path the two network-side sockets bound on its address (IKE and NAT-T ports) while
+/// it is attached (DESIGN, Network side). With the TUN packet path it holds no socket: it is an entry in the edge's table.
 /// </summary>
 internal sealed class HandsetLink : IDisposable
 {
     private const int IpFreebind = 15, Ipv6Freebind = 78; // Linux IP_FREEBIND / IPV6_FREEBIND: bind a pool address not on an interface
 
-    public HandsetLink(string nai, uint tunnelId, IPAddress address, SocketAddress accessEndpoint, EdgeProfile profile, int ikePort, int natTPort)
+    public HandsetLink(string nai, uint tunnelId, IPAddress address, SocketAddress accessEndpoint, EdgeProfile profile, int ikePort, int natTPort, bool bindSockets = true)
     {
         Nai = nai;
         TunnelId = tunnelId;
@@ -23,6 +23,7 @@ internal sealed class HandsetLink : IDisposable
         AddressValue = IpAddressValue.FromIPAddress(address);
         AccessEndpoint = accessEndpoint;
         Profile = profile;
+        if (!bindSockets) return;
         IkeSocket = Bind(address, ikePort);
         try
         {
@@ -48,9 +49,11 @@ internal sealed class HandsetLink : IDisposable
 
     public EdgeProfile Profile { get; set; }
 
-    public Socket IkeSocket { get; }
+    /// <summary>The socket on the handset's IKE port (socket packet path only).</summary>
+    public Socket? IkeSocket { get; }
 
-    public Socket NatTSocket { get; }
+    /// <summary>The socket on the handset's NAT-T port (socket packet path only).</summary>
+    public Socket? NatTSocket { get; }
 
     public CancellationTokenSource Stop { get; } = new();
 
@@ -110,8 +113,8 @@ internal sealed class HandsetLink : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return; // stop, detach and host disposal may all get here
         Stop.Cancel();
-        IkeSocket.Dispose();
-        NatTSocket.Dispose();
+        IkeSocket?.Dispose();
+        NatTSocket?.Dispose();
         Stop.Dispose();
     }
 

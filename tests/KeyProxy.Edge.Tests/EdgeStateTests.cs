@@ -86,6 +86,20 @@ public sealed class EdgeStateTests
         Assert.Equal(first, again);
         Assert.Throws<ArgumentException>(() => new HandsetAddressPool("not a prefix"));
     }
+
+    [Fact]
+    public void The_tun_path_refuses_a_loopback_pool_and_bad_device_settings_which_the_socket_path_ignores()
+    {
+        Assert.Empty(new EdgeOptions { AddressPool = "127.0.1.0/24" }.Validate());
+        Assert.Empty(new EdgeOptions { PacketPath = EdgePacketPath.Tun, AddressPool = "100.64.0.0/16" }.Validate());
+        var loopback = new EdgeOptions { PacketPath = EdgePacketPath.Tun, AddressPool = "127.0.1.0/24" }.Validate();
+        Assert.Contains("KeyProxy:Edge:AddressPool 127.0.1.0/24 is loopback", Assert.Single(loopback));
+        var device = new EdgeOptions { PacketPath = EdgePacketPath.Tun, AddressPool = "100.64.0.0/16", TunName = "a/b", TunQueues = 0, TunMtu = 576 }.Validate();
+        Assert.Equal(3, device.Count);
+        Assert.Contains(device, e => e.StartsWith("KeyProxy:Edge:TunName", StringComparison.Ordinal));
+        Assert.Contains(device, e => e.StartsWith("KeyProxy:Edge:TunQueues", StringComparison.Ordinal));
+        Assert.Contains(device, e => e.StartsWith("KeyProxy:Edge:TunMtu", StringComparison.Ordinal));
+    }
 }
 
 /// <summary>The edge's instruments reach a System.Diagnostics.Metrics listener with their tags.</summary>
