@@ -41,7 +41,10 @@ public interface ISubscriberSessionGrain : IGrainWithStringKey
     /// listed, if unknown, without the proxy service, or without a key for that peer. One call for all of it (issue 17:
     /// the grain calls of a proxied SA).
     /// </summary>
-    /// <remarks>Interleaved like <see cref="SessionEnded"/>; it does not await, so it reads, reserves and lists in one turn.</remarks>
+    /// <remarks>
+    /// Interleaved like <see cref="SessionEnded"/>; it reads, reserves and lists in one turn, then waits for the durable
+    /// session record (issue 15: written before the grant leaves, so no SA reaches the handset unrecorded).
+    /// </remarks>
     [AlwaysInterleave]
     Task<ProxyCredentials?> BeginSession(Guid session, uint tunnelId, string peerAddress, uint firstInboundSpi);
 

@@ -13,8 +13,8 @@ public sealed record PendingSaDelete(
 
 /// <summary>
 /// A proxy session the subscriber listed (issue 15): its id, the attachment it served, its peer and the inbound SPIs it
-/// installed at the handset. Stored only when the runtime deactivates the subscriber with sessions listed, so that the
-/// next activation audits them (<see cref="SubscriberGrain"/>, OnDeactivateAsync).
+/// installed (or is about to install) at the handset. One entry of the durable session record
+/// (<see cref="SubscriberSessionsState"/>), written before any of those SAs reaches the handset.
 /// </summary>
 [GenerateSerializer]
 public sealed record ListedSession(

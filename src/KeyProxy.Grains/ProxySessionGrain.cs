@@ -342,10 +342,22 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             DeactivateOnIdle();
             return Task.FromResult(false);
         }
-        // Starting (no engine yet) counts as not holding: whatever the subscriber listed under this key came from an
-        // earlier activation, and this one lists itself again when it starts.
-        return Task.FromResult(!_closed && _ike is not null && _handset.Nai == nai);
+        // Starting (waiting for BeginSession's answer, no engine yet) counts as holding (issue 15). The subscriber listed
+        // this session before answering, and an audit that crossed that answer found "not holding", took the session off
+        // its list and owed a delete of the SPI about to be installed: the install then reached the handset unlisted (no
+        // one left to delete it should the session die), or the delete overtook it and left the SA at the peer only.
+        // (A key started again after its earlier activation died is told apart by BeginSession itself.) Bounded, so that
+        // a start that never got its answer does not keep this activation alive through the probes for ever.
+        if (_ike is null && !_closed && DateTimeOffset.UtcNow - _since > StartingGrace)
+        {
+            DeactivateOnIdle();
+            return Task.FromResult(false);
+        }
+        return Task.FromResult(!_closed && _handset.Nai == nai);
     }
+
+    /// <summary>How long a session may wait for BeginSession's answer and still count as holding SAs: past any call timeout.</summary>
+    private static readonly TimeSpan StartingGrace = TimeSpan.FromMinutes(1);
 
     private static readonly TimeSpan LeaseCallTimeout = TimeSpan.FromSeconds(3);
 
@@ -494,8 +506,21 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         if (_handset is null || _edge.IsEmpty) return;
         var actions = TakeEdgeActions();
         try { await Edge.Apply(Id, actions); }
-        catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException) { LogSendFailed(Id, e.Message); }
+        catch (Exception e) when (e is OrleansException or TimeoutException or InvalidOperationException)
+        {
+            LogSendFailed(Id, e.Message);
+            // A key transfer lost with them may be the delete of the handset's SAs (issue 15): see EndAsync.
+            if (actions.KeyTransfers.Count > 0) _handsetDeleteLost = true;
+        }
     }
+
+    /// <summary>
+    /// Issue 15: the delete of the handset's SAs at this session's end may not have reached the edge (its seal failed
+    /// while the subscriber was busy or its storage down, or the edge call failed). Then the session does not tell the
+    /// subscriber it ended: still listed, it is found gone by the next audit, which deletes those SAs itself. Before, it
+    /// reported its end regardless, the subscriber forgot it, and the handset kept the SAs with no one to delete them.
+    /// </summary>
+    private bool _handsetDeleteLost;
 
     /// <summary>A fresh CHILD_SA SPI (RFC 4303 2.1: 1-255 reserved), chosen before the exchange for the first CHILD_SA.</summary>
     private static uint NewChildSpi()
@@ -631,7 +656,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         // A detached handset dropped its SAs already, and has no tunnel to tell.
         if (_childInboundSpis.Count > 0 && reason != SaDeleteReason.Detached)
         {
-            await DeliverAsync(new SaDelete(reason, [.. _childInboundSpis]));
+            if (!await DeliverAsync(new SaDelete(reason, [.. _childInboundSpis]))) _handsetDeleteLost = true;
             _childInboundSpis.Clear();
         }
         await CloseQuietlyAsync();
@@ -656,8 +681,12 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             // silo must not keep this activation from deactivating.
             _edge.Ended = true;
             if (!_inEdgeCall) await PushEdgeActionsAsync();
-            try { await Subscriber.SessionEnded(Id); }
-            catch (Exception e) when (e is OrleansException or TimeoutException) { LogSendFailed(Id, e.Message); }
+            if (_handsetDeleteLost) LogLeftToAudit(Id);
+            else
+            {
+                try { await Subscriber.SessionEnded(Id); }
+                catch (Exception e) when (e is OrleansException or TimeoutException) { LogSendFailed(Id, e.Message); }
+            }
         }
         DeactivateOnIdle();
     }
@@ -718,6 +747,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session} deactivated by the runtime ({Reason}: {Description}) with its IKE SA up: deleting it at the peer, the handset's SAs by the subscriber's audit")]
     private partial void LogDeactivatedByRuntime(Guid session, DeactivationReasonCode reason, string description);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session} ended without handing over the delete of its SAs at the handset: left listed for the subscriber's audit to delete them")]
+    private partial void LogLeftToAudit(Guid session);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proxy session {Session}: lease lost, but closing failed: {Error}")]
     private partial void LogLeaseCloseFailed(Guid session, string error);

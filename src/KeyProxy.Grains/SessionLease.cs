@@ -19,6 +19,38 @@ internal sealed class SessionLease(uint tunnelId, long listed)
 
     public HashSet<uint> InboundSpis { get; } = [];
 
+    /// <summary>
+    /// The SPIs of the last few deletes this subscriber sealed for the session (issue 15): a sealed delete may still be
+    /// lost on its way (the session's call timed out, or its edge call failed), and a session that then ends without a
+    /// word is found dead by the audit, which deletes these again with the rest (an SPI the handset no longer holds is
+    /// ignored there). Bounded: a long-lived session's rekeys do not grow it.
+    /// </summary>
+    public List<uint> RecentlyDeleted { get; } = [];
+
+    private const int RecentlyDeletedKept = 8;
+
+    /// <summary>The SAs a delete sealed for this session removes: no longer listed as installed, kept among the recent deletes.</summary>
+    public void Deleted(IEnumerable<uint> spis)
+    {
+        foreach (var spi in spis)
+        {
+            if (!InboundSpis.Remove(spi) || RecentlyDeleted.Contains(spi)) continue;
+            if (RecentlyDeleted.Count == RecentlyDeletedKept) RecentlyDeleted.RemoveAt(0);
+            RecentlyDeleted.Add(spi);
+        }
+    }
+
+    /// <summary>Every SPI a delete at the handset should name should the session be gone: those installed and the recent deletes.</summary>
+    public uint[] SpisToDelete()
+    {
+        var all = new HashSet<uint>(InboundSpis);
+        all.UnionWith(RecentlyDeleted);
+        return [.. all];
+    }
+
+    /// <summary>The audit found the session dead and owes the handset its SAs' delete (kept listed until that is stored).</summary>
+    public bool Owed { get; set; }
+
     /// <summary>The peer identity that asserted INITIAL_CONTACT for this session's IKE SA (RFC 7296 2.4), if it did.</summary>
     public string? InitialContactFrom { get; set; }
 

@@ -134,9 +134,11 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain, IGrainMig
             return null;
         if (KeyTransferContent.TryParse(content, out var parsed) != WireError.None)
             return null;
+        // Which SAs this session gives the handset, for the audit (SubscriberGrain.Sessions.cs): an install's SPI is in the
+        // durable session record before the install is sealed (issue 15, write before deliver).
+        if (Track(session, tunnelId, parsed!) && parsed is SaInstall && !await RecordDurablyAsync())
+            throw new OrleansException($"subscriber {Nai}: the session record could not be written, so the install is not sealed");
         var sealedMessage = await SealAsync(parsed!);
-        // Which SAs this session gave the handset, for the audit (SubscriberGrain.Sessions.cs).
-        Track(session, tunnelId, parsed!);
         if (initialContactFrom is not null && parsed is SaInstall install)
             SupersedeOlderSessions(session, install.Sa.PeerAddress.ToString(), initialContactFrom);
         return sealedMessage;
@@ -176,16 +178,25 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain, IGrainMig
         return sealer.Seal(counter, content);
     }
 
-    public Task<ProxyCredentials?> BeginSession(Guid session, uint tunnelId, string peerAddress, uint firstInboundSpi)
+    public async Task<ProxyCredentials?> BeginSession(Guid session, uint tunnelId, string peerAddress, uint firstInboundSpi)
     {
         var credentials = ProxyCredentialsFor(peerAddress);
-        if (credentials is null) return Task.FromResult(credentials);
+        if (credentials is null) return credentials;
         var peer = IPAddress.Parse(peerAddress).ToString(); // parsed by ProxyCredentialsFor already
         bool firstContact = ListSession(session, peer);
         // Listed as installed already: should the session die after installing it, the audit deletes it at the handset
         // (an SPI it never installed there is ignored by the handset).
         if (firstInboundSpi != 0 && _sessions.TryGetValue(session, out var lease)) lease.InboundSpis.Add(firstInboundSpi);
-        return Task.FromResult<ProxyCredentials?>(credentials with { InitialContact = firstContact, Grant = Grant(tunnelId, firstContact) });
+        // Read, reserved and listed in one turn; then (issue 15, write before deliver) the listing goes into the durable
+        // session record before the grant with which the session seals the install itself leaves here. Storage refusing:
+        // no grant, the install is sealed by SealKeyTransfer, which writes the record first.
+        var grant = Grant(tunnelId, firstContact);
+        if (grant is not null && !await RecordDurablyAsync())
+        {
+            Array.Clear(grant.DeliveryKey);
+            grant = null;
+        }
+        return credentials with { InitialContact = firstContact, Grant = grant };
     }
 
     /// <summary>
@@ -304,7 +315,7 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain, IGrainMig
         var closing = new List<Task>();
         foreach (var session in _sessions.Keys) closing.Add(GrainFactory.GetGrain<IProxySessionGrain>(session).Close(reason));
         // The handset dropped (or drops, attaching again) every SA of the old attachment: nothing left to delete for it.
-        _sessions.Clear();
+        foreach (var id in _sessions.Keys.ToArray()) Unlist(id);
         if (State.State.PendingSaDeletes.Count > 0)
         {
             State.State.PendingSaDeletes.Clear();
@@ -312,6 +323,7 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain, IGrainMig
         }
         try { await Task.WhenAll(closing).WaitAsync(TimeSpan.FromSeconds(5)); }
         catch (Exception e) when (e is TimeoutException or OrleansException) { LogCloseFailed(Nai, e.Message); }
+        await TryPersistRecordAsync(); // the record emptied too
         await SettlePendingDeletesAsync(); // writes the cleared list and drops the reminder, when there was one
     }
 

@@ -6,25 +6,41 @@ namespace KeyProxy.Grains;
 
 /// <summary>
 /// The subscriber's side of the leases between it and its proxy sessions (issue 8, "no SA left on one side only").
-/// The grain lists its handset's live sessions with the inbound SPIs each installed at the handset (from the key
-/// transfers it sealed). Every <see cref="ProxyNetworkOptions.SessionAuditInterval"/> it asks each session whether it
-/// still holds SAs for this handset; a session whose silo died answers from a fresh activation that it does not, and
-/// the grain then owes the handset an SA delete for that session's SPIs. The list lives in memory only: after a
-/// reactivation of this grain the sessions list themselves again with their next lease renewal
-/// (<see cref="RenewSession"/>), so nothing needs writing to storage on the exchange path.
+/// The grain lists its handset's live sessions with the inbound SPIs each installed at the handset. Every
+/// <see cref="ProxyNetworkOptions.SessionAuditInterval"/> it asks each session whether it still holds SAs for this
+/// handset; a session whose silo died answers from a fresh activation that it does not, and the grain then owes the
+/// handset an SA delete for that session's SPIs.
 /// </summary>
 /// <remarks>
-/// Timers and silos (issue 14). The audit is a grain timer, not a reminder: what it checks (the session list) dies
-/// with this activation, and a reminder would only wake an activation with nothing to audit; the sessions' own lease
-/// renewals rebuild the list wherever this grain comes back. What it owes once a session is found dead is different:
-/// an SA delete not yet delivered (the handset's edge did not answer) is work a silo death would leave undone, with the
-/// handset holding SAs nobody else will delete. Those are persisted (<see cref="SubscriberState.PendingSaDeletes"/>,
-/// written only on this failure path) under a reminder (<see cref="PendingDeletesReminder"/>, durable with
-/// Reminders.AzureStorage), which brings the grain back on any silo until they are delivered or moot.
+/// <para>
+/// Issue 15, write before deliver. The list is kept in a durable record of its own (<see cref="SubscriberSessionsState"/>,
+/// the row "sessions" beside the profile's), and no SA reaches the handset before its inbound SPI is in that record:
+/// <see cref="BeginSession"/> writes the new session with the SPI its first CHILD_SA will have before it hands out the
+/// grant with which the session seals that install itself, and <see cref="SealKeyTransfer"/> writes any other install's
+/// SPI before it seals it. With the record goes the reminder (<see cref="PendingDeletesReminder"/>, durable with
+/// Reminders.AzureStorage), held while the record lists sessions: when this grain and a session of its handset die
+/// together (one killed silo held both), the reminder brings the grain back on a live silo, the new activation reads the
+/// record, its audit finds the session gone and deletes that session's SAs at the handset. Before, the list was in memory
+/// and stored only when the runtime deactivated the grain, so such a double death left the SAs until their lifetime ended.
+/// </para>
+/// <para>
+/// Why here and not a row per session: the subscriber is already the one grain every session calls at its start
+/// (BeginSession), so the record costs one storage write there and no grain call; a row written by each session would
+/// need a durable per-subscriber listing to be found after a double death, which is this record again. Writes are group
+/// commits (BeginSession interleaves): sessions starting together share one. A session's end leaves the record at the
+/// next write (an audit tick writes it when something ended): until then a delete of its SPIs would be harmless, the
+/// handset ignores SPIs it does not hold. A write that fails (storage down) withholds the grant: the install is then
+/// sealed here, after the record is written, and is not delivered while it cannot be.
+/// </para>
+/// <para>
+/// Timers and silos (issue 14). The audit is a grain timer: it needs the list, which an activation loads from the record.
+/// What the audit owes once a session is found dead (an SA delete the handset's edge did not take yet) is persisted too
+/// (<see cref="SubscriberState.PendingSaDeletes"/>, written only on that failure path) under the same reminder.
+/// </para>
 /// </remarks>
 public sealed partial class SubscriberGrain : IRemindable
 {
-    /// <summary>The reminder held while <see cref="SubscriberState.PendingSaDeletes"/> is not empty.</summary>
+    /// <summary>The reminder held while the session record lists sessions or <see cref="SubscriberState.PendingSaDeletes"/> is not empty.</summary>
     internal const string PendingDeletesReminder = "pending-sa-deletes";
 
     /// <summary>A probe of one session that takes longer than this counts as no answer (its silo may be dying); asked again next time.</summary>
@@ -40,56 +56,189 @@ public sealed partial class SubscriberGrain : IRemindable
     /// <summary>Whether <see cref="PendingDeletesReminder"/> is (believed) registered; a reminder tick proves it.</summary>
     private bool _reminderHeld;
 
+    /// <summary>Registrations and removals of the reminder, one after the other (BeginSession interleaves with the audit).</summary>
+    private Task _reminderSync = Task.CompletedTask;
+
     /// <summary>How many sessions started while this activation lived (<see cref="BeginSession"/>): their order.</summary>
     private long _listings;
 
-    /// <summary>Takes over the sessions an earlier activation stored when the runtime deactivated it, and audits them.</summary>
+    /// <summary>Changes to <see cref="_sessions"/> so far, and how many of them the session record holds (its last write).</summary>
+    private long _recordVersion, _recordDurable;
+
+    /// <summary>Sessions that left the list since the record was last written: not taken back from a record another activation wrote.</summary>
+    private readonly HashSet<Guid> _endedUnwritten = [];
+
+    /// <summary>The record's write in flight, and the one queued behind it (carrying every change made meanwhile).</summary>
+    private Task? _recordWrite, _recordNext;
+
+    /// <summary>Takes over the sessions of the record (an earlier activation's, whatever ended it), and audits them.</summary>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var listed = State.State.ListedSessions;
-        if (listed.Count == 0) return Task.CompletedTask;
-        foreach (var l in listed)
+        int restored = 0;
+        foreach (var l in SessionRecord.State.Sessions)
+            if (Restore(l)) restored++;
+        // Rows written before the record existed: the list stored at a runtime deactivation. Taken over the same way,
+        // into the record at its next write; cleared in memory, and in the profile's row at its next write.
+        var legacy = State.State.ListedSessions;
+        foreach (var l in legacy)
+            if (Restore(l)) restored++;
+        if (legacy.Count > 0)
         {
-            var lease = new SessionLease(l.TunnelId, 0) { Peer = l.Peer };
-            lease.InboundSpis.UnionWith(l.InboundSpis);
-            _sessions.TryAdd(l.Session, lease);
+            State.State.ListedSessions = [];
+            _recordVersion++;
         }
-        LogSessionsRestored(Nai, listed.Count);
-        // Cleared in memory: the next write of the state (deactivation, attach, owed deletes) stores the list as it is then.
-        State.State.ListedSessions = [];
+        if (restored == 0) return Task.CompletedTask;
+        LogSessionsRestored(Nai, restored);
         EnsureAudit();
         return Task.CompletedTask;
     }
 
+    private bool Restore(ListedSession l)
+    {
+        if (_sessions.TryGetValue(l.Session, out var known))
+        {
+            known.InboundSpis.UnionWith(l.InboundSpis);
+            return false;
+        }
+        var lease = new SessionLease(l.TunnelId, 0) { Peer = l.Peer };
+        lease.InboundSpis.UnionWith(l.InboundSpis);
+        _sessions[l.Session] = lease;
+        return true;
+    }
+
     /// <summary>
-    /// Issue 15: the runtime may end this activation while its silo lives (its grain directory entry was held by a silo
-    /// that died, shutdown, migration to the handset's edge). The session list was in memory only, so a session that
-    /// died meanwhile (on the dead silo, or the same way) could no longer be audited, and its SAs stayed at the handset
-    /// for ever: bob's old SA in the edge kill -9 fault test. The list is stored, and the pending-deletes reminder
-    /// brings the grain back to audit it even if nothing else calls it. Not for an explicit DeactivateOnIdle, which
-    /// stands for a silo's death (what is lost then is issue 15's double death).
+    /// The record is durable already; what is left is to write its latest changes (sessions that ended) so the next
+    /// activation does not probe them again. Not for an explicit DeactivateOnIdle, which the tests use to stand for a
+    /// silo's death (nothing is written then, as a killed silo writes nothing).
     /// </summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _audit?.Dispose();
         _audit = null;
-        if (_sessions.Count == 0 || reason.ReasonCode == DeactivationReasonCode.ApplicationRequested
-            || SessionAuditInterval is not { } every || every <= TimeSpan.Zero) return;
-        State.State.ListedSessions = [.. _sessions.Select(p => new ListedSession(p.Key, p.Value.TunnelId, p.Value.Peer, [.. p.Value.InboundSpis]))];
-        LogSessionsStored(Nai, _sessions.Count, reason.ReasonCode);
+        if (reason.ReasonCode == DeactivationReasonCode.ApplicationRequested) return;
+        // Migration re-activates the grain at once with this state; otherwise the reminder brings it back to audit the record.
+        bool reminder = reason.ReasonCode != DeactivationReasonCode.Migrating && ReminderNeeded && !_reminderHeld;
+        if (!RecordBehind && !reminder) return;
         try
         {
-            await State.WriteStateAsync(cancellationToken);
-            _pendingUnsaved = false;
-            if (reason.ReasonCode != DeactivationReasonCode.Migrating)
-            {
-                // Migration re-activates the grain at once with this state; otherwise the reminder does.
-                await this.RegisterOrUpdateReminder(PendingDeletesReminder, every, PendingDeleteRetry);
-            }
+            await Task.WhenAll(RecordBehind ? PersistRecordAsync() : Task.CompletedTask, reminder ? SyncReminderAsync() : Task.CompletedTask)
+                .WaitAsync(cancellationToken);
+            LogSessionsStored(Nai, _sessions.Count, reason.ReasonCode);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Harmless: the record lists sessions that ended, whose SPIs a later audit may delete again for nothing.
             LogSessionsNotStored(Nai, _sessions.Count, e.Message);
+        }
+    }
+
+    /// <summary>The list changed since the record was last written.</summary>
+    private bool RecordBehind => _recordDurable != _recordVersion || _endedUnwritten.Count > 0;
+
+    /// <summary>Takes <paramref name="session"/> off the list (it ended, or was found dead and its SAs owed).</summary>
+    private void Unlist(Guid session)
+    {
+        if (!_sessions.Remove(session)) return;
+        _endedUnwritten.Add(session);
+        _recordVersion++;
+    }
+
+    /// <summary>Writes the session record with every change made so far (group commit); throws when storage refuses.</summary>
+    private Task PersistRecordAsync()
+    {
+        if (_recordNext is not null) return _recordNext;
+        if (_recordWrite is null || _recordWrite.IsCompleted) return _recordWrite = WriteRecordAsync();
+        return _recordNext = WriteRecordAfterAsync(_recordWrite);
+    }
+
+    private async Task WriteRecordAfterAsync(Task previous)
+    {
+        try { await previous; }
+        catch (Exception) { /* its callers see that failure; this write carries its changes again */ }
+        _recordNext = null;
+        await (_recordWrite = WriteRecordAsync());
+    }
+
+    private async Task WriteRecordAsync()
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            long version = _recordVersion;
+            var ended = _endedUnwritten.ToArray();
+            var listed = new List<ListedSession>(_sessions.Count);
+            foreach (var (id, lease) in _sessions) listed.Add(new ListedSession(id, lease.TunnelId, lease.Peer, lease.SpisToDelete()));
+            SessionRecord.State.Sessions = listed;
+            try
+            {
+                await SessionRecord.WriteStateAsync();
+                if (version > _recordDurable) _recordDurable = version;
+                foreach (var id in ended) _endedUnwritten.Remove(id);
+                return;
+            }
+            catch (Orleans.Storage.InconsistentStateException) when (attempt < 3)
+            {
+                // Another activation of this subscriber wrote the record: Orleans may hold two for a moment while its grain
+                // directory heals after a silo's death. Its sessions are taken over (the audit asks them), then written again.
+                await SessionRecord.ReadStateAsync();
+                int adopted = 0;
+                foreach (var l in SessionRecord.State.Sessions)
+                {
+                    if (!_endedUnwritten.Contains(l.Session) && Restore(l)) adopted++;
+                }
+                if (adopted > 0)
+                {
+                    _recordVersion++;
+                    LogSessionsAdopted(Nai, adopted);
+                    EnsureAudit();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// What BeginSession and SealKeyTransfer do before an install can reach the handset: the record written with every
+    /// change so far, and the reminder held that brings this grain back to audit it. False (logged) when storage or the
+    /// reminder table refused.
+    /// </summary>
+    private async Task<bool> RecordDurablyAsync()
+    {
+        try
+        {
+            var write = RecordBehind ? PersistRecordAsync() : Task.CompletedTask;
+            await Task.WhenAll(write, SyncReminderAsync());
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogRecordNotWritten(Nai, _sessions.Count, e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Whether <see cref="PendingDeletesReminder"/> is needed: sessions listed (in memory or in the record) or deletes owed.</summary>
+    private bool ReminderNeeded => _sessions.Count > 0 || SessionRecord.State.Sessions.Count > 0 || State.State.PendingSaDeletes.Count > 0;
+
+    /// <summary>Registers or removes the reminder as <see cref="ReminderNeeded"/> says, after any such change in flight.</summary>
+    private Task SyncReminderAsync()
+    {
+        if (_reminderSync.IsCompleted && _reminderHeld == ReminderNeeded) return Task.CompletedTask;
+        return _reminderSync = SyncReminderAfterAsync(_reminderSync);
+    }
+
+    private async Task SyncReminderAfterAsync(Task previous)
+    {
+        try { await previous; }
+        catch (Exception) { /* its caller saw it; this one decides again */ }
+        if (ReminderNeeded && !_reminderHeld)
+        {
+            var due = SessionAuditInterval is { } every && every > TimeSpan.Zero && every < PendingDeleteRetry ? every : PendingDeleteRetry;
+            await this.RegisterOrUpdateReminder(PendingDeletesReminder, due, PendingDeleteRetry);
+            _reminderHeld = true;
+        }
+        else if (!ReminderNeeded && _reminderHeld)
+        {
+            if (await this.GetReminder(PendingDeletesReminder) is { } reminder) await this.UnregisterReminder(reminder);
+            _reminderHeld = false;
         }
     }
 
@@ -100,11 +249,14 @@ public sealed partial class SubscriberGrain : IRemindable
     /// </summary>
     private bool ListSession(Guid session, string peer)
     {
-        if (_sessions.Remove(session, out var earlier) && earlier.InboundSpis.Count > 0)
+        if (_sessions.Remove(session, out var earlier) && earlier.InboundSpis.Count + earlier.RecentlyDeleted.Count > 0)
         {
             // The same key starting again: the earlier activation died with its silo and the handset's retried
-            // request re-created it. What the earlier one installed has nobody left to delete it.
-            Owe(earlier);
+            // request re-created it. What the earlier one installed has nobody left to delete it: listed under a key no
+            // session has, which the audit finds dead, so its SAs are owed to the handset (and stay in the record until).
+            var orphan = new SessionLease(earlier.TunnelId, 0) { Peer = earlier.Peer };
+            orphan.InboundSpis.UnionWith(earlier.SpisToDelete());
+            _sessions[Guid.NewGuid()] = orphan;
         }
         bool firstContact = true;
         foreach (var other in _sessions.Values)
@@ -116,6 +268,7 @@ public sealed partial class SubscriberGrain : IRemindable
             }
         }
         if (State.State.Attachment is { } attachment) _sessions[session] = new SessionLease(attachment.TunnelId, ++_listings) { Peer = peer };
+        _recordVersion++;
         EnsureAudit();
         return firstContact;
     }
@@ -140,7 +293,7 @@ public sealed partial class SubscriberGrain : IRemindable
 
     public Task SessionEnded(Guid session)
     {
-        _sessions.Remove(session);
+        Unlist(session);
         return Task.CompletedTask;
     }
 
@@ -149,13 +302,14 @@ public sealed partial class SubscriberGrain : IRemindable
         var attachment = State.State.Attachment;
         if (attachment is null || attachment.EdgeId != edgeId || attachment.TunnelId != tunnelId)
         {
-            _sessions.Remove(session);
+            Unlist(session);
             return Task.FromResult(false);
         }
         if (!_sessions.TryGetValue(session, out var lease))
         {
             // Listed again after this grain's reactivation (or a renewal that crossed the session's start).
             _sessions[session] = lease = new SessionLease(tunnelId, 0);
+            _recordVersion++;
             LogSessionRelisted(Nai, session, inboundSpis.Length);
             // Listed again after this grain lost its list, it started before any session that started since; one of
             // those with the same peer that came with INITIAL_CONTACT makes it stale (this grain was not there to be told).
@@ -166,31 +320,42 @@ public sealed partial class SubscriberGrain : IRemindable
             }
         }
         lease.Peer ??= peerAddress;
-        // A union: a renewal may cross a key transfer sealed meanwhile, and deletes come through SealKeyTransfer.
-        foreach (var spi in inboundSpis) lease.InboundSpis.Add(spi);
+        // A union: a renewal may cross a key transfer sealed meanwhile, and deletes come through SealKeyTransfer. What it
+        // adds (the session was listed again, the record's write failed) goes into the record with the next audit's write.
+        foreach (var spi in inboundSpis)
+            if (lease.InboundSpis.Add(spi)) _recordVersion++;
         EnsureAudit();
         return Task.FromResult(true);
     }
 
-    /// <summary>Records what a sealed key transfer installs or deletes at the handset on behalf of <paramref name="session"/>.</summary>
-    private void Track(Guid session, uint tunnelId, KeyTransferContent content)
+    /// <summary>
+    /// Records what a key transfer about to be sealed installs or deletes at the handset on behalf of
+    /// <paramref name="session"/>; true when that changed the list (an install the record does not hold yet).
+    /// </summary>
+    private bool Track(Guid session, uint tunnelId, KeyTransferContent content)
     {
-        if (content is not (SaInstall or SaDelete)) return;
+        if (content is not (SaInstall or SaDelete)) return false;
+        bool changed = false;
         if (!_sessions.TryGetValue(session, out var lease))
         {
             _sessions[session] = lease = new SessionLease(tunnelId, 0);
+            changed = true;
             EnsureAudit();
         }
         switch (content)
         {
             case SaInstall install:
-                lease.InboundSpis.Add(install.Sa.InboundSpi);
-                lease.Peer = install.Sa.PeerAddress.ToString();
+                changed |= lease.InboundSpis.Add(install.Sa.InboundSpi);
+                var peer = install.Sa.PeerAddress.ToString();
+                changed |= lease.Peer != peer;
+                lease.Peer = peer;
                 break;
             case SaDelete delete:
-                foreach (var spi in delete.InboundSpis) lease.InboundSpis.Remove(spi);
+                lease.Deleted(delete.InboundSpis);
                 break;
         }
+        if (changed) _recordVersion++;
+        return changed;
     }
 
     private void EnsureAudit()
@@ -208,39 +373,78 @@ public sealed partial class SubscriberGrain : IRemindable
         {
             _audit?.Dispose();
             _audit = null;
+            await TryPersistRecordAsync();
             await SettlePendingDeletesAsync();
             return;
         }
         var ids = new Guid[_sessions.Count];
-        _sessions.Keys.CopyTo(ids, 0);
+        var probed = new SessionLease[ids.Length];
+        int n = 0;
+        foreach (var (id, lease) in _sessions) (ids[n], probed[n++]) = (id, lease);
         var probes = new Task<bool?>[ids.Length];
         for (int i = 0; i < ids.Length; i++) probes[i] = ProbeAsync(ids[i]);
         var alive = await Task.WhenAll(probes);
+        List<(Guid Id, SessionLease Lease)>? dead = null;
         for (int i = 0; i < ids.Length; i++)
         {
-            if (alive[i] == false && _sessions.Remove(ids[i], out var dead))
+            // Only the listing that was probed (issue 15, the core kill -9 test): a session whose activation died and that
+            // the handset's retried request began again meanwhile (BeginSession, interleaved with this audit) is listed
+            // anew, and a "no" about the dead one must not take the new one off the list or its routes off the edge.
+            if (alive[i] == false && _sessions.TryGetValue(ids[i], out var lease) && ReferenceEquals(lease, probed[i]) && !lease.Owed)
             {
-                LogSessionGone(Nai, ids[i], dead.InboundSpis.Count);
-                Owe(dead);
-                await RemoveRoutesAsync(ids[i]);
+                LogSessionGone(Nai, ids[i], lease.InboundSpis.Count);
+                Owe(lease);
+                lease.Owed = true;
+                (dead ??= []).Add((ids[i], lease));
+            }
+        }
+        if (dead is not null)
+        {
+            // The owed deletes are stored before the record forgets those sessions: a silo death in between loses neither.
+            await KeepDurableAsync(State.State.PendingSaDeletes);
+            foreach (var (id, lease) in dead)
+            {
+                // Begun again meanwhile (see above): its routes are the new activation's.
+                if (!_sessions.TryGetValue(id, out var still) || !ReferenceEquals(still, lease)) continue;
+                if (!_pendingUnsaved) Unlist(id);
+                await RemoveRoutesAsync(id);
             }
         }
         await SettlePendingDeletesAsync();
+        await TryPersistRecordAsync();
+    }
+
+    /// <summary>
+    /// The record's write when it is behind (sessions ended, or listed again by their renewal), and the reminder as the
+    /// record needs it; best effort: the next audit tries again.
+    /// </summary>
+    private async Task TryPersistRecordAsync()
+    {
+        try
+        {
+            if (RecordBehind) await PersistRecordAsync();
+            await SyncReminderAsync();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException) { LogRecordNotWritten(Nai, _sessions.Count, e.Message); }
     }
 
     /// <summary>Records the SA delete owed for a dead session's SPIs (nothing when it installed none).</summary>
     private void Owe(SessionLease dead)
     {
-        if (dead.InboundSpis.Count == 0 || dead.Peer is null) return;
-        State.State.PendingSaDeletes.Add(new PendingSaDelete(dead.TunnelId, dead.Peer, [.. dead.InboundSpis]));
+        if (dead.InboundSpis.Count + dead.RecentlyDeleted.Count == 0 || dead.Peer is null) return;
+        State.State.PendingSaDeletes.Add(new PendingSaDelete(dead.TunnelId, dead.Peer, dead.SpisToDelete()));
         _pendingUnsaved = true;
     }
 
-    /// <summary>The reminder's tick: the pending deletes again, on whichever silo this grain now lives.</summary>
+    /// <summary>
+    /// The reminder's tick, on whichever silo this grain now lives: the activation it woke (after a silo death) took the
+    /// record's sessions over and audits them; the pending deletes are tried again; the reminder goes once nothing needs it.
+    /// </summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != PendingDeletesReminder) return;
         _reminderHeld = true;
+        if (_sessions.Count > 0) EnsureAudit();
         await SettlePendingDeletesAsync();
     }
 
@@ -265,7 +469,7 @@ public sealed partial class SubscriberGrain : IRemindable
         await KeepDurableAsync(pending);
     }
 
-    /// <summary>Writes the pending list when it changed; holds the reminder while it is not empty, drops it once it is.</summary>
+    /// <summary>Writes the pending list when it changed; holds the reminder while anything needs it, drops it once nothing does.</summary>
     private async Task KeepDurableAsync(List<PendingSaDelete> pending)
     {
         try
@@ -277,16 +481,7 @@ public sealed partial class SubscriberGrain : IRemindable
                 catch { _pendingUnsaved = true; throw; }
             }
 
-            if (pending.Count > 0 && !_reminderHeld)
-            {
-                await this.RegisterOrUpdateReminder(PendingDeletesReminder, PendingDeleteRetry, PendingDeleteRetry);
-                _reminderHeld = true;
-            }
-            else if (pending.Count == 0 && _reminderHeld)
-            {
-                if (await this.GetReminder(PendingDeletesReminder) is { } reminder) await this.UnregisterReminder(reminder);
-                _reminderHeld = false;
-            }
+            await SyncReminderAsync();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -350,14 +545,20 @@ public sealed partial class SubscriberGrain : IRemindable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai}: {Count} proxy sessions stored for the next activation to audit (deactivated: {Reason})")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai}: session record written at deactivation, {Count} proxy sessions listed (deactivated: {Reason})")]
     private partial void LogSessionsStored(string nai, int count, DeactivationReasonCode reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: {Count} proxy sessions not stored at deactivation (storage or reminders): {Error}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: session record not written at deactivation ({Count} proxy sessions listed): {Error}")]
     private partial void LogSessionsNotStored(string nai, int count, string error);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai}: {Count} proxy sessions of the previous activation taken over for the audit")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai}: {Count} proxy sessions of the session record taken over for the audit")]
     private partial void LogSessionsRestored(string nai, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: {Count} proxy sessions of another activation's session record taken over (two activations while the grain directory healed)")]
+    private partial void LogSessionsAdopted(string nai, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {Nai}: session record not written ({Count} proxy sessions listed): {Error}")]
+    private partial void LogRecordNotWritten(string nai, int count, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Subscriber {Nai}: proxy session {Session} listed again by its lease renewal ({SpiCount} SAs)")]
     private partial void LogSessionRelisted(string nai, Guid session, int spiCount);

@@ -10,11 +10,18 @@ namespace KeyProxy.Grains;
 /// </summary>
 public sealed partial class SubscriberGrain(
     [PersistentState("subscriber", StorageNames.Subscribers)] IPersistentState<SubscriberState> state,
+    [PersistentState(SubscriberGrain.SessionRecordName, StorageNames.Subscribers)] IPersistentState<SubscriberSessionsState> sessionRecord,
     ILogger<SubscriberGrain> logger,
     Microsoft.Extensions.Options.IOptions<ProxyNetworkOptions> networkOptions) : Grain, ISubscriberGrain
 {
     /// <summary>The persisted state, for the attach and key-transfer methods that build on this grain.</summary>
     internal IPersistentState<SubscriberState> State => state;
+
+    /// <summary>The durable record of the handset's proxy sessions and the SAs they installed (SubscriberGrain.Sessions.cs).</summary>
+    internal IPersistentState<SubscriberSessionsState> SessionRecord => sessionRecord;
+
+    /// <summary>The state name (and so the table row) of <see cref="SessionRecord"/>, beside the profile's row "subscriber".</summary>
+    internal const string SessionRecordName = "sessions";
 
     private string Nai => this.GetPrimaryKeyString();
 

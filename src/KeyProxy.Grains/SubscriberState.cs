@@ -25,8 +25,8 @@ public sealed class SubscriberState
     [Id(5)] public List<PendingSaDelete> PendingSaDeletes { get; set; } = [];
 
     /// <summary>
-    /// The proxy sessions listed when the runtime last deactivated this grain (issue 15), for the next activation to
-    /// audit; empty on the exchange path, and again once that activation took them over.
+    /// Rows written before the session record (<see cref="SubscriberSessionsState"/>) existed: the proxy sessions listed
+    /// when the runtime last deactivated this grain. An activation takes them over into the record; never written again.
     /// </summary>
     [Id(6)] public List<ListedSession> ListedSessions { get; set; } = [];
 }

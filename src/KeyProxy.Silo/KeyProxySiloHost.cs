@@ -92,6 +92,12 @@ public static class KeyProxySiloHost
             // Every edge silo is named after its edge, so EdgeGrain activations land where the edge's sockets are.
             silo.Configure<SiloOptions>(o => o.SiloName = options.EffectiveEdgeId);
             silo.Services.AddSingleton(Options.Create(options.Network));
+            // The subscriber's reminder ticks every KeyProxy:Network:PendingDeleteRetry (issue 15: it brings a subscriber back
+            // after a silo death to audit its session record); Orleans refuses periods under its minimum (1 min) otherwise.
+            silo.Configure<ReminderOptions>(o =>
+            {
+                if (options.Network.PendingDeleteRetry < o.MinimumReminderPeriod) o.MinimumReminderPeriod = options.Network.PendingDeleteRetry;
+            });
             silo.Services.AddPlacementDirector<ProxySessionPlacementStrategy, ProxySessionPlacementDirector>();
             silo.Services.AddPlacementDirector<EdgePlacementStrategy, EdgePlacementDirector>();
             silo.Services.AddSingleton<GrainCallCounter>();

@@ -22,7 +22,7 @@ public sealed class ClusterTests(AzuriteFixture azurite, ITestOutputHelper outpu
         await using var cluster = new LocalCluster(azurite.ConnectionString, LocalCluster.NewId("three"), poolA, poolB);
         var startTime = await cluster.StartAsync();
         Report($"cluster start (first process start to all three ready lines): {startTime.TotalMilliseconds:F0} ms; " +
-            $"until every silo's dashboard shows all three Active: {cluster.Converged.TotalMilliseconds:F0} ms");
+            $"until every silo's dashboard shows all three Active: {cluster.Converged.TotalMilliseconds:F0} ms; silo logs in {cluster.LogDirectory}");
 
         // The dashboard of every silo lists every silo, through Orleans membership.
         foreach (var silo in cluster.Running)
@@ -30,7 +30,7 @@ public sealed class ClusterTests(AzuriteFixture azurite, ITestOutputHelper outpu
             using var http = cluster.Http(silo);
             var counters = JsonNode.Parse(await http.GetStringAsync("/dashboard/DashboardCounters", ct))!;
             var active = counters["hosts"]!.AsArray().Where(h => (string?)h!["status"] == "Active").Select(h => (string)h!["siloName"]!).Order().ToArray();
-            Assert.True(active.SequenceEqual(["core", "edge-a", "edge-b"]), $"dashboard of {silo.Name} lists {string.Join(", ", active)}");
+            Assert.True(active.SequenceEqual(["core", "edge-a", "edge-b"]), $"dashboard of {silo.Name} lists {string.Join(", ", active)}; silo logs in {cluster.LogDirectory}");
         }
 
         // Alice provisioned through the core silo, bob through edge-b: the profiles live in Azure Table storage.

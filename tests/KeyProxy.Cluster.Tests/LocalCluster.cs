@@ -23,6 +23,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         ClusterId = clusterId;
         LogDirectory = Path.Combine(Environment.GetEnvironmentVariable("KEYPROXY_CLUSTER_LOGS") is { Length: > 0 } root ? root
             : Path.Combine(AppContext.BaseDirectory, "cluster-logs"), clusterId);
+        CurrentLogDirectory.Value = LogDirectory;
         (IkePort, NatTPort) = (FreeUdpPort(), FreeUdpPort());
         Specs =
         [
@@ -44,6 +45,12 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// bin/&lt;config&gt;/net10.0/cluster-logs/&lt;cluster id&gt;/, or under $KEYPROXY_CLUSTER_LOGS. Failure messages name it.
     /// </summary>
     public string LogDirectory { get; }
+
+    /// <summary>
+    /// The log directory of the cluster the running test made last (flows with the test's async calls), for failure
+    /// messages of helpers that are handed only an HTTP client (<see cref="Subscribers.ProvisionAsync(HttpClient, string, string, CancellationToken)"/>).
+    /// </summary>
+    public static readonly AsyncLocal<string?> CurrentLogDirectory = new();
 
     /// <summary>Ports bound on every handset address (and where the proxy sends IKE); not 500/4500, which a charon of another test may hold.</summary>
     public int IkePort { get; }

@@ -56,7 +56,7 @@ internal static class Subscribers
         using var response = await http.PutAsJsonAsync("/api/subscribers/" + Uri.EscapeDataString(nai), profile, ct);
         var body = await response.Content.ReadAsStringAsync(ct);
         Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK,
-            $"PUT {nai} at {http.BaseAddress}: {(int)response.StatusCode} {body}");
+            $"PUT {nai} at {http.BaseAddress}: {(int)response.StatusCode} {body}; every silo's whole output: {LocalCluster.CurrentLogDirectory.Value ?? "(no cluster)"}");
         return JsonNode.Parse(body)!.AsObject();
     }
 
@@ -70,7 +70,8 @@ internal static class Subscribers
             return null;
         }
 
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {nai} at {http.BaseAddress}: {(int)response.StatusCode} {body}");
+        Assert.True(response.StatusCode == HttpStatusCode.OK,
+            $"GET {nai} at {http.BaseAddress}: {(int)response.StatusCode} {body}; every silo's whole output: {LocalCluster.CurrentLogDirectory.Value ?? "(no cluster)"}");
         return JsonNode.Parse(body)!.AsObject();
     }
 

@@ -144,6 +144,8 @@ public sealed class KeyTransferCounterTests : IAsyncLifetime
         public void Configure(ISiloBuilder siloBuilder)
         {
             siloBuilder.AddMemoryGrainStorage(StorageNames.Directory);
+            // The subscriber's reminder is held while its session record lists sessions (issue 15).
+            siloBuilder.UseInMemoryReminderService();
             siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Subscribers,
                 (services, _) => FailingGrainStorage.Instance = new FailingGrainStorage(services.GetRequiredService<DeepCopier>()));
             siloBuilder.Services.AddPlacementDirector<ProxySessionPlacementStrategy, ProxySessionPlacementDirector>();
@@ -156,13 +158,14 @@ public sealed class KeyTransferCounterTests : IAsyncLifetime
     {
         public static FailingGrainStorage? Instance;
 
-        private readonly ConcurrentDictionary<GrainId, object> _rows = new();
+        /// <summary>Rows by state name and grain (a subscriber has two: its profile and its session record).</summary>
+        private readonly ConcurrentDictionary<(string, GrainId), object> _rows = new();
 
         public volatile bool FailWrites;
 
         public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
-            if (_rows.TryGetValue(grainId, out var row))
+            if (_rows.TryGetValue((stateName, grainId), out var row))
             {
                 grainState.State = copier.Copy((T)row);
                 (grainState.ETag, grainState.RecordExists) = ("1", true);
@@ -173,14 +176,14 @@ public sealed class KeyTransferCounterTests : IAsyncLifetime
         public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
             if (FailWrites) throw new IOException("the table is down (test)");
-            _rows[grainId] = copier.Copy(grainState.State)!;
+            _rows[(stateName, grainId)] = copier.Copy(grainState.State)!;
             (grainState.ETag, grainState.RecordExists) = ("1", true);
             return Task.CompletedTask;
         }
 
         public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
-            _rows.TryRemove(grainId, out _);
+            _rows.TryRemove((stateName, grainId), out _);
             (grainState.ETag, grainState.RecordExists) = (null, false);
             return Task.CompletedTask;
         }

@@ -45,4 +45,24 @@ public sealed class SessionLeaseTests
         Assert.Equal(Identity, SessionLease.InitialContactSince(sessions, relisted, Peer));
         Assert.Null(SessionLease.InitialContactSince(sessions, relisted, Other));
     }
+
+    [Fact]
+    public void A_sealed_delete_s_SPIs_stay_among_those_to_delete_should_the_session_be_gone_the_last_eight()
+    {
+        // Issue 15: a delete sealed for a session may be lost on its way; the audit deletes those SPIs again if the session dies.
+        var lease = new SessionLease(1, 1) { Peer = Peer };
+        lease.InboundSpis.UnionWith([0x100u, 0x101u]);
+        lease.Deleted([0x100u, 0x999u]); // 0x999 was never listed: nothing to remember
+        Assert.Equal([0x101u], lease.InboundSpis);
+        Assert.Equal([0x100u, 0x101u], lease.SpisToDelete().Order());
+
+        for (uint spi = 0x200; spi < 0x20a; spi++)
+        {
+            lease.InboundSpis.Add(spi);
+            lease.Deleted([spi]);
+        }
+        Assert.Equal(8, lease.RecentlyDeleted.Count);
+        Assert.Equal(Enumerable.Range(0x202, 8).Select(i => (uint)i), lease.RecentlyDeleted);
+        Assert.Equal(9, lease.SpisToDelete().Length);
+    }
 }
