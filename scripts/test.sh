@@ -3,7 +3,7 @@
 # strongSwan's charon and swanctl (interop peer), tshark (capture check), iproute2 (network
 # namespaces), Node.js and Azurite (Azure Table storage tests), Chromium (dashboard test), AFL++ (fuzzing smoke),
 # Prometheus and promtool (metrics tests, infra/prometheus), curl (the README walkthrough test calls the admin API as the
-# README does); builds strongSwan 6 (the PQ interop peer).
+# README does), nftables (keyproxy-load chaos cuts a silo off from the others); builds strongSwan 6 (the PQ interop peer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # only recommends is not (charon without libstrongswan-standard-plugins has no AES-GCM).
 # strongSwan's come from the plugin table, so a plugin added there brings its package here.
 debs=($( (echo strongswan-charon strongswan-swanctl; awk '!/^#/ && NF >= 3 { print $2 }' infra/strongswan/plugins.conf) | tr ' ' '\n' | sort -u)
-      tshark openssl iproute2 chromium afl++ prometheus curl)
+      tshark openssl iproute2 chromium afl++ prometheus curl nftables)
 need_pkgs=()
 for pkg in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$pkg")

@@ -2,9 +2,11 @@
 # Azurite (Azure Storage emulator) for KeyProxy's Azure Table providers.
 #
 #   azurite.sh install                       npm-install azurite into the cache dir (once)
-#   azurite.sh start [--dir D] [--table-port P] [--blob-port P] [--queue-port P]
+#   azurite.sh start [--dir D] [--table-port P] [--blob-port P] [--queue-port P] [--location L]
 #                                            start in the background, wait for the table port,
-#                                            write D/azurite.pid, print the connection string
+#                                            write D/azurite.pid, print the connection string; in memory,
+#                                            or with --location persisted in directory L (started again on
+#                                            the same L and ports, it has its tables back)
 #   azurite.sh stop [--dir D]                stop the instance whose pid file is in D
 #   azurite.sh connection-string [--dir D] [--table-port P] ...
 #                                            print the connection string for those ports
@@ -24,6 +26,7 @@ DIR="${AZURITE_DIR:-${XDG_RUNTIME_DIR:-/tmp}/keyproxy-azurite}"
 BLOB_PORT=10000
 QUEUE_PORT=10001
 TABLE_PORT=10002
+LOCATION=""
 
 die() { echo "azurite.sh: $*" >&2; exit 1; }
 
@@ -34,6 +37,7 @@ parse_opts() {
       --table-port) TABLE_PORT="$2"; shift 2 ;;
       --blob-port) BLOB_PORT="$2"; shift 2 ;;
       --queue-port) QUEUE_PORT="$2"; shift 2 ;;
+      --location) LOCATION="$2"; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
@@ -67,12 +71,14 @@ start() {
     die "already running (pid $(cat "$pidfile"), dir $DIR); stop it first"
   fi
   if port_answers "$TABLE_PORT"; then die "port $TABLE_PORT is already in use"; fi
+  local -a persistence=(--inMemoryPersistence)
+  if [ -n "$LOCATION" ]; then mkdir -p "$LOCATION"; persistence=(--location "$LOCATION"); fi
   nohup node "$ENTRY" \
-    --inMemoryPersistence --loose --skipApiVersionCheck --disableTelemetry \
+    "${persistence[@]}" --loose --skipApiVersionCheck --disableTelemetry \
     --blobHost 127.0.0.1 --blobPort "$BLOB_PORT" \
     --queueHost 127.0.0.1 --queuePort "$QUEUE_PORT" \
     --tableHost 127.0.0.1 --tablePort "$TABLE_PORT" \
-    >"$DIR/azurite.log" 2>&1 </dev/null &
+    >>"$DIR/azurite.log" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$pidfile"
   for _ in $(seq 1 150); do
@@ -107,5 +113,5 @@ case "$cmd" in
   stop) parse_opts "$@"; stop ;;
   connection-string) parse_opts "$@"; connection_string ;;
   path) install; echo "$ENTRY" ;;
-  *) echo "usage: $0 install | start [--dir D] [--table-port P] [--blob-port P] [--queue-port P] | stop [--dir D] | connection-string [--table-port P] | path" >&2; exit 2 ;;
+  *) echo "usage: $0 install | start [--dir D] [--table-port P] [--blob-port P] [--queue-port P] [--location L] | stop [--dir D] | connection-string [--table-port P] | path" >&2; exit 2 ;;
 esac

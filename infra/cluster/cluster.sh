@@ -3,19 +3,34 @@
 # (edge-a, edge-b) and one core silo without an edge, each a process of the built src/KeyProxy.Silo.
 #
 #   cluster.sh start  [--dir D] [--cluster-id ID] [--config Debug|Release] [--table-port P]
-#                     [--ike-port P] [--natt-port P] [--demo] [--no-core] [--pool-a CIDR] [--pool-b CIDR]
+#                     [--ike-port P] [--natt-port P] [--demo] [--no-core] [--cores N] [--pool-a CIDR] [--pool-b CIDR]
+#                     [--port-offset K] [--disk-storage] [--cgroups]
 #                     start Azurite (unless it already runs in D/azurite), then the silos in parallel;
 #                     wait for every ready line, write D/<silo>.pid and D/<silo>.log, print the URLs
 #   cluster.sh stop   [--dir D] [--keep-storage]
 #                     SIGTERM every silo (SIGKILL after a grace period), then stop Azurite
 #   cluster.sh status [--dir D]
 #                     which silos and Azurite run, their URLs, and the silos in the membership table
+# Faults, on a cluster started from D (they reuse its settings, D/cluster.env, and the KeyProxy__* environment given):
+#   cluster.sh kill NAME [--dir D]          SIGKILL silo NAME (no goodbye to the cluster)
+#   cluster.sh start-silo NAME [--dir D]    start silo NAME again with its settings and ports; its last log is kept
+#                                           as D/NAME.<unix ms>.log; waits for the ready line
+#   cluster.sh storage-stop [--dir D]       stop Azurite (SIGTERM: it saves its tables with --disk-storage)
+#   cluster.sh storage-start [--dir D]      start Azurite again on the same ports and data directory
+#   cluster.sh isolate NAME [--dir D]       cut silo NAME off from the other silos, both ways (nftables: needs root,
+#                                           the nft command and a cluster started with --cgroups); storage, the admin
+#                                           API and the edge's UDP stay reachable
+#   cluster.sh heal NAME [--dir D]          remove that cut
 #
 # Ports: edge-a silo 11111/gateway 30000/http 8081/handsets 127.0.0.1:7401/pool 127.0.81.0/24;
-#        edge-b 11112/30001/8082/7402/127.0.82.0/24; core 11113/30002/8083. --pool-a/--pool-b give the edges larger
-#        pools (one handset per address: a /24 attaches at most 254).
+#        edge-b 11112/30001/8082/7402/127.0.82.0/24; core 11113/30002/8083; with --cores 2 also core-2 11114/30003/8084.
+#        --port-offset K adds K to every one of them (a second cluster beside the first, e.g. the chaos soak's).
+#        --pool-a/--pool-b give the edges larger pools (one handset per address: a /24 attaches at most 254).
 # Handset addresses are bound on --ike-port/--natt-port (500 and 4500 by default: root or
 # CAP_NET_BIND_SERVICE); the proxy sends IKE to peers on the same ports.
+# --disk-storage keeps Azurite's tables in D/azurite/data (else in memory), so storage-stop/storage-start lose nothing.
+# --cgroups starts each silo in a cgroup v2 of its own (keyproxy/<cluster id>/<silo>), which isolate's rules match its
+# sockets by (nftables "socket cgroupv2"): a silo's outgoing connections use ports nothing else tells apart.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,21 +46,27 @@ QUEUE_PORT=10001
 IKE_PORT=500
 NATT_PORT=4500
 DEMO=false
-CORE=true
 KEEP_STORAGE=false
 POOL_A="127.0.81.0/24"
 POOL_B="127.0.82.0/24"
+CORES=1
+PORT_OFFSET=0
+DISK_STORAGE=false
+CGROUPS=false
 GRACE_SECONDS=15
 READY_SECONDS=90
 READY_PREFIX="KeyProxy silo up: "
 
 # name silo-port gateway-port http-port access-port pool (pool "-" = no edge); set_silos after the options
 set_silos() {
+  local k="$PORT_OFFSET"
   SILOS=(
-    "edge-a 11111 30000 8081 7401 $POOL_A"
-    "edge-b 11112 30001 8082 7402 $POOL_B"
-    "core 11113 30002 8083 - -"
+    "edge-a $((11111 + k)) $((30000 + k)) $((8081 + k)) $((7401 + k)) $POOL_A"
+    "edge-b $((11112 + k)) $((30001 + k)) $((8082 + k)) $((7402 + k)) $POOL_B"
   )
+  [ "$CORES" -ge 1 ] && SILOS+=("core $((11113 + k)) $((30002 + k)) $((8083 + k)) - -")
+  [ "$CORES" -ge 2 ] && SILOS+=("core-2 $((11114 + k)) $((30003 + k)) $((8084 + k)) - -")
+  return 0
 }
 set_silos
 
@@ -62,15 +83,56 @@ parse_opts() {
       --ike-port) IKE_PORT="$2"; shift 2 ;;
       --natt-port) NATT_PORT="$2"; shift 2 ;;
       --demo) DEMO=true; shift ;;
-      --no-core) CORE=false; shift ;;
+      --no-core) CORES=0; shift ;;
+      --cores) CORES="$2"; shift 2 ;;
+      --port-offset) PORT_OFFSET="$2"; shift 2 ;;
+      --disk-storage) DISK_STORAGE=true; shift ;;
+      --cgroups) CGROUPS=true; shift ;;
       --keep-storage) KEEP_STORAGE=true; shift ;;
       --pool-a) POOL_A="$2"; shift 2 ;;
       --pool-b) POOL_B="$2"; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
+  case "$CORES" in 0|1|2) ;; *) die "--cores must be 0, 1 or 2" ;; esac
+  [[ "$PORT_OFFSET" =~ ^[0-9]+$ ]] && [ "$PORT_OFFSET" -le 20000 ] || die "--port-offset must be 0 to 20000"
   set_silos
 }
+
+# The settings of the cluster started in $DIR, for the fault commands (written by start).
+save_settings() {
+  local v
+  for v in CLUSTER_ID CONFIG TABLE_PORT BLOB_PORT QUEUE_PORT IKE_PORT NATT_PORT DEMO POOL_A POOL_B CORES PORT_OFFSET DISK_STORAGE CGROUPS; do
+    printf '%s=%q\n' "$v" "${!v}"
+  done >"$DIR/cluster.env"
+}
+
+load_settings() {
+  [ -f "$DIR/cluster.env" ] || die "no cluster started in $DIR ($DIR/cluster.env is missing)"
+  # shellcheck disable=SC1091
+  source "$DIR/cluster.env"
+  set_silos
+}
+
+silo_spec() { # name -> sets SPEC (name silo gateway http access pool)
+  local spec
+  for spec in "${SILOS[@]}"; do
+    if [ "${spec%% *}" = "$1" ]; then SPEC="$spec"; return 0; fi
+  done
+  die "no silo named $1 in this cluster (${SILOS[*]%% *})"
+}
+
+# cgroup v2: its own mount (pure v2) or the unified hierarchy of a hybrid one.
+cgroup_root() {
+  if [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then echo /sys/fs/cgroup
+  elif [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then echo /sys/fs/cgroup/unified
+  else return 1; fi
+}
+
+# A name nft and cgroupfs accept for this cluster: its cluster id with anything else than [A-Za-z0-9_-] as _.
+safe_id() { printf '%s' "$CLUSTER_ID" | tr -c 'A-Za-z0-9_-' '_'; }
+
+silo_cgroup() { echo "$(cgroup_root)/keyproxy/$(safe_id)/$1"; }
 
 silo_dll() { echo "$ROOT/src/KeyProxy.Silo/bin/$CONFIG/net10.0/KeyProxy.Silo.dll"; }
 
@@ -93,7 +155,9 @@ ensure_azurite() {
     say "Azurite already running (pid $(cat "$DIR/azurite/azurite.pid"))"
     "$AZURITE" connection-string --table-port "$TABLE_PORT" --blob-port "$BLOB_PORT" --queue-port "$QUEUE_PORT"
   else
-    "$AZURITE" start --dir "$DIR/azurite" --table-port "$TABLE_PORT" --blob-port "$BLOB_PORT" --queue-port "$QUEUE_PORT" | tail -n 1
+    local -a location=()
+    [ "$DISK_STORAGE" = true ] && location=(--location "$DIR/azurite/data")
+    "$AZURITE" start --dir "$DIR/azurite" --table-port "$TABLE_PORT" --blob-port "$BLOB_PORT" --queue-port "$QUEUE_PORT" "${location[@]}" | tail -n 1
   fi
 }
 
@@ -133,8 +197,16 @@ start_silo() { # name silo gateway http access pool connection-string
       "KeyProxy__Edge__AddressPool=$pool"
     )
   fi
-  : >"$log"
-  nohup env "${env[@]}" dotnet "$(silo_dll)" >"$log" 2>&1 </dev/null &
+  # The log of an earlier run of this silo (a restart after a kill) is kept beside it.
+  if [ -s "$log" ]; then mv "$log" "$DIR/$name.$(now_ms).log"; fi
+  local cg=""
+  if [ "$CGROUPS" = true ]; then
+    cg="$(silo_cgroup "$name")" || die "--cgroups: no cgroup v2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified"
+    mkdir -p "$cg" || die "cannot make cgroup $cg (root is needed)"
+  fi
+  # bash enters the cgroup and becomes the silo (exec): the pid file names the silo process.
+  nohup env "${env[@]}" bash -c 'if [ -n "$1" ]; then echo $$ >"$1/cgroup.procs"; fi; shift; exec "$@"' keyproxy-silo "$cg" \
+    dotnet "$(silo_dll)" >"$log" 2>&1 </dev/null &
   echo $! >"$pidfile"
 }
 
@@ -158,12 +230,12 @@ start() {
   [[ "$cs" == *TableEndpoint=* ]] || die "no connection string from azurite.sh: $cs"
   echo "$cs" >"$DIR/connection-string"
   echo "$CLUSTER_ID" >"$DIR/cluster-id"
+  save_settings
   local started; started="$(now_ms)"
   local -a names=()
   for spec in "${SILOS[@]}"; do
     # shellcheck disable=SC2086
     set -- $spec
-    [ "$CORE" = false ] && [ "$6" = "-" ] && continue
     start_silo "$1" "$2" "$3" "$4" "$5" "$6" "$cs"
     names+=("$1")
   done
@@ -217,6 +289,18 @@ stop_silos() {
 stop() {
   [ -d "$DIR" ] || { say "nothing to stop ($DIR does not exist)"; return 0; }
   stop_silos
+  # The fault commands' leftovers: isolation rules and the silos' cgroups.
+  if [ -f "$DIR/cluster.env" ]; then
+    local keep="$KEEP_STORAGE"
+    load_settings
+    KEEP_STORAGE="$keep"
+    local spec
+    for spec in "${SILOS[@]}"; do
+      if command -v nft >/dev/null 2>&1; then nft delete table inet "$(nft_table "${spec%% *}")" 2>/dev/null || true; fi
+      if [ "$CGROUPS" = true ] && cgroup_root >/dev/null; then rmdir "$(silo_cgroup "${spec%% *}")" 2>/dev/null || true; fi
+    done
+    if [ "$CGROUPS" = true ] && cgroup_root >/dev/null; then rmdir "$(dirname "$(silo_cgroup x)")" 2>/dev/null || true; fi
+  fi
   if [ "$KEEP_STORAGE" = false ]; then "$AZURITE" stop --dir "$DIR/azurite"; fi
 }
 
@@ -247,10 +331,91 @@ status() {
   done
 }
 
+kill_silo() { # name
+  local pidfile="$DIR/$1.pid"
+  silo_spec "$1"
+  alive "$pidfile" || die "silo $1 is not running"
+  kill -KILL "$(cat "$pidfile")"
+  local i
+  for ((i = 0; i < 100; i++)); do alive "$pidfile" || break; sleep 0.05; done
+  rm -f "$pidfile"
+  say "silo $1 killed (SIGKILL)"
+}
+
+restart_silo() { # name
+  silo_spec "$1"
+  # shellcheck disable=SC2086
+  set -- $SPEC
+  local cs; cs="$(cat "$DIR/connection-string")"
+  local started; started="$(now_ms)"
+  start_silo "$1" "$2" "$3" "$4" "$5" "$6" "$cs"
+  local line
+  line="$(wait_ready "$1")" || { rm -f "$DIR/$1.pid"; die "silo $1 did not come up again"; }
+  echo "$1 (pid $(cat "$DIR/$1.pid")) up again in $(( $(now_ms) - started )) ms: ${line#*"$READY_PREFIX"}"
+}
+
+storage_stop() { "$AZURITE" stop --dir "$DIR/azurite"; }
+
+storage_start() {
+  local -a location=()
+  [ "$DISK_STORAGE" = true ] && location=(--location "$DIR/azurite/data")
+  "$AZURITE" start --dir "$DIR/azurite" --table-port "$TABLE_PORT" --blob-port "$BLOB_PORT" --queue-port "$QUEUE_PORT" "${location[@]}" | tail -n 1
+}
+
+nft_table() { echo "keyproxy_$(safe_id)_$1" | tr '-' '_'; }
+
+# Drops every TCP segment between silo NAME and the other silos' silo ports, both ways: connections to NAME's silo
+# port (by port), and NAME's own connections to the others (its sockets, by its cgroup: in the output hook what it
+# sends, in the input hook what arrives for it). Orleans' gateway and the HTTP and UDP ports are not touched.
+isolate() { # name
+  command -v nft >/dev/null 2>&1 || die "isolate needs nftables (apt-get install nftables)"
+  [ "$CGROUPS" = true ] || die "isolate needs a cluster started with --cgroups"
+  silo_spec "$1"
+  # shellcheck disable=SC2086
+  set -- $SPEC
+  local name="$1" port="$2" others="" spec
+  for spec in "${SILOS[@]}"; do
+    # shellcheck disable=SC2086
+    set -- $spec
+    [ "$1" = "$name" ] || others="${others:+$others, }$2"
+  done
+  local root; root="$(cgroup_root)"
+  local path="${root#/sys/fs/cgroup}"; path="${path#/}"; path="${path:+$path/}keyproxy/$(safe_id)/$name"
+  local table; table="$(nft_table "$name")"
+  nft delete table inet "$table" 2>/dev/null || true
+  nft -f - <<NFT || die "nft refused the rules for $name"
+table inet $table {
+  chain out {
+    type filter hook output priority 0; policy accept;
+    tcp dport $port drop
+    tcp sport $port drop
+    socket cgroupv2 level 3 "$path" tcp dport { $others } drop
+  }
+  chain in {
+    type filter hook input priority 0; policy accept;
+    socket cgroupv2 level 3 "$path" tcp sport { $others } drop
+  }
+}
+NFT
+  say "silo $name isolated from the silo ports { $others } (nft table inet $table)"
+}
+
+heal() { # name
+  silo_spec "$1"
+  nft delete table inet "$(nft_table "$1")" 2>/dev/null || true
+  say "silo $1 healed"
+}
+
 cmd="${1:-}"; [ $# -gt 0 ] && shift
 case "$cmd" in
   start) parse_opts "$@"; start ;;
   stop) parse_opts "$@"; stop ;;
-  status) parse_opts "$@"; status ;;
-  *) echo "usage: $0 start [--dir D] [--cluster-id ID] [--config C] [--table-port P] [--ike-port P] [--natt-port P] [--demo] [--no-core] [--pool-a CIDR] [--pool-b CIDR] | stop [--dir D] [--keep-storage] | status [--dir D]" >&2; exit 2 ;;
+  status) parse_opts "$@"; if [ -f "$DIR/cluster.env" ]; then load_settings; fi; status ;;
+  kill|start-silo|isolate|heal)
+    [ $# -gt 0 ] || die "$cmd needs a silo name"
+    target="$1"; shift; parse_opts "$@"; load_settings
+    case "$cmd" in kill) kill_silo "$target" ;; start-silo) restart_silo "$target" ;; isolate) isolate "$target" ;; heal) heal "$target" ;; esac ;;
+  storage-stop) parse_opts "$@"; load_settings; storage_stop ;;
+  storage-start) parse_opts "$@"; load_settings; storage_start ;;
+  *) echo "usage: $0 start [--dir D] [--cluster-id ID] [--config C] [--table-port P] [--ike-port P] [--natt-port P] [--demo] [--no-core | --cores N] [--pool-a CIDR] [--pool-b CIDR] [--port-offset K] [--disk-storage] [--cgroups] | stop [--dir D] [--keep-storage] | status [--dir D] | kill|start-silo|isolate|heal NAME [--dir D] | storage-stop|storage-start [--dir D]" >&2; exit 2 ;;
 esac

@@ -281,7 +281,7 @@ async Task<(RunResult Run, int ExitCode)> RunAsync(ParseResult parse, LoadArgume
     return (run, violations.Count == 0 ? 0 : LoadSession.ThresholdViolated);
 }
 
-var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa, peerInitiated, espEcho, roam, provision };
+var root = new RootCommand("KeyProxy load: scenarios against the edge and the proxy, NBomber-style reports") { attach, proxiedSa, peerInitiated, espEcho, roam, provision, KeyProxy.Load.Chaos.ChaosCommand.Create() };
 // Admin API credentials (issue 16): options, else KEYPROXY_TOKEN / KEYPROXY_CA, else a Development-mode silo's files.
 var token = new Option<string?>("--token") { Description = "admin API bearer token (default: $KEYPROXY_TOKEN, else ~/.keyproxy/development/admin.token); never printed", Recursive = true };
 var ca = new Option<string?>("--ca") { Description = "PEM of the CA of the admin API's HTTPS certificate (default: $KEYPROXY_CA, else ~/.keyproxy/development/cluster-ca.pem)", Recursive = true };

@@ -37,6 +37,16 @@ public sealed class EspEcho : IDisposable
         if (!_byInbound.TryAdd(child.InboundSpi, pair)) pair.Dispose();
     }
 
+    /// <summary>The outbound SPI of the pair whose inbound SPI is <paramref name="inboundSpi"/>, when this peer holds it.</summary>
+    public bool TryGetOutboundSpi(uint inboundSpi, out uint outboundSpi)
+    {
+        outboundSpi = _byInbound.TryGetValue(inboundSpi, out var pair) ? pair.Outbound.Spi : 0;
+        return outboundSpi != 0;
+    }
+
+    /// <summary>The inbound SPIs of the pairs held now (a snapshot).</summary>
+    public IReadOnlyCollection<uint> InboundSpis => [.. _byInbound.Keys];
+
     public void Remove(uint inboundSpi)
     {
         if (_byInbound.TryRemove(inboundSpi, out var pair)) pair.Dispose();

@@ -19,7 +19,8 @@ public sealed class InitiatorPeers : IAsyncDisposable
     /// <param name="count">Peers (1 to 254).</param>
     /// <param name="network">A /24 in 127.0.0.0/8 whose .1 .. .count the peers take, e.g. 127.0.130.0.</param>
     /// <param name="ikeProposals">IKE suites in order of preference (default: AES-GCM-128, PRF SHA-256, x25519).</param>
-    public InitiatorPeers(int count, IPAddress network, int ikePort, int natTPort, IReadOnlyList<IkeSuite>? ikeProposals = null)
+    /// <param name="echoEsp">Hold the CHILD_SAs' ESP SAs and echo the UDP inside their ESP (<see cref="EspEcho"/>).</param>
+    public InitiatorPeers(int count, IPAddress network, int ikePort, int natTPort, IReadOnlyList<IkeSuite>? ikeProposals = null, bool echoEsp = false)
     {
         IReadOnlyList<IkeSuite> proposals = ikeProposals ?? [IkeSuiteNames.ParseIke("aes128gcm16-prfsha256-x25519")];
         _hosts = LoopbackPeers.Start(count, network, (i, address) =>
@@ -28,7 +29,7 @@ public sealed class InitiatorPeers : IAsyncDisposable
                 Proposals = [SuiteNames.ParseEsp("aes128gcm16")],
                 LocalSelectors = [TrafficSelectorNarrowing.ForHost(address)],
                 RemoteSelectors = [TrafficSelectorNarrowing.ForPrefix(IPAddress.Any, 0)],
-            }) with { ForceUdpEncapsulation = true }));
+            }) with { ForceUdpEncapsulation = true }) { Echo = echoEsp ? new EspEcho() : null });
     }
 
     public IReadOnlyList<IkeInitiatorHost> Hosts => _hosts;

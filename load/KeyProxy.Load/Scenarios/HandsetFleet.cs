@@ -25,7 +25,8 @@ public sealed class HandsetFleet : IAsyncDisposable
     /// A prefix the handsets protect (SPD: protect to it, bypass the rest; RFC 4301 4.4.1), or null for
     /// handsets without policies (attach only).
     /// </param>
-    public HandsetFleet(IPEndPoint edge, int handsets, int sockets, string naiPrefix, string? protect = null)
+    /// <param name="configure">Changes each handset's configuration (e.g. a shorter access-link liveness), or null.</param>
+    public HandsetFleet(IPEndPoint edge, int handsets, int sockets, string naiPrefix, string? protect = null, Func<HandsetConfig, HandsetConfig>? configure = null)
     {
         NaiPrefix = naiPrefix;
         _sockets = new AccessSocket[Math.Clamp(sockets, 1, Math.Max(1, handsets))];
@@ -43,6 +44,7 @@ public sealed class HandsetFleet : IAsyncDisposable
                     new SecurityPolicy(PolicyAction.Bypass, Selectors.Any(AddressFamily.InterNetwork), Selectors.Any(AddressFamily.InterNetwork), "clear"),
                 ],
             };
+            if (configure is not null) config = configure(config);
             _handsets[i] = new SimulatedHandset(i, new Handset.Handset(config), _sockets[i % _sockets.Length]);
         }
         _timers = Task.Run(TimerLoop);

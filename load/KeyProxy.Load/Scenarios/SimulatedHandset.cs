@@ -189,9 +189,22 @@ public sealed class SimulatedHandset
         lock (Gate) Retired = true;
     }
 
+    /// <summary>This instance is the subscriber's handset again (it roamed back): its timers run again.</summary>
+    public void Reinstate()
+    {
+        lock (Gate) Retired = false;
+    }
+
+    /// <summary>
+    /// Sees every event the handset emits, under <see cref="Gate"/> (the chaos soak keeps its SA ledger with it); must
+    /// not call back into the handset.
+    /// </summary>
+    public Action<SimulatedHandset, HandsetEvent>? Observer { get; set; }
+
     /// <summary>Called under <see cref="Gate"/> for each event the handset emits.</summary>
     internal void OnEvent(HandsetEvent e)
     {
+        Observer?.Invoke(this, e);
         if (e is Attached or AttachFailed) Interlocked.Exchange(ref _attach, null)?.TrySetResult(e);
         else if (e is SaInstalled or ProxyRefused or ProxyRequestTimedOut) Interlocked.Exchange(ref _proxied, null)?.TrySetResult(e);
         if (e is SaInstalled installed) Interlocked.Exchange(ref _installed, null)?.TrySetResult(installed);
