@@ -52,7 +52,7 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
 
             var loadStart = DateTimeOffset.UtcNow;
             var until = loadStart + plan.Duration;
-            var injector = new FaultInjector(cluster, membership, plan, output);
+            var injector = new FaultInjector(cluster, membership, plan, output, load.HoldRoamsAsync);
             using var stopChecks = new CancellationTokenSource();
             var checks = Task.Run(() => CheckLoopAsync(load, invariants, stopChecks.Token), CancellationToken.None);
             var runners = load.Scenarios().Select(s => (s.Scenario, Runner: new ScenarioRunner())).ToList();

@@ -41,10 +41,14 @@ public sealed record IdleLevel(IReadOnlyDictionary<string, EdgeFigures> Edges, I
             {
                 using var http = LoadCredentials.Client(silo.Api, TimeSpan.FromSeconds(5));
                 var counters = JsonNode.Parse(await http.GetStringAsync("dashboard/DashboardCounters", ct))!;
+                // The statistics a killed silo last reported stay listed under its address: only the Active silos' count.
+                var active = new HashSet<string>();
+                foreach (var host in counters["hosts"]?.AsArray() ?? [])
+                    if ((string?)host?["status"] == "Active" && (string?)host["siloAddress"] is { } address) active.Add(address);
                 foreach (var stat in counters["simpleGrainStats"]?.AsArray() ?? [])
                 {
                     var type = (string?)stat?["grainType"];
-                    if (type is null) continue;
+                    if (type is null || (string?)stat!["siloAddress"] is not { } at || !active.Contains(at)) continue;
                     activations[type] = activations.GetValueOrDefault(type) + ((long?)stat!["activationCount"] ?? 0);
                 }
                 break; // one silo's dashboard covers the cluster's grain statistics
