@@ -24,6 +24,7 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
         var clock = Stopwatch.StartNew();
         try
         {
+            await ClearAsync();
             await cluster.StartAsync(ct);
         }
         catch (InvalidOperationException e)
@@ -90,7 +91,8 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
 
             // Back to idle: detach everything, then routes, attachments and proxy sessions back to the idle figures.
             await load.DetachAllAsync();
-            var (after, idleTook, idleOk) = await IdleAsync(idle, invariants, ct);
+            long exchanges = stats.Where(st => st.Name is "flow1-sa" or "flow2-sa").Sum(st => st.Steps[0].Ok + st.Steps[0].Failed);
+            var (after, idleTook, idleOk) = await IdleAsync(idle, SessionsAllowed(exchanges), invariants, ct);
             Say("after the load, detached: " + after);
 
             for (int i = 0; i < injector.Faults.Count; i++)
@@ -108,7 +110,7 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
                 new("key-transfers-replayed", "handsets' KeyTransfersReplayed", Count(invariants, "key-transfers-replayed"),
                     $"{replayed} replayed; {load.KeyTransfersInstalled} SAs installed by key transfer; {load.KeyTransfersRejected} rejected"),
                 new("profiles-lost", "every profile whose PUT was acknowledged readable at the end", Count(invariants, "profiles-lost"), $"{profiles} read, {lost} lost"),
-                new("idle-level", $"after detaching: routes and attachments 0, proxy sessions at the idle count, GC heap within 128 MiB of idle, within {IdleWait.TotalSeconds:F0} s",
+                new("idle-level", $"after detaching: routes and attachments 0, proxy session activations at most the idle count + 2% of the exchanges, GC heap within 128 MiB of idle, within {IdleWait.TotalSeconds:F0} s",
                     Count(invariants, "idle-level"), idleOk ? $"back after {idleTook.TotalSeconds:F1} s: {after}" : $"not back after {idleTook.TotalSeconds:F1} s: {after}"),
                 new("fault-run", "every fault ran (silo and storage started again)", Count(invariants, "fault-run"), $"{injector.Faults.Count} faults"),
             };
@@ -220,7 +222,7 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
     }
 
     /// <summary>Waits until routes and attachments are 0 and proxy sessions are back to the idle count; the heap is then compared.</summary>
-    private async Task<(IdleLevel After, TimeSpan Took, bool Ok)> IdleAsync(IdleLevel idle, Invariants invariants, CancellationToken ct)
+    private async Task<(IdleLevel After, TimeSpan Took, bool Ok)> IdleAsync(IdleLevel idle, long sessionsAllowed, Invariants invariants, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         IdleLevel after;
@@ -228,7 +230,7 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
         while (true)
         {
             after = await IdleLevel.ReadAsync(cluster, ct);
-            problem = IdleProblem(idle, after);
+            problem = IdleProblem(idle, after, sessionsAllowed);
             if (problem.Length == 0 || clock.Elapsed > IdleWait) break;
             await Task.Delay(2000, ct);
         }
@@ -239,7 +241,14 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
     /// <summary>Gen0's budget in the silos (DOTNET_GCgen0size, cluster.sh): a heap may hold that much not yet collected.</summary>
     private const long Gen0Budget = 128L << 20;
 
-    private static string IdleProblem(IdleLevel idle, IdleLevel after)
+    /// <summary>
+    /// "About" the idle level for proxy session activations: the idle count plus 2% of the exchanges of the run (at least
+    /// 2). A session's activation ends when it closes or finds itself fresh, but an activation a silo's death left behind
+    /// may wait for Orleans' idle collection; each one left is reported.
+    /// </summary>
+    public static long SessionsAllowed(long exchanges) => Math.Max(2, exchanges / 50);
+
+    private static string IdleProblem(IdleLevel idle, IdleLevel after, long sessionsAllowed)
     {
         var problems = new List<string>();
         foreach (var (name, edge) in after.Edges)
@@ -250,7 +259,7 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
         }
         if (after.Edges.Count < 2) problems.Add($"only {after.Edges.Count} edges answered");
         long sessions = after.ActivationsOf("ProxySessionGrain"), sessionsIdle = idle.ActivationsOf("ProxySessionGrain");
-        if (sessions > sessionsIdle) problems.Add($"proxy session activations {sessions}, idle {sessionsIdle}");
+        if (sessions > sessionsIdle + sessionsAllowed) problems.Add($"proxy session activations {sessions}, idle {sessionsIdle} (+{sessionsAllowed} allowed)");
         return string.Join("; ", problems);
     }
 
@@ -265,6 +274,20 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
             Say($"--- {path} ({lines.Length} lines)");
             foreach (var l in lines.TakeLast(15)) output.WriteLine("    " + l);
         }
+    }
+
+    /// <summary>
+    /// A soak starts from nothing: a cluster left running in the directory (an interrupted soak) is stopped, and the earlier
+    /// run's silo logs, pid files and Azurite data are removed, so the logs in the directory are this run's.
+    /// </summary>
+    private async Task ClearAsync()
+    {
+        if (!Directory.Exists(cluster.Directory)) return;
+        if (File.Exists(Path.Combine(cluster.Directory, "cluster.env"))) await StopAsync();
+        foreach (var pattern in new[] { "*.log", "*.pid" })
+            foreach (var file in Directory.GetFiles(cluster.Directory, pattern)) File.Delete(file);
+        var data = Path.Combine(cluster.Directory, "azurite", "data");
+        if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
     }
 
     private async Task StopAsync()

@@ -10,8 +10,14 @@ public static class ChaosSettings
     /// <summary>The subscriber's audit of its sessions (<c>Network:SessionAuditInterval</c>).</summary>
     public static readonly TimeSpan AuditInterval = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long the audit's call to a session may take (the lease call's bound in the grains).</summary>
-    public static readonly TimeSpan LeaseCallBound = TimeSpan.FromSeconds(3);
+    /// <summary>How long the audit's probe of a session may wait (on a silo not yet declared dead) before it gives up.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The subscriber's reminder period (<c>Network:PendingDeleteRetry</c>): after a silo death that took a subscriber and
+    /// its handset's session together, the reminder brings the subscriber back on a live silo within it.
+    /// </summary>
+    public static readonly TimeSpan ReminderPeriod = TimeSpan.FromSeconds(2);
 
     /// <summary>IKE liveness: a check after this much silence (<c>Network:LivenessInterval</c>).</summary>
     public static readonly TimeSpan LivenessInterval = TimeSpan.FromSeconds(3);
@@ -50,11 +56,19 @@ public static class ChaosSettings
     }
 
     /// <summary>
-    /// Path 1, the handset's proxy session died (its silo killed or cut off): the subscriber's audit finds it gone once
-    /// membership declared the silo dead, then deletes the SA at the handset: detection + audit interval + lease call
-    /// + delivery; a storage outage at that moment delays the sealed delete by up to the outage.
+    /// Path 1, the handset's proxy session died (its silo killed or cut off), its subscriber alive: the subscriber's audit
+    /// finds it gone once membership declared the silo dead (a probe of the dead silo before may wait out its timeout),
+    /// then deletes the SA at the handset: detection + audit interval + probe timeout + delivery; a storage outage at that
+    /// moment delays the sealed delete by up to the outage.
     /// </summary>
-    public static TimeSpan AuditPath => FailureDetectionAllowed + AuditInterval + LeaseCallBound + StorageOutageMax + DeliverySlack;
+    public static TimeSpan AuditPath => FailureDetectionAllowed + AuditInterval + ProbeTimeout + StorageOutageMax + DeliverySlack;
+
+    /// <summary>
+    /// Path 1 with the subscriber dead too (the double death): its reminder ticks on a live silo within its period once the
+    /// death is declared, the new activation reads the durable session record and audits after an interval: detection +
+    /// reminder period + audit interval + storage outage + delivery.
+    /// </summary>
+    public static TimeSpan DoubleDeathPath => FailureDetectionAllowed + ReminderPeriod + AuditInterval + StorageOutageMax + DeliverySlack;
 
     /// <summary>
     /// Path 2, the session lives but the peer lost its half (it never got the IKE_AUTH answer, or deleted it): the
@@ -63,8 +77,8 @@ public static class ChaosSettings
     /// </summary>
     public static TimeSpan LivenessPath => LivenessInterval + RetransmissionSpan + DeliverySlack;
 
-    /// <summary>The bound: the longer of the two paths.</summary>
-    public static TimeSpan OneSidedBound => AuditPath > LivenessPath ? AuditPath : LivenessPath;
+    /// <summary>The bound: the longest of the paths.</summary>
+    public static TimeSpan OneSidedBound => new[] { AuditPath, DoubleDeathPath, LivenessPath }.Max();
 
     /// <summary>The handsets' proxy request budget (RequestRetryPolicy.Default: 2 + 4 + 8 + 16 s); beyond it the request went unanswered.</summary>
     public static readonly TimeSpan ProxyAnswerBound = TimeSpan.FromSeconds(30);
@@ -81,6 +95,7 @@ public static class ChaosSettings
     public static Dictionary<string, string> SiloEnvironment() => new()
     {
         ["KeyProxy__Network__SessionAuditInterval"] = Format(AuditInterval),
+        ["KeyProxy__Network__PendingDeleteRetry"] = Format(ReminderPeriod),
         ["KeyProxy__Network__LivenessInterval"] = Format(LivenessInterval),
         ["KeyProxy__Network__RetransmitTimeout"] = Format(RetransmitTimeout),
         ["KeyProxy__Network__MaxTransmissions"] = MaxTransmissions.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -97,8 +112,10 @@ public static class ChaosSettings
     /// <summary>The bound and its terms, one line each, as the soak prints it.</summary>
     public static IEnumerable<string> Describe()
     {
-        yield return $"audit path: failure detection allowed {FailureDetectionAllowed.TotalSeconds:F0} s + audit interval {AuditInterval.TotalSeconds:F0} s + lease call {LeaseCallBound.TotalSeconds:F0} s"
+        yield return $"audit path: failure detection allowed {FailureDetectionAllowed.TotalSeconds:F0} s + audit interval {AuditInterval.TotalSeconds:F0} s + probe timeout {ProbeTimeout.TotalSeconds:F0} s"
             + $" + storage outage at most {StorageOutageMax.TotalSeconds:F0} s + delivery {DeliverySlack.TotalSeconds:F0} s = {AuditPath.TotalSeconds:F0} s";
+        yield return $"double-death path: failure detection allowed {FailureDetectionAllowed.TotalSeconds:F0} s + reminder period {ReminderPeriod.TotalSeconds:F0} s + audit interval {AuditInterval.TotalSeconds:F0} s"
+            + $" + storage outage at most {StorageOutageMax.TotalSeconds:F0} s + delivery {DeliverySlack.TotalSeconds:F0} s = {DoubleDeathPath.TotalSeconds:F0} s";
         yield return $"liveness path: liveness interval {LivenessInterval.TotalSeconds:F0} s + {MaxTransmissions} transmissions from {RetransmitTimeout.TotalSeconds:F1} s (x{Backoff}) {RetransmissionSpan.TotalSeconds:F1} s"
             + $" + delivery {DeliverySlack.TotalSeconds:F0} s = {LivenessPath.TotalSeconds:F1} s";
         yield return $"bound on an SA at a handset without its other half: {OneSidedBound.TotalSeconds:F0} s; proxy requests answered within {ProxyAnswerBound.TotalSeconds:F0} s";

@@ -165,8 +165,10 @@ public sealed class FaultInjector(ChaosCluster cluster, MembershipWatch membersh
         if (generation is not null && await membership.DeadAtAsync(generation, record.Start, TimeSpan.FromSeconds(1), ct) is { } dead)
             record.Detection = dead - record.Start;
         // Declared dead, the silo stops itself (Orleans: a silo that finds itself dead in the table ends its process); it may
-        // also learn that only after the cut is gone. Give it a moment, then start it again if it stopped.
-        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        // learn that only after the cut is gone, at its next read of the table. When the others declared it dead, wait for
+        // it to stop (up to 20 s); otherwise give it a moment. Then start it again if it stopped.
+        var stopBy = DateTimeOffset.UtcNow + (record.Detection is null ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(20));
+        while (DateTimeOffset.UtcNow < stopBy && cluster.IsRunning(silo.Name)) await Task.Delay(250, ct);
         record.StoppedItself |= !cluster.IsRunning(silo.Name);
         membership.Avoid = null;
         await RestartStoppedAsync(record, ct);
