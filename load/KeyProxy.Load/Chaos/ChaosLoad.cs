@@ -376,6 +376,48 @@ public sealed class ChaosLoad : IAsyncDisposable
         return StepResult.Fail("no silo answered" + (last is null ? "" : $" ({last})"));
     }
 
+    /// <summary>Attaches the soak made for handsets that had given up (their own attempt after a lost attachment failed).</summary>
+    public long Reattached => Interlocked.Read(ref _reattached);
+
+    private long _reattached;
+
+    /// <summary>
+    /// A handset whose attachment was lost attaches again by itself once; when that attempt fails too (its edge still down,
+    /// storage down) it stays detached, as the handset library leaves retrying to its user. This loop is that user: every
+    /// 2 s, each subscriber's current handset that is detached and not busy attaches again.
+    /// </summary>
+    public async Task KeepAttachedAsync(CancellationToken ct)
+    {
+        using var tick = new PeriodicTimer(TimeSpan.FromSeconds(2));
+        try
+        {
+            while (await tick.WaitForNextTickAsync(ct))
+            {
+                var waiting = new List<Task>();
+                foreach (var h in Handsets)
+                {
+                    if (h.Handset.State != HandsetState.Detached || !h.Busy.Wait(0)) continue;
+                    waiting.Add(Task.Run(async () =>
+                    {
+                        try
+                        {
+                            if (h.Handset.State != HandsetState.Detached) return;
+                            Interlocked.Increment(ref _reattached);
+                            try { await h.Handset.AttachAsync(_options.AttachTimeout, ct); }
+                            catch (Exception e) when (e is TimeoutException or OperationCanceledException) { }
+                        }
+                        finally
+                        {
+                            h.Busy.Release();
+                        }
+                    }, CancellationToken.None));
+                }
+                await Task.WhenAll(waiting);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
     /// <summary>Detaches every handset (each awaits its edge's acknowledgement or gives up).</summary>
     public async Task DetachAllAsync()
     {

@@ -56,6 +56,7 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
             var injector = new FaultInjector(cluster, membership, plan, output, load.HoldRoamsAsync);
             using var stopChecks = new CancellationTokenSource();
             var checks = Task.Run(() => CheckLoopAsync(load, invariants, stopChecks.Token), CancellationToken.None);
+            var keepAttached = Task.Run(() => load.KeepAttachedAsync(stopChecks.Token), CancellationToken.None);
             var runners = load.Scenarios().Select(s => (s.Scenario, Runner: new ScenarioRunner())).ToList();
             var loads = runners.Select(r => r.Runner.RunAsync(r.Scenario, new InjectRate(Rate(r.Scenario.Name), plan.Duration), ct)).ToList();
             var faults = injector.RunAsync(until, ct);
@@ -80,6 +81,7 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
             var settled = DateTimeOffset.UtcNow - loadEnd;
             await stopChecks.CancelAsync();
             await checks;
+            await keepAttached;
             invariants.CheckSaHalves(load.Handsets, DateTimeOffset.UtcNow);
             int openAtEnd = invariants.OpenCount;
             Say($"after the load: SAs one-sided {openAtEnd} ({settled.TotalSeconds:F1} s after it)");
@@ -118,7 +120,8 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
                 + $"({string.Join(", ", injector.Faults.GroupBy(f => f.Kind).Select(g => $"{g.Count()} {g.Key}"))}). "
                 + $"Bound on a one-sided SA {ChaosSettings.OneSidedBound.TotalSeconds:F0} s ({string.Join("; ", ChaosSettings.Describe())}). "
                 + $"A fault's window runs from its start to its end plus the bound, or to the next fault's start if sooner; what began in it is counted against it. Silo logs: {cluster.Directory}.";
-            var notes = new List<string> { "## Load", "", $"Rates per second: flow 1 {loadOptions.Flow1Rate}, flow 2 {loadOptions.Flow2Rate}, ESP echo {loadOptions.EspRate}, roam {loadOptions.RoamRate}, provision {loadOptions.ProvisionRate}; idle before: {idle}.", "" };
+            var notes = new List<string> { "## Load", "", $"Rates per second: flow 1 {loadOptions.Flow1Rate}, flow 2 {loadOptions.Flow2Rate}, ESP echo {loadOptions.EspRate}, roam {loadOptions.RoamRate}, provision {loadOptions.ProvisionRate}; idle before: {idle}. "
+                + $"Attaches the soak started again for handsets that had given up: {load.Reattached}.", "" };
             foreach (var s in stats)
                 foreach (var step in s.Steps)
                     notes.Add($"- {step.Name}: {step.Ok} ok, {step.Failed} failed{(step.Failed > 0 ? " (" + string.Join(", ", step.Failures.OrderByDescending(c => c.Value).Take(6).Select(c => $"{c.Key} {c.Value}")) + ")" : "")}");
@@ -257,7 +260,7 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
             if (idle.Edges.TryGetValue(name, out var before) && edge.GcHeapBytes > before.GcHeapBytes + Gen0Budget)
                 problems.Add($"{name}: GC heap {edge.GcHeapBytes >> 20} MiB, idle {before.GcHeapBytes >> 20} MiB");
         }
-        if (after.Edges.Count < 2) problems.Add($"only {after.Edges.Count} edges answered");
+        if (after.Edges.Count < 2) problems.Add($"only {after.Edges.Count} edges answered ({string.Join("; ", after.Errors)})");
         long sessions = after.ActivationsOf("ProxySessionGrain"), sessionsIdle = idle.ActivationsOf("ProxySessionGrain");
         if (sessions > sessionsIdle + sessionsAllowed) problems.Add($"proxy session activations {sessions}, idle {sessionsIdle} (+{sessionsAllowed} allowed)");
         return string.Join("; ", problems);

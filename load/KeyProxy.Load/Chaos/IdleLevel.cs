@@ -13,6 +13,9 @@ public sealed record EdgeFigures(long Attached, long Routes, long HalfOpen, long
 /// </summary>
 public sealed record IdleLevel(IReadOnlyDictionary<string, EdgeFigures> Edges, IReadOnlyDictionary<string, long> Activations)
 {
+    /// <summary>Why a silo did not answer (one line per silo that failed), for the report.</summary>
+    public IReadOnlyList<string> Errors { get; init; } = [];
+
     public long ActivationsOf(string grainTypeSuffix) =>
         Activations.Where(a => a.Key.EndsWith(grainTypeSuffix, StringComparison.Ordinal)).Sum(a => a.Value);
 
@@ -21,11 +24,12 @@ public sealed record IdleLevel(IReadOnlyDictionary<string, EdgeFigures> Edges, I
     {
         var edges = new Dictionary<string, EdgeFigures>();
         var activations = new Dictionary<string, long>();
+        var errors = new List<string>();
         foreach (var silo in cluster.Silos.Where(s => s.IsEdge))
         {
             try
             {
-                using var http = LoadCredentials.Client(silo.Api, TimeSpan.FromSeconds(5));
+                using var http = LoadCredentials.Client(silo.Api, TimeSpan.FromSeconds(15));
                 var edge = JsonNode.Parse(await http.GetStringAsync("api/edge", ct))!;
                 var process = edge["process"];
                 edges[silo.Name] = new EdgeFigures((long)edge["attached"]!, (long)edge["routes"]!, (long?)edge["halfOpen"] ?? 0,
@@ -33,13 +37,14 @@ public sealed record IdleLevel(IReadOnlyDictionary<string, EdgeFigures> Edges, I
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidOperationException or NullReferenceException)
             {
+                errors.Add($"{silo.Name} api/edge: {e.GetType().Name}: {e.Message}");
             }
         }
         foreach (var silo in cluster.Silos)
         {
             try
             {
-                using var http = LoadCredentials.Client(silo.Api, TimeSpan.FromSeconds(5));
+                using var http = LoadCredentials.Client(silo.Api, TimeSpan.FromSeconds(15));
                 var counters = JsonNode.Parse(await http.GetStringAsync("dashboard/DashboardCounters", ct))!;
                 // The statistics a killed silo last reported stay listed under its address: only the Active silos' count.
                 var active = new HashSet<string>();
@@ -55,9 +60,10 @@ public sealed record IdleLevel(IReadOnlyDictionary<string, EdgeFigures> Edges, I
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidOperationException)
             {
+                errors.Add($"{silo.Name} dashboard: {e.GetType().Name}: {e.Message}");
             }
         }
-        return new IdleLevel(edges, activations);
+        return new IdleLevel(edges, activations) { Errors = errors };
     }
 
     public override string ToString() =>
