@@ -61,7 +61,7 @@ var handsetIkePort = new Option<int?>("--handset-ike-port") { Description = "the
 var handsetNatTPort = new Option<int?>("--handset-natt-port") { Description = "the NAT-T port the edge binds on each handset's address (default: the silo's KeyProxy:Network:HandsetNatTPort, from GET /api/edge)" };
 var dh = new Option<string>("--dh") { Description = "DH group of the subscribers' IKE proposal and the peers': " + KeyProxy.Load.Baselines.DhGroupChoice.Accepted, DefaultValueFactory = _ => KeyProxy.Load.Baselines.DhGroupChoice.Default };
 var peerKind = new Option<string>("--peer") { Description = "the peers: engine (our IKE engine, in this process), strongswan (one charon, load-tester plugin), external (already running)", DefaultValueFactory = _ => "engine" };
-var peerNetwork = new Option<string?>("--peer-network") { Description = "a /24 in 127.0.0.0/8 whose .1 .. .N the peers take (default per scenario: proxied-sa 127.0.120.0, peer-initiated 127.0.130.0, esp-echo 127.0.132.0, roam 127.0.134.0)" };
+var peerNetwork = new Option<string?>("--peer-network") { Description = "an IPv4 /24 whose .1 .. .N the peers take, local to this machine: any in 127.0.0.0/8, or outside it for an edge on the TUN packet path, e.g. 198.18.0.0 after `ip route add local 198.18.0.0/15 dev lo` (default per scenario: proxied-sa 127.0.120.0, peer-initiated 127.0.130.0, esp-echo 127.0.132.0, roam 127.0.134.0)" };
 var handsetPool = new Option<string>("--handset-pool") { Description = "the edge's handset pool: the remote selector a strongswan peer accepts", DefaultValueFactory = _ => "127.0.0.0/8" };
 var proxiedSa = new Command("proxied-sa", "N attached handsets each send one packet their SPD protects to a peer; the step measures the proxy request to the SA installed in the handset")
 {
@@ -201,9 +201,9 @@ IPAddress? ParsePeers(ParseResult parse, int count, int least, string defaultNet
     if (count < least || count > 254) errors.Add($"--peers must be {least} to 254");
     var text = parse.GetValue(peerNetwork) ?? defaultNetwork;
     if (!IPAddress.TryParse(text, out var network) || network.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
-        || network.GetAddressBytes()[0] != 127 || network.GetAddressBytes()[3] != 0)
+        || network.GetAddressBytes()[3] != 0)
     {
-        errors.Add($"--peer-network '{text}' is not a /24 in 127.0.0.0/8 such as 127.0.130.0");
+        errors.Add($"--peer-network '{text}' is not an IPv4 /24 such as 127.0.130.0");
         return null;
     }
     return network;

@@ -8,21 +8,22 @@ using KeyProxy.Ike.Protocol;
 namespace KeyProxy.Load.Peers;
 
 /// <summary>
-/// What <see cref="ResponderPeers"/> and <see cref="InitiatorPeers"/> share: peers on loopback addresses
-/// <c>BASE+1 .. BASE+N</c> of a /24 in 127.0.0.0/8 (any 127.x binds without set-up), named
+/// What <see cref="ResponderPeers"/> and <see cref="InitiatorPeers"/> share: peers on addresses <c>BASE+1 .. BASE+N</c>
+/// of a /24 local to this machine, in 127.0.0.0/8 (any 127.x binds without set-up) or, for an edge on the TUN packet
+/// path, outside it (an AnyIP range such as <c>ip route add local 198.18.0.0/15 dev lo</c>), named
 /// <c>peer-i.load.keyproxy.test</c> and authenticating with the load PSK (RFC 7296 2.15).
 /// </summary>
 internal static class LoopbackPeers
 {
     /// <summary>Starts one host per address; when one fails, those started are disposed and the error thrown.</summary>
     /// <param name="count">Peers (1 to 254).</param>
-    /// <param name="network">A /24 in 127.0.0.0/8 whose .1 .. .count the peers take.</param>
+    /// <param name="network">An IPv4 /24, local to this machine, whose .1 .. .count the peers take.</param>
     public static THost[] Start<THost>(int count, IPAddress network, Func<int, IPAddress, THost> start) where THost : class, IAsyncDisposable
     {
         if (count is < 1 or > 254) throw new ArgumentOutOfRangeException(nameof(count), "1 to 254 peers");
         var bytes = network.GetAddressBytes();
-        if (network.AddressFamily != AddressFamily.InterNetwork || bytes[0] != 127)
-            throw new ArgumentException("the peers' network must be in 127.0.0.0/8", nameof(network));
+        if (network.AddressFamily != AddressFamily.InterNetwork)
+            throw new ArgumentException("the peers' network must be IPv4", nameof(network));
         var hosts = new THost[count];
         try
         {

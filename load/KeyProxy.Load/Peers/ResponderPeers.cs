@@ -13,7 +13,7 @@ namespace KeyProxy.Load.Peers;
 /// </summary>
 public sealed class ResponderPeers : IAsyncDisposable
 {
-    /// <summary>The PSK <see cref="Scenarios.AdminClient"/> provisions for peers in 127.0.0.0/8.</summary>
+    /// <summary>The PSK <see cref="Scenarios.AdminClient"/> provisions for peers in 127.0.0.0/8 and 198.18.0.0/15.</summary>
     public const string Psk = "keyproxy-load-psk";
 
     /// <summary>What the peers accept unless told otherwise.</summary>
@@ -23,7 +23,7 @@ public sealed class ResponderPeers : IAsyncDisposable
     private readonly IkeResponderHost[] _hosts;
 
     /// <param name="count">Peers (1 to 254).</param>
-    /// <param name="network">A /24 in 127.0.0.0/8 whose .1 .. .count the peers take, e.g. 127.0.120.0.</param>
+    /// <param name="network">A local /24 whose .1 .. .count the peers take, e.g. 127.0.120.0 (or 198.18.136.0 for a TUN edge).</param>
     /// <param name="ikeProposals">The IKE proposals the peers accept (strongSwan notation); null: AES-GCM with x25519, ecp256 or modp2048.</param>
     /// <param name="echoEsp">Echo the UDP inside the peers' ESP back to the handsets (<see cref="EspEcho"/>).</param>
     public ResponderPeers(int count, IPAddress network, int ikePort, int natTPort, IReadOnlyList<string>? ikeProposals = null, bool echoEsp = false)
@@ -33,7 +33,10 @@ public sealed class ResponderPeers : IAsyncDisposable
         var child = new ChildSaConfig
         {
             Proposals = [SuiteNames.ParseEsp("aes128gcm16"), SuiteNames.ParseEsp("aes256gcm16")],
-            LocalSelectors = [TrafficSelectorNarrowing.ForPrefix(IPAddress.Parse("127.0.0.0"), 8)],
+            // Loopback peers accept all of 127/8 as before; peers outside it (a TUN edge's, on an AnyIP range) their /24.
+            LocalSelectors = [network.GetAddressBytes()[0] == 127
+                ? TrafficSelectorNarrowing.ForPrefix(IPAddress.Parse("127.0.0.0"), 8)
+                : TrafficSelectorNarrowing.ForPrefix(network, 24)],
             RemoteSelectors = [TrafficSelectorNarrowing.ForPrefix(IPAddress.Any, 0)],
         };
         _hosts = LoopbackPeers.Start(count, network, (i, address) =>

@@ -9,7 +9,7 @@ public sealed class AdminClient(HttpClient http) : IDisposable
     public static AdminClient Create(Uri api) => new(LoadCredentials.Client(api, TimeSpan.FromSeconds(30)));
 
     /// <summary>
-    /// Creates or replaces the subscriber: its secret, the proxy service for peers in 127.0.0.0/8 in both roles with
+    /// Creates or replaces the subscriber: its secret, the proxy service for peers in 127.0.0.0/8 and 198.18.0.0/15 in both roles with
     /// a pre-shared key (what the later proxied-SA scenarios use). <paramref name="ikeProposal"/> replaces the
     /// profile's default IKE proposal (e.g. to pick the DH group). Throws <see cref="InvalidOperationException"/>
     /// with the API's answer when it refuses.
@@ -21,13 +21,13 @@ public sealed class AdminClient(HttpClient http) : IDisposable
             ["msisdn"] = null,
             ["secret"] = "text:" + secret,
             ["proxyService"] = true,
-            ["conditions"] = new JsonArray(new JsonObject
+            ["conditions"] = new JsonArray([.. PeerPrefixes.Select(prefix => new JsonObject
             {
-                ["peerPrefix"] = "127.0.0.0/8", ["protocol"] = 0, ["startPort"] = 0, ["endPort"] = 65535,
+                ["peerPrefix"] = prefix, ["protocol"] = 0, ["startPort"] = 0, ["endPort"] = 65535,
                 ["roles"] = new JsonArray("initiator", "responder"), ["peerIdentity"] = null,
-            }),
+            })]),
             ["ikeIdentity"] = "fqdn:" + nai.Replace('@', '.'),
-            ["preSharedKeys"] = new JsonArray(new JsonObject { ["peerPrefix"] = "127.0.0.0/8", ["peerIdentity"] = null, ["key"] = "text:keyproxy-load-psk" }),
+            ["preSharedKeys"] = new JsonArray([.. PeerPrefixes.Select(prefix => new JsonObject { ["peerPrefix"] = prefix, ["peerIdentity"] = null, ["key"] = "text:keyproxy-load-psk" })]),
         };
         if (ikeProposal is not null) body["ikeProposals"] = new JsonArray(ikeProposal);
         // The PUT creates or replaces, so a server error (a silo busy or a cluster still settling) is tried again;
@@ -42,6 +42,12 @@ public sealed class AdminClient(HttpClient http) : IDisposable
             await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), ct);
         }
     }
+
+    /// <summary>
+    /// Where the load's peers may be: loopback, and RFC 2544's benchmarking range for an edge on the TUN packet path (whose
+    /// peers cannot be loopback; load/measure-esp.sh makes a /24 of it local with an AnyIP route).
+    /// </summary>
+    private static readonly string[] PeerPrefixes = ["127.0.0.0/8", "198.18.0.0/15"];
 
     /// <summary>How often a provisioning PUT is sent when the silo answers with a server error.</summary>
     public const int ProvisionAttempts = 3;

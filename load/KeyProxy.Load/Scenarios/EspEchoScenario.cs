@@ -11,7 +11,7 @@ namespace KeyProxy.Load.Scenarios;
 /// </summary>
 public sealed record EspEchoOptions(IPEndPoint Edge, Uri Api, int Handsets, int Sockets, string NaiPrefix, int Peers, int PeerIkePort, int PeerNatTPort)
 {
-    /// <summary>A /24 in 127.0.0.0/8 for the responder peers (which echo); the handsets protect it.</summary>
+    /// <summary>A local /24 for the responder peers (which echo; 127.0.0.0/8, or an AnyIP range for a TUN edge); the handsets protect it.</summary>
     public IPAddress PeerNetwork { get; init; } = IPAddress.Parse("127.0.132.0");
 
     /// <summary>UDP payload bytes per packet (at least 8).</summary>
