@@ -9,6 +9,7 @@ internal static class Program
         new KemCommand(),
         new HandshakeCommand(),
         new EspCommand(),
+        new TunCommand(),
     ];
 
     private static async Task<int> Main(string[] args)
