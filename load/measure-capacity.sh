@@ -15,6 +15,11 @@
 #   SUBSCRIBERS=20000 HANDSETS=5000 TWO_EDGES=1 load/measure-capacity.sh
 #
 # Needs root for the edge's ports 500/4500 on the handsets' addresses (as the silo's defaults).
+#
+# PACKET_PATH=Tun puts the edges on the TUN packet path (KeyProxy:Edge:PacketPath=Tun, issue 18: one TUN device per
+# edge, no socket per handset, so one edge silo holds as many handsets as its pool has addresses); the pools are then
+# 100.64.0.0/14 and 100.68.0.0/14 unless POOL_A/POOL_B say otherwise, e.g.
+#   PACKET_PATH=Tun SUBSCRIBERS=20000 HANDSETS=20000 load/measure-capacity.sh
 set -euo pipefail
 . "$(dirname "$0")/admin-curl.sh"
 cd "$(dirname "$0")/.."
@@ -28,7 +33,12 @@ HTTP_A=${HTTP_A:-18080} HTTP_B=${HTTP_B:-18081}
 ACCESS_A=${ACCESS_A:-17400} ACCESS_B=${ACCESS_B:-17401}
 SILO_A=${SILO_A:-21111} SILO_B=${SILO_B:-21112}
 GW_A=${GW_A:-31000} GW_B=${GW_B:-31001}
-POOL_A=${POOL_A:-127.2.0.0/18} POOL_B=${POOL_B:-127.2.64.0/18}
+PACKET_PATH=${PACKET_PATH:-Sockets}
+if [ "$PACKET_PATH" = Tun ]; then
+  POOL_A=${POOL_A:-100.64.0.0/14} POOL_B=${POOL_B:-100.68.0.0/14}
+else
+  POOL_A=${POOL_A:-127.2.0.0/18} POOL_B=${POOL_B:-127.2.64.0/18}
+fi
 OUT=${OUT:-$(mktemp -d /tmp/keyproxy-capacity.XXXXXX)}
 mkdir -p "$OUT"
 
@@ -44,7 +54,7 @@ trap cleanup EXIT
 start_silo() { # name http access siloPort gatewayPort pool [primaryPort]
   local args=(--KeyProxy:HttpUrl=https://127.0.0.1:$2 --KeyProxy:Edge:AccessEndpoint=127.0.0.1:$3 --KeyProxy:SiloPort=$4
     --KeyProxy:GatewayPort=$5 --KeyProxy:Edge:AddressPool=$6 --KeyProxy:EdgeId=capacity-$1 --KeyProxy:ClusterId=capacity-$$
-    --KeyProxy:DemoSubscribers=false --Logging:LogLevel:Default=Warning)
+    --KeyProxy:DemoSubscribers=false --KeyProxy:Edge:PacketPath=$PACKET_PATH --Logging:LogLevel:Default=Warning)
   [ -n "${7:-}" ] && args+=(--KeyProxy:PrimarySiloPort=$7)
   DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x8000000} dotnet "$SILO_DLL" "${args[@]}" >"$OUT/silo-$1.log" 2>&1 &
   SILO_PID=$!

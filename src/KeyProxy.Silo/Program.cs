@@ -27,6 +27,12 @@ catch (SiloConfigurationException e)
     Console.Error.WriteLine(e.Message);
     return 2;
 }
+catch (KeyProxy.Edge.Tun.TunException e)
+{
+    // KeyProxy:Edge:PacketPath=Tun without what it needs (CAP_NET_ADMIN, /dev/net/tun, a free pool prefix): said plainly.
+    Console.Error.WriteLine($"KeyProxy silo could not start its edge: {e.Message}");
+    return 1;
+}
 catch (IOException e)
 {
     // Kestrel's "address already in use" and the like.

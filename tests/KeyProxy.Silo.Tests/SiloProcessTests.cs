@@ -45,6 +45,19 @@ public sealed partial class SiloProcessTests
     }
 
     [Fact]
+    public async Task The_tun_packet_path_without_CAP_NET_ADMIN_stops_the_silo_at_start_saying_what_is_missing()
+    {
+        // setpriv (util-linux) drops CAP_NET_ADMIN from the bounding set, so even root runs the silo without it.
+        var (exitCode, _, stderr) = await ProcessRunner.Run("setpriv", ["--bounding-set=-net_admin", "--inh-caps=-net_admin", "--", DotnetHost(), SiloAssembly(),
+            $"--KeyProxy:HttpUrl={KeyProxy.Testing.AdminHttp.Url}", $"--KeyProxy:SiloPort={FreePorts.Next()}", $"--KeyProxy:GatewayPort={FreePorts.Next()}",
+            "--KeyProxy:Edge:AccessEndpoint=127.0.0.1:0", "--KeyProxy:Edge:PacketPath=Tun", "--KeyProxy:Edge:AddressPool=100.64.251.0/24"],
+            TimeSpan.FromSeconds(90));
+        Assert.True(exitCode == 1, $"exit code {exitCode}; stderr: {stderr}");
+        Assert.Contains("KeyProxy silo could not start its edge: KeyProxy:Edge:PacketPath=Tun needs CAP_NET_ADMIN", stderr);
+        Assert.Contains("or use PacketPath=Sockets", stderr);
+    }
+
+    [Fact]
     public async Task Invalid_configuration_stops_the_silo_at_start_with_every_problem_listed()
     {
         var (exitCode, _, stderr) = await ProcessRunner.Run(DotnetHost(), [SiloAssembly(), "--KeyProxy:Clustering=Bogus", "--KeyProxy:GatewayPort=11111"],
