@@ -5,7 +5,7 @@
 # `stress-ng --cpu 2` for its length, and runs FaultTests (edge kill -9 with the strict "no SA on one side only"
 # check, storage outage), ClusterTests' kill -9 of the core silo and its three-silo test (the one that met the
 # provisioning HTTP 500). Every silo's whole output of run i goes to $OUT/run-i/cluster-logs/<cluster id>/, the test
-# output to $OUT/run-i/test.log; the summary names the failed runs' directories. Exit code: the number of failed runs
+# output (with every test's printed figures) to $OUT/run-i/test.log; the summary names the failed runs' directories. Exit code: the number of failed runs
 # (capped at 100).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +49,7 @@ for i in $(seq 1 "$runs"); do
     stress-ng --cpu 2 --timeout 30m --quiet & load=$!
     trap "kill $load 2>/dev/null; wait $load 2>/dev/null" EXIT
     KEYPROXY_CLUSTER_LOGS="$1/cluster-logs" dotnet test "$2" -c Release --no-build --filter "$3" \
-      --logger "console;verbosity=normal" >"$1/test.log" 2>&1
+      --logger "console;verbosity=detailed" >"$1/test.log" 2>&1
   ' _ "$dir" "$project" "$filter"
   rc=$?
   took=$(( $(date +%s) - start ))

@@ -100,7 +100,7 @@ public sealed class ClusterTests(AzuriteFixture azurite, ITestOutputHelper outpu
             var coreAddress = (await cluster.ReadMembershipAsync()).Single(m => m.SiloName == "core" && m.Status == SiloStatus.Active).SiloAddress;
             var killedAt = Stopwatch.StartNew();
             cluster.Core.KillHard();
-            await cluster.Core.WaitForExitAsync(TimeSpan.FromSeconds(5));
+            await cluster.Core.WaitForExitAsync(SiloProcess.KilledExitWait);
 
             // The killed silo's row turns Dead in the membership table.
             TimeSpan? detection = null;

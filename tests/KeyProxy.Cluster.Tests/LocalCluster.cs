@@ -159,7 +159,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         if (hard)
         {
             silo.KillHard();
-            await silo.WaitForExitAsync(TimeSpan.FromSeconds(5));
+            await silo.WaitForExitAsync(SiloProcess.KilledExitWait);
         }
         else
         {

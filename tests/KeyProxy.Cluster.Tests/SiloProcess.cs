@@ -172,10 +172,26 @@ internal sealed partial class SiloProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>
+    /// How long the exit of a silo killed with kill -9 may take to be seen here. The kernel ends it at once, but the test
+    /// host learns of it (the child's exit and the end of its output pipes) on its own threads: on two cores kept busy
+    /// (scripts/stress-faults.sh) that took more than 5 s once.
+    /// </summary>
+    public static readonly TimeSpan KilledExitWait = TimeSpan.FromSeconds(30);
+
     public async Task WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            var proc = $"/proc/{_process.Id}/stat";
+            var state = File.Exists(proc) ? "still listed: " + File.ReadAllText(proc).Split(' ').ElementAtOrDefault(2) : "gone from /proc";
+            throw new TimeoutException($"silo {Name} (pid {_process.Id}) not seen exiting within {timeout} ({state}); its output: {LogFile}");
+        }
     }
 
     /// <summary>The last <paramref name="lines"/> lines of output.</summary>
