@@ -136,7 +136,7 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain, IGrainMig
             return null;
         // Which SAs this session gives the handset, for the audit (SubscriberGrain.Sessions.cs): an install's SPI is in the
         // durable session record before the install is sealed (issue 15, write before deliver).
-        if (Track(session, tunnelId, parsed!) && parsed is SaInstall && !await RecordDurablyAsync())
+        if (Track(session, tunnelId, parsed!) && parsed is SaInstall && RecordRequired && !await RecordDurablyAsync())
             throw new OrleansException($"subscriber {Nai}: the session record could not be written, so the install is not sealed");
         var sealedMessage = await SealAsync(parsed!);
         if (initialContactFrom is not null && parsed is SaInstall install)
@@ -191,7 +191,7 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain, IGrainMig
         // session record before the grant with which the session seals the install itself leaves here. Storage refusing:
         // no grant, the install is sealed by SealKeyTransfer, which writes the record first.
         var grant = Grant(tunnelId, firstContact);
-        if (grant is not null && !await RecordDurablyAsync())
+        if (grant is not null && RecordRequired && !await RecordDurablyAsync())
         {
             Array.Clear(grant.DeliveryKey);
             grant = null;

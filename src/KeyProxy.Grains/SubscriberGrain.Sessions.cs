@@ -1,5 +1,6 @@
 using KeyProxy.Abstractions;
 using KeyProxy.Wire.Proxy;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace KeyProxy.Grains;
@@ -22,6 +23,10 @@ namespace KeyProxy.Grains;
 /// together (one killed silo held both), the reminder brings the grain back on a live silo, the new activation reads the
 /// record, its audit finds the session gone and deletes that session's SAs at the handset. Before, the list was in memory
 /// and stored only when the runtime deactivated the grain, so such a double death left the SAs until their lifetime ended.
+/// One exception keeps the exchange path free of storage in the usual placement: while this activation runs on the silo of
+/// the handset's edge (where the attach moves it, claim 9), the record is written only when the runtime deactivates the
+/// grain (<see cref="RecordRequired"/>): a death of that silo takes the handset's tunnel too, and the handset drops every
+/// SA when it attaches again.
 /// </para>
 /// <para>
 /// Why here and not a row per session: the subscriber is already the one grain every session calls at its start
@@ -107,22 +112,22 @@ public sealed partial class SubscriberGrain : IRemindable
     }
 
     /// <summary>
-    /// The record is durable already; what is left is to write its latest changes (sessions that ended) so the next
-    /// activation does not probe them again. Not for an explicit DeactivateOnIdle, which the tests use to stand for a
+    /// The runtime ends this activation on a live silo (a silo that held its grain directory entry died, shutdown,
+    /// migration): the record is written with the list as it is (sessions begun on the handset's edge silo were not
+    /// written yet, see <see cref="RecordRequired"/>; those that ended leave it), and the reminder is held, so the next
+    /// activation audits them wherever it runs. Not for an explicit DeactivateOnIdle, which the tests use to stand for a
     /// silo's death (nothing is written then, as a killed silo writes nothing).
     /// </summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _audit?.Dispose();
         _audit = null;
-        if (reason.ReasonCode == DeactivationReasonCode.ApplicationRequested) return;
-        // Migration re-activates the grain at once with this state; otherwise the reminder brings it back to audit the record.
-        bool reminder = reason.ReasonCode != DeactivationReasonCode.Migrating && ReminderNeeded && !_reminderHeld;
-        if (!RecordBehind && !reminder) return;
+        if (reason.ReasonCode == DeactivationReasonCode.ApplicationRequested || !RecordBehind && (_reminderHeld || !ReminderNeeded)) return;
         try
         {
-            await Task.WhenAll(RecordBehind ? PersistRecordAsync() : Task.CompletedTask, reminder ? SyncReminderAsync() : Task.CompletedTask)
-                .WaitAsync(cancellationToken);
+            if (RecordBehind) await PersistRecordAsync().WaitAsync(cancellationToken);
+            // Migration re-activates the grain at once with this state; otherwise the reminder brings it back to audit the record.
+            if (reason.ReasonCode != DeactivationReasonCode.Migrating) await SyncReminderAsync().WaitAsync(cancellationToken);
             LogSessionsStored(Nai, _sessions.Count, reason.ReasonCode);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -134,6 +139,20 @@ public sealed partial class SubscriberGrain : IRemindable
 
     /// <summary>The list changed since the record was last written.</summary>
     private bool RecordBehind => _recordDurable != _recordVersion || _endedUnwritten.Count > 0;
+
+    /// <summary>
+    /// Whether the record must be written before an install leaves (and the reminder held): not while this activation
+    /// runs on the silo of the handset's edge, as it does after the attach (claim 9). A death of that silo that takes
+    /// this activation without a word takes the handset's tunnel with it, and a handset attaching again drops every SA
+    /// it had (the runtime's deactivations of this grain on a live silo write the record on the way out). Anywhere else
+    /// (the migration failed, or a call from another silo activated it there after a deactivation) a silo death could
+    /// take this grain and a session while the handset stays attached with their SA: then the record is written first.
+    /// So the exchange path writes nothing in the usual placement (issue 15: measured in PERFORMANCE.md).
+    /// </summary>
+    private bool RecordRequired =>
+        State.State.Attachment is not { } attachment || attachment.EdgeId != (_siloName ??= ServiceProvider.GetRequiredService<ILocalSiloDetails>().Name);
+
+    private string? _siloName;
 
     /// <summary>Takes <paramref name="session"/> off the list (it ended, or was found dead and its SAs owed).</summary>
     private void Unlist(Guid session)
@@ -215,8 +234,12 @@ public sealed partial class SubscriberGrain : IRemindable
         }
     }
 
-    /// <summary>Whether <see cref="PendingDeletesReminder"/> is needed: sessions listed (in memory or in the record) or deletes owed.</summary>
-    private bool ReminderNeeded => _sessions.Count > 0 || SessionRecord.State.Sessions.Count > 0 || State.State.PendingSaDeletes.Count > 0;
+    /// <summary>
+    /// Whether <see cref="PendingDeletesReminder"/> is needed: sessions listed away from the handset's edge silo
+    /// (<see cref="RecordRequired"/>), sessions in the stored record, or deletes owed.
+    /// </summary>
+    private bool ReminderNeeded =>
+        RecordRequired && _sessions.Count > 0 || SessionRecord.State.Sessions.Count > 0 || State.State.PendingSaDeletes.Count > 0;
 
     /// <summary>Registers or removes the reminder as <see cref="ReminderNeeded"/> says, after any such change in flight.</summary>
     private Task SyncReminderAsync()
@@ -249,15 +272,7 @@ public sealed partial class SubscriberGrain : IRemindable
     /// </summary>
     private bool ListSession(Guid session, string peer)
     {
-        if (_sessions.Remove(session, out var earlier) && earlier.InboundSpis.Count + earlier.RecentlyDeleted.Count > 0)
-        {
-            // The same key starting again: the earlier activation died with its silo and the handset's retried
-            // request re-created it. What the earlier one installed has nobody left to delete it: listed under a key no
-            // session has, which the audit finds dead, so its SAs are owed to the handset (and stay in the record until).
-            var orphan = new SessionLease(earlier.TunnelId, 0) { Peer = earlier.Peer };
-            orphan.InboundSpis.UnionWith(earlier.SpisToDelete());
-            _sessions[Guid.NewGuid()] = orphan;
-        }
+        _sessions.Remove(session, out var earlier);
         bool firstContact = true;
         foreach (var other in _sessions.Values)
         {
@@ -266,6 +281,15 @@ public sealed partial class SubscriberGrain : IRemindable
                 firstContact = false;
                 break;
             }
+        }
+        if (earlier is not null && earlier.InboundSpis.Count + earlier.RecentlyDeleted.Count > 0)
+        {
+            // The same key starting again: the earlier activation died with its silo and the handset's retried
+            // request re-created it. What the earlier one installed has nobody left to delete it: listed under a key no
+            // session has, which the audit finds dead, so its SAs are owed to the handset (and stay in the record until).
+            var orphan = new SessionLease(earlier.TunnelId, 0) { Peer = earlier.Peer };
+            orphan.InboundSpis.UnionWith(earlier.SpisToDelete());
+            _sessions[Guid.NewGuid()] = orphan;
         }
         if (State.State.Attachment is { } attachment) _sessions[session] = new SessionLease(attachment.TunnelId, ++_listings) { Peer = peer };
         _recordVersion++;
@@ -420,6 +444,8 @@ public sealed partial class SubscriberGrain : IRemindable
     /// </summary>
     private async Task TryPersistRecordAsync()
     {
+        // Written at deactivation only (see RecordRequired), unless the stored record lists sessions still to be cleared.
+        if (!RecordRequired && SessionRecord.State.Sessions.Count == 0) return;
         try
         {
             if (RecordBehind) await PersistRecordAsync();

@@ -161,6 +161,10 @@ public sealed class SessionLeaseTests(ITestOutputHelper output)
             ["KeyProxy:Network:SessionAuditInterval"] = "00:00:01",
             ["KeyProxy:Network:PendingDeleteRetry"] = "00:00:01",
         });
+        // bob's subscriber away from his edge's silo (as after a deactivation that a call from another silo undid: the
+        // attach moves it to edge-b, where a death of the silo would take bob's tunnel too and the record is not needed).
+        await world.EdgeA.Grains.GetGrain<ISubscriberGrain>(bob).Cast<IGrainManagementExtension>().DeactivateOnIdle(Ct);
+        Assert.NotNull(await world.EdgeA.Grains.GetGrain<ISubscriberGrain>(bob).GetSummary());
         var (_, bobSa) = await world.ExchangeAsync("before both die");
         var bobSession = await world.SessionOfAsync(bob);
 
