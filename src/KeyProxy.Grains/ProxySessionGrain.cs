@@ -168,8 +168,18 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _edge.Routes.Clear();
         (_peerIkePath, _peerNatTPath, _attemptStarted) = (null, null, DateTimeOffset.UtcNow);
         _spans?.EndAll("abandoned");
-        // The same first CHILD_SA SPI (the subscriber listed it): the old IKE SA's CHILD_SA never reached the handset.
-        _ike = IkeSession.CreateInitiator(_ike.Config);
+        // A new first CHILD_SA SPI (issue 15, found by the core kill -9 test): the old IKE SA's CHILD_SA never reached this
+        // handset, but it may have reached the peer's (its responder answered IKE_AUTH, the answer came late), with this
+        // SPI as its outbound one; the peer's handset then refused the new SA as "already installed", and when the old
+        // half was closed (INITIAL_CONTACT) it was left with no SA at all. The grant covered the old SPI only: the new
+        // one's install is sealed by the subscriber, which records it first.
+        _firstChildSpi = NewChildSpi();
+        if (_grant is not null)
+        {
+            Array.Clear(_grant.DeliveryKey);
+            _grant = null;
+        }
+        _ike = IkeSession.CreateInitiator(_ike.Config with { FirstChildInboundSpi = _firstChildSpi });
         _ike.Observer = _spans;
         _edge.Routes.Add(_ike.InitiatorSpi);
         _ike.Start();

@@ -150,39 +150,6 @@ public sealed class SessionLeaseTests(ITestOutputHelper output)
         Assert.DoesNotContain(world.Bob.Events.OfType<SaRemoved>(), e => e.InboundSpi == bobNew.InboundSpi);
     }
 
-    [Fact]
-    public async Task A_responder_session_and_its_subscriber_that_die_together_still_have_the_handset_sa_deleted_by_the_subscriber_s_record()
-    {
-        const string alice = "alice-lease5@keyproxy.test", bob = "bob-lease5@keyproxy.test";
-        // Liveness as by default (2 min): nothing but bob's subscriber, brought back by its reminder (1 s here), can end
-        // bob's half within the test.
-        await using var world = await World.StartAsync(alice, bob, new()
-        {
-            ["KeyProxy:Network:SessionAuditInterval"] = "00:00:01",
-            ["KeyProxy:Network:PendingDeleteRetry"] = "00:00:01",
-        });
-        // bob's subscriber away from his edge's silo (as after a deactivation that a call from another silo undid: the
-        // attach moves it to edge-b, where a death of the silo would take bob's tunnel too and the record is not needed).
-        await world.EdgeA.Grains.GetGrain<ISubscriberGrain>(bob).Cast<IGrainManagementExtension>().DeactivateOnIdle(Ct);
-        Assert.NotNull(await world.EdgeA.Grains.GetGrain<ISubscriberGrain>(bob).GetSummary());
-        var (_, bobSa) = await world.ExchangeAsync("before both die");
-        var bobSession = await world.SessionOfAsync(bob);
-
-        // Issue 15's double death: bob's responder session and bob's subscriber lose everything together, as when one
-        // killed silo held both (no DELETE, no SA delete, nothing written). Nobody calls bob's subscriber afterwards.
-        var clock = Stopwatch.StartNew();
-        await world.EdgeA.Grains.GetGrain<IProxySessionGrain>(bobSession).Cast<IGrainManagementExtension>().DeactivateOnIdle(Ct);
-        await world.EdgeA.Grains.GetGrain<ISubscriberGrain>(bob).Cast<IGrainManagementExtension>().DeactivateOnIdle(Ct);
-
-        // The subscriber wrote the session (and the SPI of the SA it was about to give bob) into its record before the
-        // session sealed that install, and held its reminder: the reminder brings it back, its audit finds the session
-        // gone and deletes bob's SA. Before the record the list died with the activation and bob kept the SA.
-        var removed = await world.Bob.WaitForAsync<SaRemoved>(e => e.InboundSpi == bobSa.InboundSpi, Wait);
-        Assert.Equal(SaRemovalReason.DeletedByNetwork, removed.Reason);
-        Report($"responder session and its subscriber dropped together: bob's SA deleted after {clock.Elapsed.TotalMilliseconds:F0} ms " +
-            "(reminder 1 s, then the audit, 1 s; liveness 2 min)");
-    }
-
     private void Report(string line)
     {
         output.WriteLine(line);
