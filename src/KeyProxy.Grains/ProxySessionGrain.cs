@@ -337,7 +337,11 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         // The handset's half is left to the subscriber's audit, which still lists this session (SessionEnded is not
         // called) and finds it gone. Sealing the SA delete here could leave the subscriber counting those SAs as
         // deleted while this activation ended before the edge delivered it (seen under load: bob kept his SA).
-        _edge.Ended = true;
+        // The routes stay too, for the audit to remove (issue 15, a stress run's core kill -9): the runtime may end this
+        // activation while a second one of the same key already runs (the silo that held its directory entry died, and
+        // the handset's retried request re-created the session elsewhere before this silo heard of the death); "ended"
+        // would remove every route of the key at the edge, the new activation's too, and its peer's answers then found
+        // none ("peer not responding"). The audit removes them only once no activation of the key holds SAs.
         await PushEdgeActionsAsync();
         _spans?.EndAll("closed");
     }
