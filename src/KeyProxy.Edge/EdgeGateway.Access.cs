@@ -247,6 +247,23 @@ public sealed partial class EdgeGateway
         SendTo(from, new AttachChallenge(request.HandsetNonce, edgeNonce).ToArray());
     }
 
+    /// <summary>
+    /// The subscriber's Attach, asked a second time when the first met a stale activation: after a silo's death Orleans
+    /// may briefly hold two activations of one subscriber, and the one whose write lost on the row's ETag is deactivated
+    /// by the runtime as the exception leaves it (issue 15: a handset's re-attach after an edge kill -9 was refused as
+    /// "could not complete the attach"). The second call reaches an activation that read the row as it is now.
+    /// </summary>
+    private async Task<AttachOutcome> AttachOnceMoreIfStaleAsync(string nai, AttachAttempt attempt)
+    {
+        var subscriber = _grains.GetGrain<ISubscriberSessionGrain>(nai);
+        try { return await subscriber.Attach(attempt); }
+        catch (Orleans.Storage.InconsistentStateException e)
+        {
+            LogGrainCallFailed("Attach (a stale subscriber activation; asked again)", e.Message);
+            return await subscriber.Attach(attempt);
+        }
+    }
+
     private async Task CompleteAttachAsync(AttachResponse response, SocketAddress from)
     {
         if (!_pool.TryAllocate(out var address))
@@ -260,7 +277,7 @@ public sealed partial class EdgeGateway
         AttachOutcome outcome;
         using (Metrics.GrainCall(nameof(ISubscriberSessionGrain.Attach)))
         {
-            try { outcome = await _grains.GetGrain<ISubscriberSessionGrain>(response.Identity.Value).Attach(attempt); }
+            try { outcome = await AttachOnceMoreIfStaleAsync(response.Identity.Value, attempt); }
             catch
             {
                 _pool.Release(address);

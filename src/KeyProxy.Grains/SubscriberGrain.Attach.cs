@@ -65,7 +65,7 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain, IGrainMig
             State.State.CounterReservedUpTo = CounterBlock;
             _counterDurableUpTo = 0;
             _grants.Clear();
-            await State.WriteStateAsync();
+            await WriteStateOrMakeWayAsync();
             _counterDurableUpTo = CounterBlock;
             _attachedHere = true;
             await EndPreviousAttachmentAsync(previous, attempt.EdgeId, attempt.TunnelId);
@@ -286,7 +286,7 @@ public sealed partial class SubscriberGrain : ISubscriberSessionGrain, IGrainMig
         State.State.Attachment = null;
         if (State.State.DeliveryKey is { } key) Array.Clear(key);
         State.State.DeliveryKey = null;
-        await State.WriteStateAsync();
+        await WriteStateOrMakeWayAsync();
         // The sessions send their DELETEs through the edge, which keeps the handset's sockets until this returns.
         await CloseSessionsAsync(reason);
         LogDetached(Nai, reason);

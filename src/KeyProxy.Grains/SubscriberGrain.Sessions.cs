@@ -513,6 +513,11 @@ public sealed partial class SubscriberGrain : IRemindable
         {
             // Storage or the reminder table is unreachable (the Azure SDK's RequestFailedException among others).
             LogPendingDeletesNotSettled(Nai, pending.Count, e.Message);
+            // Or another activation wrote the row (two for a moment after a silo's death): this one's state is stale and
+            // every later write would fail on the ETag too (issue 15, an edge kill -9 run: a reminder-brought activation
+            // failed for 14 s and refused the handset's re-attach). It makes way; the next call reads the row anew, and
+            // the durable session record brings back what it audits.
+            if (e is Orleans.Storage.InconsistentStateException) DeactivateOnIdle();
         }
     }
 

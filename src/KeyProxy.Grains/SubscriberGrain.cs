@@ -25,6 +25,23 @@ public sealed partial class SubscriberGrain(
 
     private string Nai => this.GetPrimaryKeyString();
 
+    /// <summary>
+    /// Writes the subscriber row after a change made in memory first (attach, detach). When the write fails (storage
+    /// down, or another activation wrote the row) memory is ahead of storage, and what this activation would do next
+    /// rests on a state nobody stored: it makes way, and the next call reads the row as it is (issue 15, the chaos
+    /// soak: a detach refused by storage left the attachment cleared in memory only, so the handset's next attach
+    /// elsewhere saw no earlier attachment to revoke and the old edge kept its tunnel for good).
+    /// </summary>
+    private async Task WriteStateOrMakeWayAsync()
+    {
+        try { await State.WriteStateAsync(); }
+        catch
+        {
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
     /// <summary>How often the proxy sessions' leases are checked (<see cref="ProxyNetworkOptions.SessionAuditInterval"/>).</summary>
     private TimeSpan? SessionAuditInterval => networkOptions.Value.SessionAuditInterval;
 

@@ -137,7 +137,7 @@ public sealed class KeyTransferCounterTests : IAsyncLifetime
             Assert.True(counters[i] > counters[i - 1], $"counter {counters[i]} after {counters[i - 1]}: a key transfer counter repeated or went back");
     }
 
-    private static FailingGrainStorage Storage => FailingGrainStorage.Instance!;
+    private FailingGrainStorage Storage => FailingGrainStorage.Of(_cluster);
 
     private sealed class Configurator : ISiloConfigurator
     {
@@ -146,46 +146,9 @@ public sealed class KeyTransferCounterTests : IAsyncLifetime
             siloBuilder.AddMemoryGrainStorage(StorageNames.Directory);
             // The subscriber's reminder is held while its session record lists sessions (issue 15).
             siloBuilder.UseInMemoryReminderService();
-            siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Subscribers,
-                (services, _) => FailingGrainStorage.Instance = new FailingGrainStorage(services.GetRequiredService<DeepCopier>()));
+            FailingGrainStorage.AddAsSubscribers(siloBuilder);
             siloBuilder.Services.AddPlacementDirector<ProxySessionPlacementStrategy, ProxySessionPlacementDirector>();
             siloBuilder.Services.AddPlacementDirector<EdgePlacementStrategy, EdgePlacementDirector>();
-        }
-    }
-
-    /// <summary>Grain storage in memory whose writes fail while <see cref="FailWrites"/> is set, as a table that is down.</summary>
-    private sealed class FailingGrainStorage(DeepCopier copier) : IGrainStorage
-    {
-        public static FailingGrainStorage? Instance;
-
-        /// <summary>Rows by state name and grain (a subscriber has two: its profile and its session record).</summary>
-        private readonly ConcurrentDictionary<(string, GrainId), object> _rows = new();
-
-        public volatile bool FailWrites;
-
-        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-        {
-            if (_rows.TryGetValue((stateName, grainId), out var row))
-            {
-                grainState.State = copier.Copy((T)row);
-                (grainState.ETag, grainState.RecordExists) = ("1", true);
-            }
-            return Task.CompletedTask;
-        }
-
-        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-        {
-            if (FailWrites) throw new IOException("the table is down (test)");
-            _rows[(stateName, grainId)] = copier.Copy(grainState.State)!;
-            (grainState.ETag, grainState.RecordExists) = ("1", true);
-            return Task.CompletedTask;
-        }
-
-        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-        {
-            _rows.TryRemove((stateName, grainId), out _);
-            (grainState.ETag, grainState.RecordExists) = (null, false);
-            return Task.CompletedTask;
         }
     }
 }
