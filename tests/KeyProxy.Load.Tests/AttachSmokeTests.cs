@@ -11,8 +11,12 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KeyProxy.Load.Tests;
 
 /// <summary>The <c>attach</c> scenario against a real silo with its edge in this process (the embedded default's host).</summary>
+[Collection(Collection)]
 public class AttachSmokeTests
 {
+    /// <summary>Tests that attach many handsets to a silo in this process run one at a time (side by side they timed out).</summary>
+    public const string Collection = "attaches in this process";
+
     [Fact]
     public async Task Fifty_handsets_on_two_sockets_all_attach_and_the_reports_are_written()
     {
