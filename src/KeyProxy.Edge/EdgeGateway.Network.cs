@@ -50,28 +50,35 @@ public sealed partial class EdgeGateway
         }
     }
 
+    /// <summary>
+    /// What the network side may not send a handset's address, counted and dropped on either packet path: a NAT
+    /// keepalive ends here (RFC 3948 2.3), and proxy requests and key transfers come only from the access side (S21, S23).
+    /// </summary>
+    private bool DroppedFromNetwork(NetworkPacketKind kind)
+    {
+        EdgeDropReason reason;
+        switch (kind)
+        {
+            case NetworkPacketKind.NatKeepalive: reason = EdgeDropReason.NatKeepalive; break;
+            case NetworkPacketKind.ProxyRequest: reason = EdgeDropReason.ProxyRequestFromNetwork; break;
+            case NetworkPacketKind.KeyTransfer: reason = EdgeDropReason.KeyTransferFromNetwork; break;
+            case NetworkPacketKind.Malformed: reason = EdgeDropReason.Malformed; break;
+            default: return false;
+        }
+        Metrics.Drop(reason);
+        return true;
+    }
+
     private void HandleNetworkDatagram(HandsetLink link, bool natTraversal, byte[] buffer, int headroom, int length, SocketAddress from)
     {
         var payload = buffer.AsSpan(headroom, length);
         var kind = EdgeClassifier.ClassifyNetwork(payload, natTraversal, out int ikeOffset, out ulong initiatorSpi, out _);
-        switch (kind)
+        if (kind == NetworkPacketKind.Esp)
         {
-            case NetworkPacketKind.Esp:
-                RouteToHandset(link, natTraversal, buffer, headroom, length, from);
-                return;
-            case NetworkPacketKind.NatKeepalive:
-                Metrics.Drop(EdgeDropReason.NatKeepalive);
-                return;
-            case NetworkPacketKind.ProxyRequest:
-                Metrics.Drop(EdgeDropReason.ProxyRequestFromNetwork);
-                return;
-            case NetworkPacketKind.KeyTransfer:
-                Metrics.Drop(EdgeDropReason.KeyTransferFromNetwork);
-                return;
-            case NetworkPacketKind.Malformed:
-                Metrics.Drop(EdgeDropReason.Malformed);
-                return;
+            RouteToHandset(link, natTraversal, buffer, headroom, length, from);
+            return;
         }
+        if (DroppedFromNetwork(kind)) return;
 
         // S22 applies to handsets with the proxy service; for the others IKE is just traffic (S24).
         if (!link.Profile.ProxyService)

@@ -100,22 +100,12 @@ public sealed partial class EdgeGateway
             Metrics.Drop(EdgeDropReason.NotAttached);
             return;
         }
-        switch (kind)
+        if (kind is NetworkPacketKind.Esp or NetworkPacketKind.PlainEsp)
         {
-            case NetworkPacketKind.Esp:
-            case NetworkPacketKind.PlainEsp:
-                RoutePacketToHandset(link, buffer, headroom, length);
-                return;
-            case NetworkPacketKind.NatKeepalive:
-                Metrics.Drop(EdgeDropReason.NatKeepalive);
-                return;
-            case NetworkPacketKind.ProxyRequest:
-                Metrics.Drop(EdgeDropReason.ProxyRequestFromNetwork);
-                return;
-            case NetworkPacketKind.KeyTransfer:
-                Metrics.Drop(EdgeDropReason.KeyTransferFromNetwork);
-                return;
+            RoutePacketToHandset(link, buffer, headroom, length);
+            return;
         }
+        if (DroppedFromNetwork(kind)) return;
         // IKE: S22 for handsets with the proxy service; for the others it is just traffic (S24).
         if (!link.Profile.ProxyService)
         {
