@@ -17,7 +17,7 @@ public sealed class AttachmentWriteFailureTests : IAsyncLifetime
 {
     private const string Nai = "gus@keyproxy.test";
 
-    private readonly TestCluster _cluster = new TestClusterBuilder(1).AddSiloBuilderConfigurator<Configurator>().Build();
+    private readonly TestCluster _cluster = new TestClusterBuilder(1).AddSiloBuilderConfigurator<FailingGrainStorage.SiloWithIt>().Build();
 
     public async ValueTask InitializeAsync() => await _cluster.DeployAsync();
 
@@ -56,17 +56,5 @@ public sealed class AttachmentWriteFailureTests : IAsyncLifetime
         var proof = AttachProofs.ComputeAttachProof(SubscriberKeys.DeriveAttachKey(TestProfiles.Secret), new SubscriberIdentity(IdentityType.Nai, Nai),
             Nonce16.Read(handsetNonce), Nonce16.Read(edgeNonce));
         return new AttachAttempt(edgeId, handsetNonce, edgeNonce, proof, tunnelId, "127.0.1." + tunnelId, _cluster.Primary!.SiloAddress);
-    }
-
-    private sealed class Configurator : ISiloConfigurator
-    {
-        public void Configure(ISiloBuilder siloBuilder)
-        {
-            siloBuilder.AddMemoryGrainStorage(StorageNames.Directory);
-            siloBuilder.UseInMemoryReminderService();
-            FailingGrainStorage.AddAsSubscribers(siloBuilder);
-            siloBuilder.Services.AddPlacementDirector<ProxySessionPlacementStrategy, ProxySessionPlacementDirector>();
-            siloBuilder.Services.AddPlacementDirector<EdgePlacementStrategy, EdgePlacementDirector>();
-        }
     }
 }

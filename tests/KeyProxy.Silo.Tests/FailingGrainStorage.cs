@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using KeyProxy.Abstractions;
+using KeyProxy.Edge;
+using KeyProxy.Grains;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -18,9 +20,20 @@ internal sealed class FailingGrainStorage(DeepCopier copier) : IGrainStorage
 
     public volatile bool FailWrites;
 
-    public static void AddAsSubscribers(ISiloBuilder siloBuilder) =>
-        siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Subscribers,
-            (services, _) => new FailingGrainStorage(services.GetRequiredService<DeepCopier>()));
+    /// <summary>A silo whose subscribers are stored here, with in-memory directory storage and reminders.</summary>
+    public sealed class SiloWithIt : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder.AddMemoryGrainStorage(StorageNames.Directory);
+            // The subscriber's reminder is held while its session record lists sessions (issue 15).
+            siloBuilder.UseInMemoryReminderService();
+            siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Subscribers,
+                (services, _) => new FailingGrainStorage(services.GetRequiredService<DeepCopier>()));
+            siloBuilder.Services.AddPlacementDirector<ProxySessionPlacementStrategy, ProxySessionPlacementDirector>();
+            siloBuilder.Services.AddPlacementDirector<EdgePlacementStrategy, EdgePlacementDirector>();
+        }
+    }
 
     public static FailingGrainStorage Of(TestCluster cluster) =>
         (FailingGrainStorage)((InProcessSiloHandle)cluster.Primary!).SiloHost!.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Subscribers);

@@ -26,7 +26,7 @@ public sealed class KeyTransferCounterTests : IAsyncLifetime
     private const string Edge = "edge-nobody-runs";
     private const uint Tunnel = 9;
 
-    private readonly TestCluster _cluster = new TestClusterBuilder(1).AddSiloBuilderConfigurator<Configurator>().Build();
+    private readonly TestCluster _cluster = new TestClusterBuilder(1).AddSiloBuilderConfigurator<FailingGrainStorage.SiloWithIt>().Build();
 
     public async ValueTask InitializeAsync() => await _cluster.DeployAsync();
 
@@ -138,17 +138,4 @@ public sealed class KeyTransferCounterTests : IAsyncLifetime
     }
 
     private FailingGrainStorage Storage => FailingGrainStorage.Of(_cluster);
-
-    private sealed class Configurator : ISiloConfigurator
-    {
-        public void Configure(ISiloBuilder siloBuilder)
-        {
-            siloBuilder.AddMemoryGrainStorage(StorageNames.Directory);
-            // The subscriber's reminder is held while its session record lists sessions (issue 15).
-            siloBuilder.UseInMemoryReminderService();
-            FailingGrainStorage.AddAsSubscribers(siloBuilder);
-            siloBuilder.Services.AddPlacementDirector<ProxySessionPlacementStrategy, ProxySessionPlacementDirector>();
-            siloBuilder.Services.AddPlacementDirector<EdgePlacementStrategy, EdgePlacementDirector>();
-        }
-    }
 }
