@@ -115,14 +115,16 @@ public sealed partial class SubscriberGrain : IRemindable
     /// The runtime ends this activation on a live silo (a silo that held its grain directory entry died, shutdown,
     /// migration): the record is written with the list as it is (sessions begun on the handset's edge silo were not
     /// written yet, see <see cref="RecordRequired"/>; those that ended leave it), and the reminder is held, so the next
-    /// activation audits them wherever it runs. Not for an explicit DeactivateOnIdle, which the tests use to stand for a
-    /// silo's death (nothing is written then, as a killed silo writes nothing).
+    /// activation audits them wherever it runs. The same when this activation makes way after a refused write
+    /// (<see cref="MakeWay"/>): the record is a row of its own, and on the handset's edge silo it holds sessions only once
+    /// written here. Not for any other explicit DeactivateOnIdle, which the tests use to stand for a silo's death
+    /// (nothing is written then, as a killed silo writes nothing).
     /// </summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _audit?.Dispose();
         _audit = null;
-        if (reason.ReasonCode == DeactivationReasonCode.ApplicationRequested || !RecordBehind && (_reminderHeld || !ReminderNeeded)) return;
+        if (reason.ReasonCode == DeactivationReasonCode.ApplicationRequested && !_makingWay || !RecordBehind && (_reminderHeld || !ReminderNeeded)) return;
         try
         {
             if (RecordBehind) await PersistRecordAsync().WaitAsync(cancellationToken);
@@ -517,7 +519,7 @@ public sealed partial class SubscriberGrain : IRemindable
             // every later write would fail on the ETag too (issue 15, an edge kill -9 run: a reminder-brought activation
             // failed for 14 s and refused the handset's re-attach). It makes way; the next call reads the row anew, and
             // the durable session record brings back what it audits.
-            if (e is Orleans.Storage.InconsistentStateException) DeactivateOnIdle();
+            if (e is Orleans.Storage.InconsistentStateException) MakeWay();
         }
     }
 

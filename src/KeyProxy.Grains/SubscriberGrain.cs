@@ -37,10 +37,23 @@ public sealed partial class SubscriberGrain(
         try { await State.WriteStateAsync(); }
         catch
         {
-            DeactivateOnIdle();
+            MakeWay();
             throw;
         }
     }
+
+    /// <summary>This activation's state is not what storage holds: it ends, and the next call reads the rows anew.</summary>
+    private void MakeWay()
+    {
+        _makingWay = true;
+        DeactivateOnIdle();
+    }
+
+    /// <summary>
+    /// Set by <see cref="MakeWay"/>: unlike an explicit DeactivateOnIdle standing for a silo's death, this deactivation
+    /// stores the session record on its way out (OnDeactivateAsync).
+    /// </summary>
+    private bool _makingWay;
 
     /// <summary>How often the proxy sessions' leases are checked (<see cref="ProxyNetworkOptions.SessionAuditInterval"/>).</summary>
     private TimeSpan? SessionAuditInterval => networkOptions.Value.SessionAuditInterval;

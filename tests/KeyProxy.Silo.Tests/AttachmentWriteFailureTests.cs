@@ -15,7 +15,7 @@ namespace KeyProxy.Silo.Tests;
 /// </summary>
 public sealed class AttachmentWriteFailureTests : IAsyncLifetime
 {
-    private const string Nai = "gus@keyproxy.test";
+    private const string Nai = "gus@keyproxy.test", OtherNai = "hal@keyproxy.test";
 
     private readonly TestCluster _cluster = new TestClusterBuilder(1).AddSiloBuilderConfigurator<FailingGrainStorage.SiloWithIt>().Build();
 
@@ -50,10 +50,38 @@ public sealed class AttachmentWriteFailureTests : IAsyncLifetime
         Assert.Equal(("edge-two", 3u), (summary!.Attachment!.EdgeId, summary.Attachment.TunnelId));
     }
 
-    private AttachAttempt Attempt(string edgeId, uint tunnelId)
+    [Fact]
+    public async Task A_subscriber_on_its_edge_silo_that_makes_way_after_a_refused_write_stores_its_session_record_on_the_way_out()
+    {
+        // Attached at an edge on this very silo: sessions begun here are not written before their install (the handset's
+        // edge silo dying takes its tunnel too), only when the activation ends on a live silo.
+        var edgeHere = _cluster.Primary!.Name;
+        var subscriber = await AttachedSubscriber.AttachAsync(_cluster.GrainFactory, OtherNai, edgeHere, 4, "127.0.1.4", _cluster.Primary.SiloAddress);
+        var session = Guid.NewGuid();
+        Assert.NotNull((await subscriber.BeginSession(session, 4, "192.0.2.14", 0x7777))?.Grant);
+        var storage = FailingGrainStorage.Of(_cluster);
+        Assert.Null(storage.Stored<SubscriberSessionsState>(SubscriberGrain.SessionRecordName, subscriber.GetGrainId()));
+
+        // The profile row refuses an attach's write: the activation makes way. Its session record is a row of its own,
+        // and the only place that session is listed; it must be stored as the activation ends, or a death of the session
+        // before the next activation hears of it strands its SA at the handset.
+        storage.FailingState = "subscriber";
+        storage.FailWrites = true;
+        try { await Assert.ThrowsAnyAsync<Exception>(() => subscriber.Attach(Attempt("edge-two", 5, OtherNai))); }
+        finally { storage.FailWrites = false; }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        SubscriberSessionsState? record;
+        while ((record = storage.Stored<SubscriberSessionsState>(SubscriberGrain.SessionRecordName, subscriber.GetGrainId())) is null && DateTime.UtcNow < deadline)
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.NotNull(record);
+        Assert.Equal([0x7777u], Assert.Single(record.Sessions, s => s.Session == session).InboundSpis);
+    }
+
+    private AttachAttempt Attempt(string edgeId, uint tunnelId, string nai = Nai)
     {
         var (handsetNonce, edgeNonce) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
-        var proof = AttachProofs.ComputeAttachProof(SubscriberKeys.DeriveAttachKey(TestProfiles.Secret), new SubscriberIdentity(IdentityType.Nai, Nai),
+        var proof = AttachProofs.ComputeAttachProof(SubscriberKeys.DeriveAttachKey(TestProfiles.Secret), new SubscriberIdentity(IdentityType.Nai, nai),
             Nonce16.Read(handsetNonce), Nonce16.Read(edgeNonce));
         return new AttachAttempt(edgeId, handsetNonce, edgeNonce, proof, tunnelId, "127.0.1." + tunnelId, _cluster.Primary!.SiloAddress);
     }

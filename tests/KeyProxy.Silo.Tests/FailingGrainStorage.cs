@@ -20,6 +20,9 @@ internal sealed class FailingGrainStorage(DeepCopier copier) : IGrainStorage
 
     public volatile bool FailWrites;
 
+    /// <summary>When set, <see cref="FailWrites"/> refuses only this state's rows (a table refusing one row's write, as on its ETag).</summary>
+    public volatile string? FailingState;
+
     /// <summary>A silo whose subscribers are stored here, with in-memory directory storage and reminders.</summary>
     public sealed class SiloWithIt : ISiloConfigurator
     {
@@ -53,7 +56,7 @@ internal sealed class FailingGrainStorage(DeepCopier copier) : IGrainStorage
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        if (FailWrites) throw new IOException("the table is down (test)");
+        if (FailWrites && (FailingState is null || FailingState == stateName)) throw new IOException("the table refused the write (test)");
         _rows[(stateName, grainId)] = copier.Copy(grainState.State)!;
         (grainState.ETag, grainState.RecordExists) = ("1", true);
         return Task.CompletedTask;
