@@ -20,6 +20,14 @@
 # edge, no socket per handset, so one edge silo holds as many handsets as its pool has addresses); the pools are then
 # 100.64.0.0/14 and 100.68.0.0/14 unless POOL_A/POOL_B say otherwise, e.g.
 #   PACKET_PATH=Tun SUBSCRIBERS=20000 HANDSETS=20000 load/measure-capacity.sh
+#
+# Carrier scale (issue 18): SUBSCRIBERS >= HANDSETS attaches the provisioned subscribers without provisioning them a
+# second time. ATTACH_RATE (400/s) is the held fleet's open-model rate. PROBE=N measures the attach rate (closed model,
+# 32 in flight, N handsets of their own that detach again) on the fresh silo and again once MID handsets are attached
+# (default 100,000; the held fleet attaches in two parts around the second probe, prefixes cap and cap2), in the same run;
+# the probes' subscribers are provisioned (and counted) with the others:
+#   PACKET_PATH=Tun SUBSCRIBERS=250000 HANDSETS=250000 PROBE=5000 load/measure-capacity.sh
+# SKIP_BUILD=1 with SILO_DLL and LOAD set runs binaries copied elsewhere (so a rebuild meanwhile does not touch them).
 set -euo pipefail
 . "$(dirname "$0")/admin-curl.sh"
 cd "$(dirname "$0")/.."
@@ -34,6 +42,9 @@ ACCESS_A=${ACCESS_A:-17400} ACCESS_B=${ACCESS_B:-17401}
 SILO_A=${SILO_A:-21111} SILO_B=${SILO_B:-21112}
 GW_A=${GW_A:-31000} GW_B=${GW_B:-31001}
 PACKET_PATH=${PACKET_PATH:-Sockets}
+ATTACH_RATE=${ATTACH_RATE:-400}
+PROBE=${PROBE:-0}
+MID=${MID:-100000}
 if [ "$PACKET_PATH" = Tun ]; then
   POOL_A=${POOL_A:-100.64.0.0/14} POOL_B=${POOL_B:-100.68.0.0/14}
 else
@@ -42,10 +53,12 @@ fi
 OUT=${OUT:-$(mktemp -d /tmp/keyproxy-capacity.XXXXXX)}
 mkdir -p "$OUT"
 
-dotnet build src/KeyProxy.Silo -c Release -v q -nologo >/dev/null
-dotnet build load/KeyProxy.Load -c Release -v q -nologo >/dev/null
-SILO_DLL=src/KeyProxy.Silo/bin/Release/net10.0/KeyProxy.Silo.dll
-LOAD=load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  dotnet build src/KeyProxy.Silo -c Release -v q -nologo >/dev/null
+  dotnet build load/KeyProxy.Load -c Release -v q -nologo >/dev/null
+fi
+SILO_DLL=${SILO_DLL:-src/KeyProxy.Silo/bin/Release/net10.0/KeyProxy.Silo.dll}
+LOAD=${LOAD:-load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load}
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -95,21 +108,53 @@ PID_A=$SILO_PID
 echo "silo a: pid $PID_A, reports and logs in $OUT" >&2
 base=$(measure "idle silo" "$PID_A" "$HTTP_A" "$SILO_A")
 
-"$LOAD" provision --api "https://127.0.0.1:$HTTP_A" --count "$SUBSCRIBERS" --nai-prefix cap --parallel "$PARALLEL" | tee "$OUT/provision.txt" | tail -1 >&2
+split=""; [ "$PROBE" -gt 0 ] && [ "$HANDSETS" -gt "$MID" ] && [ "$SUBSCRIBERS" -ge "$HANDSETS" ] && split=1
+provision() { # prefix count
+  "$LOAD" provision --api "https://127.0.0.1:$HTTP_A" --count "$2" --nai-prefix "$1" --parallel "$PARALLEL" | tee -a "$OUT/provision.txt" | tail -1 >&2
+}
+if [ -n "$split" ]; then
+  # The held fleet attaches in two parts (prefix cap: MID handsets, then cap2: the rest), the second probe between.
+  provision cap "$MID"
+  provision cap2 "$((SUBSCRIBERS - MID))"
+else
+  provision cap "$SUBSCRIBERS"
+fi
+# The probes' subscribers too, before the reading, so that attaching them later adds only attachments.
+if [ "$PROBE" -gt 0 ]; then provision probe1 "$PROBE"; provision probe2 "$PROBE"; SUBSCRIBERS=$((SUBSCRIBERS + 2 * PROBE)); fi
 provisioned=$(measure "$SUBSCRIBERS subscribers provisioned" "$PID_A" "$HTTP_A" "$SILO_A")
 
-attach_held() { # edge-http access prefix count -> waits until the fleet is held; the attach process keeps running
-  "$LOAD" attach --edge "127.0.0.1:$2" --api "https://127.0.0.1:$1" --handsets "$4" --nai-prefix "$3" --rate 400 --duration "$(( $4 / 400 + 1 ))s" \
-    --hold 600s --report-dir "$OUT/attach-$3" --no-live >"$OUT/attach-$3.txt" 2>&1 &
+attach_held() { # edge-http access prefix count [provisioned] -> waits until the fleet is held; the attach process keeps running
+  local more=(); [ -n "${5:-}" ] && more=(--no-provision)
+  "$LOAD" attach --edge "127.0.0.1:$2" --api "https://127.0.0.1:$1" --handsets "$4" --nai-prefix "$3" --rate "$ATTACH_RATE" \
+    --duration "$(( $4 / ATTACH_RATE + 1 ))s" --hold 3600s --report-dir "$OUT/attach-$3" --no-live "${more[@]}" >"$OUT/attach-$3.txt" 2>&1 &
   pids+=("$!")
   until grep -q '^holding' "$OUT/attach-$3.txt"; do
     sleep 1
     if ! kill -0 "${pids[-1]}" 2>/dev/null; then cat "$OUT/attach-$3.txt" >&2; exit 1; fi
   done
-  grep '^| attach \|^holding' "$OUT/attach-$3.txt" >&2 || true
+  grep '^| attach \|^holding\|^attached at the end' "$OUT/attach-$3.txt" >&2 || true
 }
 
-attach_held "$HTTP_A" "$ACCESS_A" cap "$HANDSETS"
+probe() { # label prefix -> the attach rate of PROBE handsets of their own, 32 in flight, beside what is attached now
+  [ "$PROBE" -gt 0 ] || return 0
+  local attached_now
+  attached_now=$(curl -sf "https://127.0.0.1:$HTTP_A/api/edge" | python3 -c 'import json,sys; print(json.load(sys.stdin)["attached"])')
+  "$LOAD" attach --edge "127.0.0.1:$ACCESS_A" --api "https://127.0.0.1:$HTTP_A" --handsets "$PROBE" --nai-prefix "$2" --copies 32 --no-provision \
+    --duration 600s --report-dir "$OUT/probe-$2" --no-live >"$OUT/probe-$2.txt" 2>&1 || { cat "$OUT/probe-$2.txt" >&2; exit 1; }
+  echo "attach probe $1 ($attached_now attached): $(grep '^| attach ' "$OUT/probe-$2.txt")" >&2
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+}
+
+probe "on the fresh silo" probe1
+provisioned_flag=""; [ "$SUBSCRIBERS" -ge "$HANDSETS" ] && provisioned_flag=1
+if [ -n "$split" ]; then
+  attach_held "$HTTP_A" "$ACCESS_A" cap "$MID" 1
+  probe "with $MID attached" probe2
+  attach_held "$HTTP_A" "$ACCESS_A" cap2 "$((HANDSETS - MID))" 1
+else
+  attach_held "$HTTP_A" "$ACCESS_A" cap "$HANDSETS" "$provisioned_flag"
+  probe "with $HANDSETS attached" probe2
+fi
 attached=$(measure "$HANDSETS handsets attached" "$PID_A" "$HTTP_A" "$SILO_A")
 
 echo >&2

@@ -21,16 +21,18 @@ var noLive = new Option<bool>("--no-live") { Description = "no live progress (al
 var interval = new Option<string>("--interval") { Description = "length of the latency-over-time rows in the reports: 1s, 250ms, 5s", DefaultValueFactory = _ => "1s", Recursive = true };
 
 var hold = new Option<string?>("--hold") { Description = "keep the handsets attached (and their SAs up) this long after the load, e.g. to measure the silo's memory, then detach" };
+var noProvision = new Option<bool>("--no-provision") { Description = "the subscribers were provisioned before (keyproxy-load provision with the same --nai-prefix): attach only" };
 var attach = new Command("attach", "N simulated handsets, provisioned through the admin API, each attach once; the step measures AttachRequest to Attached")
 {
-    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, hold,
+    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, hold, noProvision,
 };
 attach.SetAction(async (parse, ct) =>
 {
     var errors = new List<string>();
     if (ParseLoad(parse, ParseTarget(parse, errors), errors) is not { } load || !TryParseHold(parse, out var holdFor)) return 1;
     int n = load.Handsets;
-    await using var scenario = new AttachScenario(new AttachOptions(load.Edge, load.Api, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!) { DetachAtEnd = holdFor == TimeSpan.Zero });
+    await using var scenario = new AttachScenario(new AttachOptions(load.Edge, load.Api, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!)
+    { DetachAtEnd = holdFor == TimeSpan.Zero, Provision = !parse.GetValue(noProvision) });
     var (_, exitCode) = await RunAsync(parse, load, scenario.Build(), ct);
     Console.WriteLine($"attached at the end: {scenario.AttachedAtEnd} of {n}");
     await HoldAsync(scenario.Fleet, holdFor, $"{scenario.AttachedAtEnd} handsets attached", ct);

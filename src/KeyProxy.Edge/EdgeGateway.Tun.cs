@@ -1,5 +1,6 @@
 using System.Net;
 using KeyProxy.Abstractions;
+using KeyProxy.Edge.Batching;
 using KeyProxy.Edge.Classification;
 using KeyProxy.Edge.Tun;
 using KeyProxy.Ike.Messages;
@@ -47,13 +48,18 @@ public sealed partial class EdgeGateway
             if (reader != Thread.CurrentThread) reader.Join(TimeSpan.FromSeconds(5));
     }
 
-    /// <summary>One queue's reader: poll, then read packets until the queue is empty (or a burst is done), each handled in place.</summary>
+    /// <summary>
+    /// One queue's reader: poll, then read packets until the queue is empty (or a burst is done), each handled in place.
+    /// Each packet is read into the next slot of a send batch, so those routed to their handsets leave together in one
+    /// sendmmsg(2) on the access socket at the end of the burst (or when the batch is full), without a copy.
+    /// </summary>
     private void TunReader(int queue)
     {
         var tun = _tun!;
         // The access header goes in front of a routed packet, in place.
         const int headroom = AccessData.HeaderSize;
-        var buffer = GC.AllocateUninitializedArray<byte>(headroom + 65536, pinned: true);
+        var batch = new DatagramBatch(OperatingSystem.IsLinux() ? Math.Clamp(_options.IoBatch, 1, ReadBurst) : 1, headroom + 65536);
+        bool batched = batch.Slots > 1;
         var poll = new LinuxNative.PollFd[2];
         try
         {
@@ -61,11 +67,22 @@ public sealed partial class EdgeGateway
             {
                 for (int i = 0; i < ReadBurst; i++)
                 {
-                    int n = tun.Read(queue, buffer.AsSpan(headroom));
+                    int offset = batch.SlotOffset(batch.Queued);
+                    int n = tun.Read(queue, batch.Buffer.AsSpan(offset + headroom, 65536));
                     if (n <= 0) break;
                     try
                     {
-                        HandlePoolPacket(buffer, headroom, n);
+                        if (HandlePoolPacket(batch.Buffer, offset + headroom, n) is not { } link) continue;
+                        AccessData.WriteHeader(batch.Buffer.AsSpan(offset), link.TunnelId);
+                        if (!batched)
+                        {
+                            SendToHandset(link, batch.Buffer.AsSpan(offset, headroom + n));
+                            Metrics.Packet(EdgePacketClass.RoutedToHandset);
+                            continue;
+                        }
+                        var to = link.AccessEndpoint;
+                        batch.Queue(0, headroom + n, to.Buffer.Span[..to.Size]);
+                        if (batch.NextSlot < 0) FlushToHandsets(batch);
                     }
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {
@@ -73,55 +90,60 @@ public sealed partial class EdgeGateway
                         LogTunPacketError(e.Message);
                     }
                 }
+                if (batch.Queued > 0) FlushToHandsets(batch);
             }
         }
         catch (ObjectDisposedException) { /* stopping */ }
     }
 
-    /// <summary>A whole IP packet the kernel routed to a pool address: classified, then routed to the handset, to a proxy session, or counted and dropped.</summary>
-    private void HandlePoolPacket(byte[] buffer, int headroom, int length)
+    /// <summary>S24 towards the handsets: the routed packets of one burst, in one sendmmsg(2) (or as few as the kernel takes).</summary>
+    private void FlushToHandsets(DatagramBatch batch)
     {
-        var packet = buffer.AsSpan(headroom, length);
+        int queued = batch.Queued;
+        int sent;
+        try { sent = batch.Send(_access!.SafeHandle); }
+        catch (ObjectDisposedException)
+        {
+            Metrics.Drop(EdgeDropReason.SendFailed, queued);
+            throw;
+        }
+        Metrics.Packet(EdgePacketClass.RoutedToHandset, sent);
+        Metrics.Drop(EdgeDropReason.SendFailed, queued - sent);
+    }
+
+    /// <summary>
+    /// A whole IP packet the kernel routed to a pool address: classified, then handed to a proxy session, or counted and
+    /// dropped; or, when it is for the handset as it came (ESP, the IKE of a handset without the proxy service), its
+    /// handset's link is returned for the caller to send it there behind the access header.
+    /// </summary>
+    private HandsetLink? HandlePoolPacket(byte[] buffer, int start, int length)
+    {
+        var packet = buffer.AsSpan(start, length);
         var kind = EdgeClassifier.ClassifyPoolPacket(packet, (ushort)_network.HandsetIkePort, (ushort)_network.HandsetNatTPort, out var info);
         switch (kind)
         {
             case NetworkPacketKind.Malformed:
                 Metrics.Drop(EdgeDropReason.Malformed);
-                return;
+                return null;
             case NetworkPacketKind.OtherTraffic:
                 Metrics.Drop(EdgeDropReason.OtherTraffic);
-                return;
+                return null;
             case NetworkPacketKind.Fragment:
                 Metrics.Drop(EdgeDropReason.Fragment);
-                return;
+                return null;
         }
         if (!_byPoolAddress.TryGetValue(info.Handset, out var link))
         {
             Metrics.Drop(EdgeDropReason.NotAttached);
-            return;
+            return null;
         }
-        if (kind is NetworkPacketKind.Esp or NetworkPacketKind.PlainEsp)
-        {
-            RoutePacketToHandset(link, buffer, headroom, length);
-            return;
-        }
-        if (DroppedFromNetwork(kind)) return;
+        if (kind is NetworkPacketKind.Esp or NetworkPacketKind.PlainEsp) return link;
+        if (DroppedFromNetwork(kind)) return null;
         // IKE: S22 for handsets with the proxy service; for the others it is just traffic (S24).
-        if (!link.Profile.ProxyService)
-        {
-            RoutePacketToHandset(link, buffer, headroom, length);
-            return;
-        }
+        if (!link.Profile.ProxyService) return link;
         var peer = new IPEndPoint(info.Peer.ToIPAddress(), info.PeerPort);
         HandleProxiedIke(link, kind, info.NatTraversal, peer, packet[(info.PayloadOffset + info.IkeOffset)..], info.InitiatorSpi);
-    }
-
-    /// <summary>S24 towards the handset: the packet as it came, behind the access header written in front of it (no copy, no allocation).</summary>
-    private void RoutePacketToHandset(HandsetLink link, byte[] buffer, int headroom, int length)
-    {
-        AccessData.WriteHeader(buffer.AsSpan(headroom - AccessData.HeaderSize), link.TunnelId);
-        SendToHandset(link, buffer.AsSpan(headroom - AccessData.HeaderSize, AccessData.HeaderSize + length));
-        Metrics.Packet(EdgePacketClass.RoutedToHandset);
+        return null;
     }
 
     /// <summary>

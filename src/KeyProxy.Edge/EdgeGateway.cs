@@ -48,6 +48,9 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
     private Socket? _access;
+    /// <summary>The batched access loop's thread and the wait that stops it (Linux, <see cref="EdgeOptions.IoBatch"/> above 1).</summary>
+    private Thread? _accessThread;
+    private Batching.StoppableWait? _accessWait;
 
     public EdgeGateway(IOptions<EdgeOptions> options, IOptions<ProxyNetworkOptions> network, IGrainFactory grains, ILocalSiloDetails silo,
         ILogger<EdgeGateway> logger, EdgeMetrics? metrics = null)
@@ -90,7 +93,13 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         _access.ReceiveBufferSize = 4 * 1024 * 1024;
         _access.Bind(endpoint);
         if (_options.PacketPath == EdgePacketPath.Tun) StartTun();
-        _loops.Add(Task.Run(AccessLoopAsync));
+        if (OperatingSystem.IsLinux() && _options.IoBatch > 1)
+        {
+            _accessWait = new Batching.StoppableWait();
+            _accessThread = new Thread(AccessReceiver) { IsBackground = true, Name = "edge-access" };
+            _accessThread.Start();
+        }
+        else _loops.Add(Task.Run(AccessLoopAsync));
         LogStarted(EdgeId, AccessEndPoint, _options.AddressPool, _tun?.ToString() ?? "sockets per handset");
         return Task.CompletedTask;
     }
@@ -106,6 +115,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         _stop.Cancel();
+        StopAccessReceiver();
         _access?.Dispose();
         StopTunReaders();
         // All subscribers are told at once, within one bound: a stop must not take seconds per handset.
@@ -128,11 +138,20 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     public void Dispose()
     {
         foreach (var link in _tunnels.Values) link.Dispose();
+        StopAccessReceiver();
         _access?.Dispose();
         StopTunReaders();
         _tun?.Dispose();
+        if (_accessThread is null || !_accessThread.IsAlive) _accessWait?.Dispose();
         _stop.Dispose();
         Metrics.Dispose();
+    }
+
+    private void StopAccessReceiver()
+    {
+        if (_accessWait is null) return;
+        _accessWait.Wake();
+        if (_accessThread is not null && _accessThread != Thread.CurrentThread) _accessThread.Join(TimeSpan.FromSeconds(5));
     }
 
     /// <summary>Attachments here (for the admin API and tests).</summary>

@@ -58,6 +58,22 @@ public sealed class EdgeMetrics : IDisposable
         if (_packets.Enabled) _packets.Add(1, new KeyValuePair<string, object?>("class", ClassNames[(int)c]));
     }
 
+    /// <summary><paramref name="count"/> packets of one class at once (a batch sent in one system call).</summary>
+    public void Packet(EdgePacketClass c, int count)
+    {
+        if (count <= 0) return;
+        Interlocked.Add(ref _packetCounts[(int)c], count);
+        if (_packets.Enabled) _packets.Add(count, new KeyValuePair<string, object?>("class", ClassNames[(int)c]));
+    }
+
+    /// <summary><paramref name="count"/> drops of one reason at once.</summary>
+    public void Drop(EdgeDropReason r, int count)
+    {
+        if (count <= 0) return;
+        Interlocked.Add(ref _dropCounts[(int)r], count);
+        if (_drops.Enabled) _drops.Add(count, new KeyValuePair<string, object?>("reason", DropNames[(int)r]));
+    }
+
     public void Drop(EdgeDropReason r)
     {
         Interlocked.Increment(ref _dropCounts[(int)r]);

@@ -40,6 +40,12 @@ public sealed class EdgeOptions
     /// </summary>
     public int TunMtu { get; set; } = 65535;
 
+    /// <summary>
+    /// Datagrams per system call on the access socket (Linux recvmmsg/sendmmsg): received at once from every handset's
+    /// tunnel, and sent at once towards the handsets from one TUN read burst. 1 for one datagram per call (no batching).
+    /// </summary>
+    public int IoBatch { get; set; } = 32;
+
     /// <summary>Attach challenges waiting for their response, at most (older ones are dropped first).</summary>
     public int MaxPendingAttaches { get; set; } = 4096;
 
@@ -98,6 +104,7 @@ public sealed class EdgeOptions
             if (TunQueues is < 1 or > 64) errors.Add($"{Section}:TunQueues {TunQueues} is not between 1 and 64");
             if (TunMtu is < 1280 or > 65535) errors.Add($"{Section}:TunMtu {TunMtu} is not between 1280 and 65535");
         }
+        if (IoBatch is < 1 or > 1024) errors.Add($"{Section}:IoBatch {IoBatch} is not between 1 and 1024");
         AtLeast(nameof(MaxPendingAttaches), MaxPendingAttaches, 1, errors);
         Positive(nameof(AttachTimeout), AttachTimeout, errors);
         AtLeast(nameof(CookieThreshold), CookieThreshold, 0, errors);

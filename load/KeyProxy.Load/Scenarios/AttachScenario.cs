@@ -11,6 +11,9 @@ public sealed record AttachOptions(IPEndPoint Edge, Uri Api, int Handsets, int S
 
     /// <summary>Detach every handset when the load is over (so the edge's address pool is free again).</summary>
     public bool DetachAtEnd { get; init; } = true;
+
+    /// <summary>Provision the fleet's subscribers first; false when they were provisioned before (<c>keyproxy-load provision</c>).</summary>
+    public bool Provision { get; init; } = true;
 }
 
 /// <summary>
@@ -39,8 +42,11 @@ public sealed class AttachScenario : IAsyncDisposable
 
     private async Task InitAsync(ScenarioInitContext context)
     {
-        using (var admin = AdminClient.Create(_options.Api))
+        if (_options.Provision)
+        {
+            using var admin = AdminClient.Create(_options.Api);
             await admin.ProvisionFleetAsync(_options.NaiPrefix, _options.Handsets, parallel: 16, context.CancellationToken);
+        }
         _fleet = new HandsetFleet(_options.Edge, _options.Handsets, _options.Sockets, _options.NaiPrefix);
     }
 

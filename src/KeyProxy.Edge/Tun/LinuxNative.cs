@@ -2,12 +2,16 @@ using System.Runtime.InteropServices;
 
 namespace KeyProxy.Edge.Tun;
 
-/// <summary>The few libc calls the TUN packet path needs (Linux only): the TUN device, poll, an eventfd and netlink.</summary>
+/// <summary>
+/// The few libc calls the edge's packet I/O needs (Linux only): the TUN device, poll, an eventfd, netlink, and
+/// recvmmsg/sendmmsg for several datagrams per system call on the access socket.
+/// </summary>
 internal static class LinuxNative
 {
     public const int O_RDWR = 0x2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
     public const int EAGAIN = 11, EINTR = 4, EPERM = 1, EACCES = 13, ENOENT = 2, EEXIST = 17, EBUSY = 16;
     public const short POLLIN = 0x1;
+    public const int MSG_DONTWAIT = 0x40;
 
     /// <summary>linux/if_tun.h: _IOW('T', 202, int).</summary>
     public const uint TUNSETIFF = 0x400454ca;
@@ -20,6 +24,36 @@ internal static class LinuxNative
         public short Events;
         public short Revents;
     }
+
+    /// <summary>struct iovec (LP64).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public nint Base;
+        public nuint Length;
+    }
+
+    /// <summary>struct mmsghdr: a struct msghdr and the bytes the call moved for it (LP64: 64 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MMsgHdr
+    {
+        public nint Name;
+        public uint NameLength;
+        public nint Iov;
+        public nuint IovLength;
+        public nint Control;
+        public nuint ControlLength;
+        public int Flags;
+        private readonly int _padding; // struct msghdr ends 8-aligned (56 bytes)
+        public uint Length;
+        private readonly int _tail;
+    }
+
+    [DllImport("libc", SetLastError = true, EntryPoint = "recvmmsg")]
+    public static extern int RecvMMsg(SafeHandle fd, nint messages, uint count, int flags, nint timeout);
+
+    [DllImport("libc", SetLastError = true, EntryPoint = "sendmmsg")]
+    public static extern int SendMMsg(SafeHandle fd, nint messages, uint count, int flags);
 
     [DllImport("libc", SetLastError = true, EntryPoint = "open")]
     public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
