@@ -10,6 +10,8 @@ internal static class Program
         new HandshakeCommand(),
         new EspCommand(),
         new TunCommand(),
+        new RelayCommand(),
+        new EspFloodCommand(),
     ];
 
     private static async Task<int> Main(string[] args)
