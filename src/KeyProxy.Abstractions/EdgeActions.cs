@@ -29,7 +29,10 @@ public sealed record EdgeActions(
     /// <summary>The session's IKE SA ended: its routes go after the datagrams (its DELETE) left.</summary>
     [Id(6)] public bool Ended { get; init; }
 
-    public bool IsEmpty => Routes.Count == 0 && Datagrams.Count == 0 && KeyTransfers.Count == 0 && !ResetRoutes && !Established && !Ended;
+    /// <summary>The handset's request is refused by the edge, unsealed: its sealed answer could not be made (<see cref="SessionRefusal"/>).</summary>
+    [Id(7)] public SessionRefusal? Refusal { get; init; }
+
+    public bool IsEmpty => Routes.Count == 0 && Datagrams.Count == 0 && KeyTransfers.Count == 0 && !ResetRoutes && !Established && !Ended && Refusal is null;
 }
 
 /// <summary>

@@ -44,6 +44,13 @@ public sealed class ProxyNetworkOptions
     public TimeSpan EstablishTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
+    /// A handset's proxy request has its SA, or a refusal with a reason, within this long: an SA made but not handed over
+    /// by then (the subscriber's storage down, so its key transfer cannot be sealed) is deleted at the peer and the edge
+    /// refuses the request. Below the handset's own patience (30 s by default) and above <see cref="EstablishTimeout"/>.
+    /// </summary>
+    public TimeSpan RequestAnswerTimeout { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>
     /// RFC 7296 2.6 half-open IKE SAs: a responder session gives up an IKE SA still without IKE_AUTH after this long,
     /// and the edge stops counting it against its half-open bounds then.
     /// </summary>
@@ -90,6 +97,7 @@ public sealed class ProxyNetworkOptions
             errors.Add($"{Section}:MaxTransmissions {MaxTransmissions} is below 1");
         Positive(nameof(HalfOpenTimeout), HalfOpenTimeout, errors);
         Positive(nameof(EstablishTimeout), EstablishTimeout, errors);
+        Positive(nameof(RequestAnswerTimeout), RequestAnswerTimeout, errors);
         Positive(nameof(PendingDeleteRetry), PendingDeleteRetry, errors);
         if (SessionAuditInterval is { } audit && audit < TimeSpan.Zero)
             errors.Add($"{Section}:SessionAuditInterval {audit} is negative; zero or unset turns it off");

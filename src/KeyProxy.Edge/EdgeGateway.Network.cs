@@ -8,6 +8,7 @@ using KeyProxy.Edge.Profiles;
 using KeyProxy.Edge.Tracing;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
+using KeyProxy.Wire;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Ip;
 using KeyProxy.Wire.Proxy;
@@ -366,6 +367,11 @@ public sealed partial class EdgeGateway
             bool delivered = DeliverKeyTransfer(transfer.TunnelId, transfer.PeerAddress, transfer.Message);
             EdgeTracing.KeyTransferDelivered(span, delivered);
             if (!delivered) (undelivered ??= []).Add(transfer.Kind);
+        }
+        if (actions.Refusal is { } refusal && link is not null && IPAddress.TryParse(refusal.PeerAddress, out var refusedPeer))
+        {
+            SendToHandset(link, new ProxyRefusal(refusal.RequestId, refusedPeer, (KeyProxyReason)refusal.Reason, refusal.Text) { TunnelId = link.TunnelId }.ToArray());
+            LogRefused(link.Nai, refusal.PeerAddress, (KeyProxyReason)refusal.Reason);
         }
         foreach (var datagram in actions.Datagrams)
         {

@@ -17,7 +17,9 @@ internal sealed class PendingEdgeActions
 
     public bool Ended { get; set; }
 
-    public bool IsEmpty => Routes.Count == 0 && Datagrams.Count == 0 && KeyTransfers.Count == 0 && !ResetRoutes && !Established && !Ended;
+    public SessionRefusal? Refusal { get; set; }
+
+    public bool IsEmpty => Routes.Count == 0 && Datagrams.Count == 0 && KeyTransfers.Count == 0 && !ResetRoutes && !Established && !Ended && Refusal is null;
 
     /// <summary>The collected actions for the edge of <paramref name="handsetAddress"/>, and a clean slate for the next turn.</summary>
     public EdgeActions Take(string handsetAddress)
@@ -28,6 +30,7 @@ internal sealed class PendingEdgeActions
             ResetRoutes = ResetRoutes,
             Established = Established,
             Ended = Ended,
+            Refusal = Refusal,
         };
         Clear();
         return actions;
@@ -38,6 +41,6 @@ internal sealed class PendingEdgeActions
         Routes.Clear();
         Datagrams.Clear();
         KeyTransfers.Clear();
-        (ResetRoutes, Established, Ended) = (false, false, false);
+        (ResetRoutes, Established, Ended, Refusal) = (false, false, false, null);
     }
 }

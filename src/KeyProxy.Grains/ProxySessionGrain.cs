@@ -42,6 +42,12 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private Nonce16 _handsetNonce;
     private ProxyRoles _role;
     private bool _childDelivered;
+    /// <summary>The handset heard the answer to its current proxy request: its SA, or why not (sealed, or else from the edge).</summary>
+    private bool _requestAnswered;
+    /// <summary>An SA for the current request was made but its install could not be sealed (the subscriber's storage was down).</summary>
+    private bool _handOverFailed;
+    /// <summary>When the current proxy request is answered at the latest (<see cref="ProxyNetworkOptions.RequestAnswerTimeout"/>).</summary>
+    private IGrainTimer? _answerDeadline;
     private bool _closed;
     private DateTimeOffset _since;
     private DateTimeOffset? _established;
@@ -85,6 +91,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 // A new request towards this peer while our IKE SA lives (its CHILD_SA was deleted, or expired at the
                 // handset): RFC 7296 1.3.1, a CHILD_SA by CREATE_CHILD_SA on this IKE SA, delivered for that request.
                 (_requestId, _handsetNonce, _childDelivered, _attemptStarted) = (next.RequestId, next.HandsetNonce, false, DateTimeOffset.UtcNow);
+                ArmAnswerDeadline();
                 LogChildRequested(Id, next.RequestId, _ike.InitiatorSpi);
                 _ike.CreateChildSa();
                 await FlushAsync();
@@ -111,6 +118,9 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             return;
         }
         (_requestId, _handsetNonce) = (request!.RequestId, request.HandsetNonce);
+        // Armed before the subscriber is asked: a subscriber that cannot be activated (its storage down) throws, and the
+        // handset's retries find this activation waiting still.
+        if (_answerDeadline is null) ArmAnswerDeadline();
         _firstChildSpi = NewChildSpi();
         var credentials = await Subscriber.BeginSession(Id, handset.TunnelId, peerAddress, _firstChildSpi);
         _grant = credentials?.Grant;
@@ -471,7 +481,11 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     // Not delivered (storage down): the handset retries its request and the initiator starts over.
                     var first = !_childDelivered;
                     _childDelivered |= await DeliverAsync(new SaInstall(_childDelivered ? 0 : _requestId, _childDelivered ? default : _handsetNonce, 0, c.ChildSa.ToSaBundle()));
-                    if (first && _childDelivered) GrainMetrics.SaDelivered(_role, DateTimeOffset.UtcNow - _since);
+                    if (first && _childDelivered)
+                    {
+                        GrainMetrics.SaDelivered(_role, DateTimeOffset.UtcNow - _since);
+                        _requestAnswered = true;
+                    }
                     break;
                 case ChildSaRekeyed r:
                     GrainMetrics.SaRekeyed(ike: false);
@@ -486,14 +500,14 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     break;
                 case ChildSaFailed f when !_childDelivered && _requestId != 0:
                     GrainMetrics.SessionFailed(_role, ProxySessionConfig.ReasonFor(f.Reason));
-                    await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(f.Reason), f.Detail));
+                    await AnswerWithFailureAsync(ProxySessionConfig.ReasonFor(f.Reason), f.Detail);
                     break;
                 case IkeSaClosed closed when closed.Reason != IkeCloseReason.Rekeyed:
                     LogClosed(Id, closed.Reason, closed.Detail);
-                    if (!_childDelivered && _requestId != 0)
+                    if (!_childDelivered && _requestId != 0 && !_requestAnswered)
                     {
                         GrainMetrics.SessionFailed(_role, ProxySessionConfig.ReasonFor(closed.Reason));
-                        await DeliverAsync(new ProxyFailure(_requestId, ProxySessionConfig.ReasonFor(closed.Reason), ProxySessionConfig.TextFor(closed)));
+                        await AnswerWithFailureAsync(ProxySessionConfig.ReasonFor(closed.Reason), ProxySessionConfig.TextFor(closed));
                     }
                     await EndAsync(SaDeleteReason.IkeSaClosed);
                     return;
@@ -607,6 +621,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 catch (Exception e) when (e is OrleansException or TimeoutException)
                 {
                     LogUndeliverable(Id, content.Kind.ToString(), "sealing failed: " + e.GetType().Name);
+                    if (content is SaInstall) _handOverFailed = true;
                     GrainMetrics.KeyTransferUndelivered(content.Kind, KeyTransferOutcome.SealFailed);
                     return KeyTransferOutcome.SealFailed;
                 }
@@ -659,8 +674,62 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     {
         LogRefused(Id, reason, text);
         GrainMetrics.SessionFailed(_role, reason);
-        await DeliverAsync(new ProxyFailure(_requestId, reason, text));
+        await AnswerWithFailureAsync(reason, text);
         await CloseQuietlyAsync();
+    }
+
+    /// <summary>
+    /// Tells the handset why its request got no SA: sealed like any key transfer, or, when that cannot be sealed (the
+    /// subscriber's storage is down, no grant), as the edge's own unsealed refusal, which carries nothing secret and which
+    /// the edge sends for its profile decisions anyway. Either way the handset hears an answer (issue 15, finding 4).
+    /// </summary>
+    private async Task AnswerWithFailureAsync(KeyProxyReason reason, string text)
+    {
+        if (_requestAnswered) return;
+        _requestAnswered = true;
+        if (await DeliverAsync(new ProxyFailure(_requestId, reason, text))) return;
+        _edge.Refusal = new SessionRefusal(_requestId, _peer!.ToString(), (ushort)reason, text);
+    }
+
+    private void ArmAnswerDeadline()
+    {
+        (_requestAnswered, _handOverFailed) = (false, false);
+        var after = _options.RequestAnswerTimeout;
+        if (_answerDeadline is null)
+            _answerDeadline = this.RegisterGrainTimer(OnAnswerDeadlineAsync, new GrainTimerCreationOptions(after, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        else
+            _answerDeadline.Change(after, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// The handset's request is still unanswered after <see cref="ProxyNetworkOptions.RequestAnswerTimeout"/>: its SA was
+    /// made but could not be sealed (storage down), or the subscriber could not be reached. The handset is refused with
+    /// a reason before its own patience runs out, and the attempt ends at the peer too (RFC 7296 1.4.1), so that no SA
+    /// stays there that the handset never got. Issue 15, finding 4: in a 30 s storage outage a handset's four attempts
+    /// got neither an SA nor a refusal.
+    /// </summary>
+    private async Task OnAnswerDeadlineAsync(CancellationToken ct)
+    {
+        if (_requestAnswered || _closed || _handset is null || _peer is null) return;
+        var seconds = _options.RequestAnswerTimeout.TotalSeconds;
+        var (reason, text) = _handOverFailed
+            ? (KeyProxyReason.Internal, $"the SA with {_peer} was made but could not be handed over within {seconds:F0} s; try again")
+            : (KeyProxyReason.Timeout, $"no SA with {_peer} within {seconds:F0} s; try again");
+        LogRefused(Id, reason, text);
+        GrainMetrics.SessionFailed(_role, reason);
+        await AnswerWithFailureAsync(reason, text);
+        if (_ike is { State: IkeSessionState.Established }) await CloseAsync(text, SaDeleteReason.IkeSaClosed);
+        else
+        {
+            if (_ike is { State: IkeSessionState.Authenticating })
+            {
+                _ike.Abandon();
+                foreach (var output in _ike.TakeOutputs())
+                    if (output is SendDatagram d) SendIke(d);
+            }
+            await CloseQuietlyAsync();
+        }
+        await PushEdgeActionsAsync();
     }
 
     private async Task EndAsync(SaDeleteReason reason)
@@ -684,6 +753,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _timer = null;
         _lease?.Dispose();
         _lease = null;
+        _answerDeadline?.Dispose();
+        _answerDeadline = null;
         if (_grant is not null)
         {
             Array.Clear(_grant.DeliveryKey);

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using KeyProxy.Abstractions;
 using KeyProxy.Edge;
 using KeyProxy.Grains;
+using KeyProxy.Testing;
 using KeyProxy.Wire;
 using KeyProxy.Wire.Access;
 using KeyProxy.Wire.Proxy;

@@ -33,12 +33,14 @@ public sealed class EdgeSilo : IAsyncDisposable
 
     public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
 
+    public IServiceProvider Services => _app.Services;
+
     public IPEndPoint AccessEndPoint => Edge.AccessEndPoint;
 
     public string BaseUrl => KeyProxySiloHost.BaseUrl(_app);
 
     public static async Task<EdgeSilo> StartAsync(string edgeId, string addressPool, EdgeSilo? primary = null,
-        IReadOnlyDictionary<string, string>? settings = null, CancellationToken ct = default)
+        IReadOnlyDictionary<string, string>? settings = null, CancellationToken ct = default, Action<WebApplicationBuilder>? configure = null)
     {
         int siloPort = KeyProxy.Testing.FreeTcpPorts.Next(), gatewayPort = KeyProxy.Testing.FreeTcpPorts.Next();
         var args = new List<string>
@@ -56,7 +58,7 @@ public sealed class EdgeSilo : IAsyncDisposable
         };
         if (primary is not null) args.Add($"--KeyProxy:PrimarySiloPort={primary.SiloPort}");
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) args.Add($"--{k}={v}");
-        var app = KeyProxySiloHost.Build([.. args]);
+        var app = KeyProxySiloHost.Build([.. args], configure);
         await app.StartAsync(ct);
         return new EdgeSilo(app, edgeId, siloPort);
     }

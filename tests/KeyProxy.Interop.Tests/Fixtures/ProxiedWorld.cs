@@ -51,13 +51,14 @@ public sealed class ProxiedWorld : IAsyncDisposable
     /// address in <paramref name="roles"/>.
     /// </summary>
     public static async Task<ProxiedWorld> StartAsync(ProxyRoles roles = ProxyRoles.Initiator | ProxyRoles.Responder,
-        IReadOnlyDictionary<string, string>? settings = null, CancellationToken ct = default, Func<SubscriberProfile, SubscriberProfile>? profile = null)
+        IReadOnlyDictionary<string, string>? settings = null, CancellationToken ct = default, Func<SubscriberProfile, SubscriberProfile>? profile = null,
+        Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configureSilo = null)
     {
         var ns = NetworkNamespace.Create();
         try
         {
             var pool = ns.AddHandsetPool();
-            var silo = await EdgeSilo.StartAsync("edge-a", pool, settings: settings, ct: ct);
+            var silo = await EdgeSilo.StartAsync("edge-a", pool, settings: settings, ct: ct, configure: configureSilo);
             var world = new ProxiedWorld(ns, pool, silo);
             try
             {
