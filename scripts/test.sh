@@ -50,5 +50,5 @@ dotnet test KeyProxyOrleans.sln -c Release --no-build --logger "console;verbosit
 # and fails the run; the silo logs' last lines are printed and the files stay in /tmp/keyproxy-chaos-300. About 5 minutes.
 if [ "${KEYPROXY_CHAOS_SMOKE:-1}" != 0 ]; then
   dotnet load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load.dll chaos --seed 15 --duration 2m --gap 3s:8s \
-    --require kill=3,storage=1,isolate=1 --no-roam-during-storage-outage --report-dir "${TMPDIR:-/tmp}/keyproxy-chaos-smoke"
+    --require kill=3,storage=1,isolate=1 --report-dir "${TMPDIR:-/tmp}/keyproxy-chaos-smoke"
 fi

@@ -30,7 +30,6 @@ public static class ChaosCommand
         var dir = new Option<string?>("--dir") { Description = "the cluster's state directory: pid files, silo logs, Azurite's data (default /tmp/keyproxy-chaos-OFFSET)" };
         var reportDir = new Option<string>("--report-dir") { Description = "where chaos.md, chaos-faults.csv, chaos-invariants.csv and the load reports go", DefaultValueFactory = _ => "chaos-report" };
         var keep = new Option<bool>("--keep-cluster") { Description = "leave the cluster running at the end" };
-        var noRoamOutage = new Option<bool>("--no-roam-during-storage-outage") { Description = "hold roams back while storage is down (the CI smoke, until docs/RELIABILITY.md finding 1 is fixed)" };
         var flow1 = new Option<double>("--flow1-rate") { Description = "handset-initiated SAs started per second", DefaultValueFactory = _ => 1 };
         var flow2 = new Option<double>("--flow2-rate") { Description = "peer-initiated SAs started per second", DefaultValueFactory = _ => 0.5 };
         var esp = new Option<double>("--esp-rate") { Description = "ESP echoes started per second", DefaultValueFactory = _ => 5 };
@@ -38,7 +37,7 @@ public static class ChaosCommand
         var provision = new Option<double>("--provision-rate") { Description = "provisioning PUTs started per second", DefaultValueFactory = _ => 0.5 };
         var command = new Command("chaos", "a seeded chaos soak: 2 edge + 2 core silos on Azurite under steady load while silos are killed, storage stopped and silos cut off; invariants checked throughout")
         {
-            seed, duration, gap, mix, require, portOffset, ikePort, natTPort, dir, reportDir, keep, noRoamOutage, flow1, flow2, esp, roam, provision,
+            seed, duration, gap, mix, require, portOffset, ikePort, natTPort, dir, reportDir, keep, flow1, flow2, esp, roam, provision,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -61,7 +60,7 @@ public static class ChaosCommand
             var load = new ChaosLoadOptions
             {
                 Flow1Rate = parse.GetValue(flow1), Flow2Rate = parse.GetValue(flow2), EspRate = parse.GetValue(esp),
-                RoamRate = parse.GetValue(roam), ProvisionRate = parse.GetValue(provision), NoRoamDuringStorageOutage = parse.GetValue(noRoamOutage),
+                RoamRate = parse.GetValue(roam), ProvisionRate = parse.GetValue(provision),
             };
             var cluster = new ChaosCluster(ChaosCluster.FindRepositoryRoot()!, parse.GetValue(dir) ?? $"/tmp/keyproxy-chaos-{offset}", offset,
                 parse.GetValue(ikePort), parse.GetValue(natTPort), ChaosSettings.SiloEnvironment(), Console.Out);

@@ -38,13 +38,6 @@ public sealed record ChaosLoadOptions
     public TimeSpan EchoTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     public TimeSpan AttachTimeout { get; init; } = TimeSpan.FromSeconds(15);
-
-    /// <summary>
-    /// No roam while storage is down (the injector waits for a roam in flight before it stops storage): a detach then
-    /// leaves its tunnel at the edge (docs/RELIABILITY.md, finding 1). For the CI smoke until that is fixed; the soak
-    /// itself roams throughout.
-    /// </summary>
-    public bool NoRoamDuringStorageOutage { get; init; }
 }
 
 /// <summary>
@@ -66,7 +59,6 @@ public sealed class ChaosLoad : IAsyncDisposable
     private readonly List<ChaosHandset> _flow1 = [], _flow2 = [];
     private readonly List<HandsetFleet> _fleets = [];
     private readonly ConcurrentBag<string> _provisioned = [];
-    private readonly SemaphoreSlim _roamGate = new(1, 1);
     private ResponderPeers? _responders;
     private InitiatorPeers? _initiators;
 
@@ -293,36 +285,7 @@ public sealed class ChaosLoad : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// With <see cref="ChaosLoadOptions.NoRoamDuringStorageOutage"/>: waits for a roam in flight and holds the next ones
-    /// back until the returned handle is disposed (the injector holds it while storage is down); otherwise nothing.
-    /// </summary>
-    public async Task<IDisposable> HoldRoamsAsync()
-    {
-        if (!_options.NoRoamDuringStorageOutage) return new Released(null);
-        await _roamGate.WaitAsync();
-        return new Released(_roamGate);
-    }
-
-    private sealed class Released(SemaphoreSlim? gate) : IDisposable
-    {
-        public void Dispose() => gate?.Release();
-    }
-
     private async Task<StepResult> RoamAsync(StepContext context)
-    {
-        if (_options.NoRoamDuringStorageOutage && !_roamGate.Wait(0)) return StepResult.Fail("held (storage down)");
-        try
-        {
-            return await RoamOneAsync(context);
-        }
-        finally
-        {
-            if (_options.NoRoamDuringStorageOutage) _roamGate.Release();
-        }
-    }
-
-    private async Task<StepResult> RoamOneAsync(StepContext context)
     {
         var h = TakeFree(_flow1, context.InvocationNumber * 13 + 5);
         if (h is null) return StepResult.Fail("all busy");

@@ -53,7 +53,7 @@ public sealed class ChaosRun(ChaosCluster cluster, FaultPlan plan, ChaosLoadOpti
 
             var loadStart = DateTimeOffset.UtcNow;
             var until = loadStart + plan.Duration;
-            var injector = new FaultInjector(cluster, membership, plan, output, load.HoldRoamsAsync);
+            var injector = new FaultInjector(cluster, membership, plan, output);
             using var stopChecks = new CancellationTokenSource();
             var checks = Task.Run(() => CheckLoopAsync(load, invariants, stopChecks.Token), CancellationToken.None);
             var keepAttached = Task.Run(() => load.KeepAttachedAsync(stopChecks.Token), CancellationToken.None);

@@ -37,7 +37,7 @@ public sealed record FaultPlan(int Seed, TimeSpan Duration)
 /// so the others can declare it dead and it learns so and stops) for 5-15 s, then healed and, if it stopped, started
 /// again. The same seed gives the same kinds, targets, pauses and lengths.
 /// </summary>
-public sealed class FaultInjector(ChaosCluster cluster, MembershipWatch membership, FaultPlan plan, TextWriter log, Func<Task<IDisposable>>? holdRoams = null)
+public sealed class FaultInjector(ChaosCluster cluster, MembershipWatch membership, FaultPlan plan, TextWriter log)
 {
     private readonly Random _random = new(plan.Seed);
     private readonly List<FaultRecord> _faults = [];
@@ -116,8 +116,6 @@ public sealed class FaultInjector(ChaosCluster cluster, MembershipWatch membersh
     {
         var record = new FaultRecord(number, FaultKind.Storage, "azurite");
         var outage = Between(plan.StorageMin, plan.StorageMax);
-        record.Start = DateTimeOffset.UtcNow;
-        using var held = holdRoams is null ? null : await holdRoams();
         record.Start = DateTimeOffset.UtcNow;
         Log($"fault {number}: storage stopped for {outage.TotalSeconds:F1} s");
         try
