@@ -91,7 +91,8 @@ public sealed partial class EdgeGateway
                 }
                 // A full batch: more may be queued; read again before waiting.
                 while (n == batch.Slots && !_stop.IsCancellationRequested);
-                if (n < 0) return;
+                // An error on a socket that is not closing is the datagram's, not the loop's (as the one-at-a-time loop).
+                if (n < 0) Metrics.Drop(EdgeDropReason.Malformed);
             }
         }
         catch (ObjectDisposedException) { /* stopping */ }
