@@ -71,6 +71,13 @@ public sealed class ProxyNetworkOptions
     /// </summary>
     public TimeSpan PendingDeleteRetry { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Fake a NAT (RFC 7296 2.23) so that every CHILD_SA is UDP-encapsulated (RFC 3948) even with a peer that sees none.
+    /// False: plain ESP when no NAT is detected and the handset's edge can carry it (its TUN packet path); a detected NAT,
+    /// or an edge on the socket path, encapsulates anyway.
+    /// </summary>
+    public bool ForceUdpEncapsulation { get; set; }
+
     /// <summary>Placement of proxy sessions: spread over the cluster (DH is the cost) or on the edge's own silo (latency).</summary>
     public ProxySessionPlacementMode Placement { get; set; } = ProxySessionPlacementMode.Spread;
 

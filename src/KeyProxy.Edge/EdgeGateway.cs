@@ -162,7 +162,12 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
         return list;
     }
 
-    private HandsetBinding Binding(HandsetLink link) => new(link.Nai, EdgeId, link.Address.ToString(), link.TunnelId) { EspSuites = link.EspSuites };
+    /// <summary>The handset as the proxy sessions see it; plain ESP only where this edge can carry it (the TUN packet path).</summary>
+    private HandsetBinding Binding(HandsetLink link) => new(link.Nai, EdgeId, link.Address.ToString(), link.TunnelId)
+    {
+        EspSuites = link.EspSuites,
+        EdgeCarriesPlainEsp = _options.PacketPath == EdgePacketPath.Tun,
+    };
 
     private void Remove(HandsetLink link)
     {

@@ -105,10 +105,7 @@ internal static class ProxySessionConfig
             RemoteEndpoint = peer,
             LocalNatTraversalPort = options.HandsetNatTPort,
             RemoteNatTraversalPort = options.PeerNatTPort,
-            // Handsets run tunnel-mode ESP in UDP only and the edge has no raw socket for plain ESP
-            // (DESIGN, Network side): fake a NAT (RFC 7296 2.23) so every CHILD_SA is UDP-encapsulated
-            // (RFC 3948) even when the peer sees none, as between two proxies (flow 3).
-            ForceUdpEncapsulation = true,
+            ForceUdpEncapsulation = ForcesUdpEncapsulation(handset, options),
             IkeRekeyAfter = options.IkeRekeyAfter,
             LivenessInterval = options.LivenessInterval,
             // Settings (issue 8): the fault and flood tests shorten them to see dead peers and half-open SAs end.
@@ -116,6 +113,14 @@ internal static class ProxySessionConfig
             HalfOpenTimeout = options.HalfOpenTimeout,
         };
     }
+
+    /// <summary>
+    /// Whether the session fakes a NAT (RFC 7296 2.23) so that its CHILD_SAs are UDP-encapsulated (RFC 3948) whatever the
+    /// peer sees: when the settings say so, and when the handset's edge cannot carry plain ESP (the socket path has only UDP
+    /// sockets on the handset's IKE and NAT-T ports). Otherwise NAT detection decides: plain ESP when none is detected.
+    /// </summary>
+    public static bool ForcesUdpEncapsulation(HandsetBinding handset, ProxyNetworkOptions options) =>
+        options.ForceUdpEncapsulation || !handset.EdgeCarriesPlainEsp;
 
     /// <summary>
     /// The handset's suites in its order of preference, where the profile allows them; the profile's alone when the

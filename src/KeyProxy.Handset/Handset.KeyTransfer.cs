@@ -61,9 +61,14 @@ public sealed partial class Handset
                 return;
             }
         }
-        if (bundle.Mode != ChildSaMode.Tunnel || !bundle.UdpEncapsulation)
+        if (bundle.Mode != ChildSaMode.Tunnel)
         {
-            Reject($"{bundle.Mode}{(bundle.UdpEncapsulation ? "" : " without UDP encapsulation")} is not supported: the handset runs tunnel-mode ESP in UDP");
+            Reject($"{bundle.Mode} is not supported: the handset runs tunnel-mode ESP");
+            return;
+        }
+        if (bundle.UdpEncapsulation && (bundle.PeerPort == 0 || bundle.HandsetPort == 0))
+        {
+            Reject($"ESP in UDP needs both ports (RFC 3948), got handset port {bundle.HandsetPort} and peer port {bundle.PeerPort}");
             return;
         }
         if (!bundle.Suite.IsSupported)
@@ -100,7 +105,7 @@ public sealed partial class Handset
             return;
         }
         _sad.Add(pair);
-        var installed = new InstalledSa(pair, IpAddressValue.FromIPAddress(bundle.PeerAddress), bundle.PeerPort, bundle.HandsetPort);
+        var installed = new InstalledSa(pair, IpAddressValue.FromIPAddress(bundle.PeerAddress), bundle.UdpEncapsulation, bundle.PeerPort, bundle.HandsetPort);
         _byInbound[bundle.InboundSpi] = installed;
         _byOutbound[bundle.OutboundSpi] = installed;
         _nextLifetimeCheck ??= now + Config.LifetimeCheckInterval;

@@ -10,7 +10,8 @@ namespace KeyProxy.Handset;
 
 /// <summary>
 /// The inbound path: a Data datagram from the edge holds an IP packet for this handset. UDP to
-/// the encapsulation port is ESP (RFC 3948) to decrypt, UDP to 500 with the reserved SPIs is a
+/// the encapsulation port is ESP (RFC 3948) to decrypt, so is IP protocol 50 (plain ESP, RFC 4303)
+/// for an SA the network left unencapsulated; UDP to 500 with the reserved SPIs is a
 /// key transfer, anything else must be allowed in the clear by the SPD. Other access messages
 /// are control (attach, echo, refusals).
 /// </summary>
@@ -48,7 +49,7 @@ public sealed partial class Handset
                 switch (UdpEncapsulation.Classify(udp.Payload))
                 {
                     case NatTPayloadKind.Esp:
-                        return Decrypt(udp.Payload, delivered);
+                        return Decrypt(udp.Payload, encapsulated: true, delivered);
                     case NatTPayloadKind.NatKeepalive:
                         return new HandsetPacketResult(HandsetPacketStatus.Control, 0);
                     case NatTPayloadKind.Ike:
@@ -66,6 +67,10 @@ public sealed partial class Handset
                 if (udp.SourcePort == IkePort)
                     return Drop(ref Counters.droppedIke, HandsetDropReason.Ike);
             }
+        }
+        else if (ip.Protocol == IpPacket.Esp)
+        {
+            return Decrypt(ip.Payload, encapsulated: false, delivered);
         }
 
         // In the clear: only what the SPD lets through (RFC 4301 5.2).
@@ -89,13 +94,17 @@ public sealed partial class Handset
     private bool IsEncapsulationPort(ushort port)
     {
         foreach (var sa in _byInbound.Values)
-            if (sa.HandsetPort == port) return true;
+            if (sa.UdpEncapsulation && sa.HandsetPort == port) return true;
         return false;
     }
 
-    private HandsetPacketResult Decrypt(ReadOnlySpan<byte> esp, Span<byte> delivered)
+    /// <summary>
+    /// ESP for an installed inbound SA, arriving as the SA was negotiated: in UDP (<paramref name="encapsulated"/>) or as IP
+    /// protocol 50; the other way is counted as no SA (RFC 3948 applies to an SA as a whole).
+    /// </summary>
+    private HandsetPacketResult Decrypt(ReadOnlySpan<byte> esp, bool encapsulated, Span<byte> delivered)
     {
-        if (!EspPacket.TryReadSpi(esp, out uint spi) || !_byInbound.TryGetValue(spi, out var sa))
+        if (!EspPacket.TryReadSpi(esp, out uint spi) || !_byInbound.TryGetValue(spi, out var sa) || sa.UdpEncapsulation != encapsulated)
             return Drop(ref Counters.droppedNoSa, HandsetDropReason.NoSa);
         if (delivered.Length < esp.Length)
             return HandsetPacketResult.Drop(HandsetDropReason.DestinationTooSmall);

@@ -9,8 +9,8 @@ using KeyProxy.Wire.Proxy;
 namespace KeyProxy.Handset;
 
 /// <summary>
-/// The outbound path (seed Fig. 7): SPD lookup; protect with an SA: ESP in UDP to the peer inside
-/// a Data datagram; protect without one: hold the packet and ask the network with a key exchange
+/// The outbound path (seed Fig. 7): SPD lookup; protect with an SA: ESP in UDP (or plain ESP) to the
+/// peer inside a Data datagram; protect without one: hold the packet and ask the network with a key exchange
 /// proxy request to the peer's address; bypass: the packet as it is; discard: drop.
 /// </summary>
 public sealed partial class Handset
@@ -56,19 +56,23 @@ public sealed partial class Handset
     /// <summary>
     /// ESP (tunnel mode, RFC 4303) written straight into the datagram after room for the access,
     /// IP and UDP headers, which are then written around it (RFC 3948 2.1: UDP from the handset's
-    /// encapsulation port to the peer's).
+    /// encapsulation port to the peer's); a plain-ESP SA leaves out the UDP header (IP protocol 50).
     /// </summary>
     private HandsetPacketResult Encrypt(InstalledSa sa, ReadOnlySpan<byte> packet, Span<byte> datagram)
     {
-        int headers = AccessData.HeaderSize + UdpPacketWriter.HeaderSize(sa.Peer.Family);
+        int headers = AccessData.HeaderSize + (sa.UdpEncapsulation ? UdpPacketWriter.HeaderSize(sa.Peer.Family) : IpPacketWriter.HeaderSize(sa.Peer.Family));
         if (datagram.Length < headers + sa.Pair.Outbound.GetEncryptedLength(packet.Length))
             return HandsetPacketResult.Drop(HandsetDropReason.DestinationTooSmall);
         var result = sa.Pair.Outbound.Encrypt(packet, datagram[headers..], _clock.UtcNow);
         ReportLifetime(sa, result.Lifetime);
         if (result.Status != EspStatus.Ok)
             return Drop(ref Counters.droppedEncrypt, HandsetDropReason.Encrypt);
-        if (UdpPacketWriter.TryWrite(datagram[AccessData.HeaderSize..], _address, sa.HandsetPort, sa.Peer, sa.PeerPort,
-                datagram.Slice(headers, result.BytesWritten), out int ipLength) != PacketError.None)
+        int ipLength;
+        var written = sa.UdpEncapsulation
+            ? UdpPacketWriter.TryWrite(datagram[AccessData.HeaderSize..], _address, sa.HandsetPort, sa.Peer, sa.PeerPort,
+                datagram.Slice(headers, result.BytesWritten), out ipLength)
+            : IpPacketWriter.TryWriteHeader(datagram[AccessData.HeaderSize..], _address, sa.Peer, IpPacket.Esp, result.BytesWritten, out ipLength);
+        if (written != PacketError.None)
             return Drop(ref Counters.droppedEncrypt, HandsetDropReason.Encrypt);
         AccessData.WriteHeader(datagram, TunnelId);
         Interlocked.Increment(ref Counters.sent);

@@ -5,13 +5,17 @@ namespace KeyProxy.Handset;
 
 /// <summary>
 /// An SA pair installed from a key transfer, with where its ESP goes (RFC 3948: UDP from the
-/// handset's encapsulation port to the peer's) and its place in a rekey (the seed's S31: the new
+/// handset's encapsulation port to the peer's; or plain ESP, IP protocol 50, when the network saw no
+/// NAT and its edge carries it) and its place in a rekey (the seed's S31: the new
 /// pair takes the traffic, the old inbound SA drains).
 /// </summary>
-internal sealed class InstalledSa(EspSaPair pair, IpAddressValue peer, ushort peerPort, ushort handsetPort)
+internal sealed class InstalledSa(EspSaPair pair, IpAddressValue peer, bool udpEncapsulation, ushort peerPort, ushort handsetPort)
 {
     public EspSaPair Pair { get; } = pair;
     public IpAddressValue Peer { get; } = peer;
+
+    /// <summary>ESP in UDP between <see cref="HandsetPort"/> and <see cref="PeerPort"/>; false: plain ESP (the ports are 0).</summary>
+    public bool UdpEncapsulation { get; } = udpEncapsulation;
     public ushort PeerPort { get; } = peerPort;
     public ushort HandsetPort { get; } = handsetPort;
     public uint InboundSpi => Pair.Inbound.Spi;

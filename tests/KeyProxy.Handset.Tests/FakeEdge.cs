@@ -64,6 +64,12 @@ internal sealed class FakeEdge : IDisposable
 
     public SaLifetimes Lifetimes { get; set; }
 
+    /// <summary>Install SAs as plain ESP (IP protocol 50, no NAT seen, a TUN edge) instead of ESP in UDP to 4500.</summary>
+    public bool PlainEsp { get; set; }
+
+    /// <summary>The IP protocol of each ESP packet the peer got from the handset (17: in UDP, 50: plain).</summary>
+    public List<byte> PeerSawProtocols { get; } = [];
+
     public IReadOnlyList<byte[]> Handle(byte[] datagram, DateTimeOffset now)
     {
         var replies = new List<byte[]>();
@@ -109,6 +115,11 @@ internal sealed class FakeEdge : IDisposable
     {
         Assert.Equal(PacketError.None, IpPacket.TryRead(packet, out var ip));
         Assert.Equal(IpAddressValue.FromIPAddress(HandsetAddress), ip.Source);
+        if (ip.Protocol == IpPacket.Esp)
+        {
+            PeerGotEsp(ip.Payload.ToArray(), ip.Protocol, replies, now);
+            return;
+        }
         Assert.Equal(17, ip.Protocol);
         Assert.Equal(PacketError.None, UdpDatagram.TryRead(ip, out var udp));
         var peer = ip.Destination;
@@ -130,19 +141,21 @@ internal sealed class FakeEdge : IDisposable
             }
             return;
         }
-        if (udp.DestinationPort == 4500)
-        {
-            var esp = udp.Payload.ToArray();
-            Assert.True(EspPacket.TryReadSpi(esp, out uint spi));
-            PeerSawSpis.Add(spi);
-            var pair = PeerSas.Values.Single(p => p.Inbound.Spi == spi);
-            var inner = new byte[esp.Length];
-            var r = pair.Inbound.Decrypt(esp, inner, now);
-            Assert.Equal(EspStatus.Ok, r.Status);
-            var decrypted = inner[..r.BytesWritten];
-            PeerReceived.Add(decrypted);
-            if (Echo) replies.Add(EspTo(pair, Reverse(decrypted), now));
-        }
+        if (udp.DestinationPort == 4500) PeerGotEsp(udp.Payload.ToArray(), ip.Protocol, replies, now);
+    }
+
+    private void PeerGotEsp(byte[] esp, byte protocol, List<byte[]> replies, DateTimeOffset now)
+    {
+        PeerSawProtocols.Add(protocol);
+        Assert.True(EspPacket.TryReadSpi(esp, out uint spi));
+        PeerSawSpis.Add(spi);
+        var pair = PeerSas.Values.Single(p => p.Inbound.Spi == spi);
+        var inner = new byte[esp.Length];
+        var r = pair.Inbound.Decrypt(esp, inner, now);
+        Assert.Equal(EspStatus.Ok, r.Status);
+        var decrypted = inner[..r.BytesWritten];
+        PeerReceived.Add(decrypted);
+        if (Echo) replies.Add(EspTo(pair, Reverse(decrypted), now));
     }
 
     /// <summary>A new SA pair: the handset's bundle, and the mirrored pair for the peer side.</summary>
@@ -158,8 +171,8 @@ internal sealed class FakeEdge : IDisposable
         {
             InboundSpi = handsetIn, OutboundSpi = handsetOut,
             Encryption = Suite.Encryption, KeyBits = (ushort)Suite.EncryptionKeyBits, Integrity = Suite.Integrity, Esn = Suite.Esn,
-            Mode = ChildSaMode.Tunnel, UdpEncapsulation = true,
-            PeerAddress = peer, PeerPort = 4500, HandsetPort = 4500, Lifetimes = Lifetimes,
+            Mode = ChildSaMode.Tunnel, UdpEncapsulation = !PlainEsp,
+            PeerAddress = peer, PeerPort = PlainEsp ? (ushort)0 : (ushort)4500, HandsetPort = PlainEsp ? (ushort)0 : (ushort)4500, Lifetimes = Lifetimes,
             InboundEncryptionKey = inEnc, InboundIntegrityKey = inInt, OutboundEncryptionKey = outEnc, OutboundIntegrityKey = outInt,
             LocalSelectors = [handsetTs], RemoteSelectors = [peerTs],
         };
@@ -179,14 +192,26 @@ internal sealed class FakeEdge : IDisposable
 
     public byte[] KeyTransferTo(IPAddress peer, KeyTransferContent content) => KeyTransferTo(IpAddressValue.FromIPAddress(peer), content);
 
-    /// <summary>ESP in UDP from the peer to the handset, as the edge routes it (Data).</summary>
-    public byte[] EspTo(EspSaPair pair, byte[] inner, DateTimeOffset now)
+    /// <summary>ESP from the peer to the handset as the edge routes it (Data): in UDP, or plain (IP protocol 50) with <see cref="PlainEsp"/> or <paramref name="plain"/>.</summary>
+    public byte[] EspTo(EspSaPair pair, byte[] inner, DateTimeOffset now, bool? plain = null)
     {
         var esp = new byte[pair.Outbound.GetEncryptedLength(inner.Length)];
         var r = pair.Outbound.Encrypt(inner, esp, now);
         Assert.Equal(EspStatus.Ok, r.Status);
         Assert.Equal(PacketError.None, IpPacket.TryRead(inner, out var ip));
-        return DataFrom(ip.Source, 4500, 4500, esp[..r.BytesWritten]);
+        return plain ?? PlainEsp ? PlainEspFrom(ip.Source, esp[..r.BytesWritten]) : DataFrom(ip.Source, 4500, 4500, esp[..r.BytesWritten]);
+    }
+
+    /// <summary>A Data datagram holding IP protocol 50 from <paramref name="source"/> to the handset.</summary>
+    public byte[] PlainEspFrom(IpAddressValue source, byte[] esp)
+    {
+        int header = IpPacketWriter.HeaderSize(source.Family);
+        var datagram = new byte[AccessData.HeaderSize + header + esp.Length];
+        esp.CopyTo(datagram, AccessData.HeaderSize + header);
+        Assert.Equal(PacketError.None, IpPacketWriter.TryWriteHeader(datagram.AsSpan(AccessData.HeaderSize), source,
+            IpAddressValue.FromIPAddress(HandsetAddress), IpPacket.Esp, esp.Length, out int n));
+        AccessData.WriteHeader(datagram, Tunnel);
+        return datagram[..(AccessData.HeaderSize + n)];
     }
 
     public byte[] DataFrom(IpAddressValue source, ushort sourcePort, ushort destinationPort, byte[] payload)

@@ -52,9 +52,51 @@ public sealed class ProxyFlowTests
     }
 
     [Fact]
-    public void The_steady_data_path_allocates_nothing()
+    public void A_plain_esp_sa_sends_ip_protocol_50_and_takes_the_peers_plain_esp()
+    {
+        // No NAT between the proxy and the peer, and a TUN edge: the key transfer says plain ESP (ports 0).
+        using var rig = new HandsetRig();
+        rig.Edge.PlainEsp = true;
+        rig.Attach();
+        var first = rig.ToPeer("held, then plain ESP");
+        Assert.Equal(HandsetPacketStatus.Held, rig.Send(first).Status);
+        Assert.Equal(1, rig.Single<SaInstalled>().ReleasedPackets);
+        for (int i = 0; i < 5; i++)
+        {
+            var packet = rig.ToPeer($"plain {i}");
+            Assert.Equal(HandsetPacketStatus.Ok, rig.Send(packet).Status);
+            Assert.Equal(packet, rig.Edge.PeerReceived[^1]);
+            Assert.Equal(FakeEdge.Reverse(packet), rig.Delivered[^1]);
+        }
+        Assert.Equal(6, rig.Edge.PeerSawProtocols.Count);
+        Assert.All(rig.Edge.PeerSawProtocols, p => Assert.Equal(IpPacket.Esp, p));
+        Assert.Equal(6, rig.Handset.Counters.Delivered);
+        Assert.Equal(0, rig.Handset.Counters.KeyTransfersRejected);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Esp_arriving_otherwise_than_its_sa_was_negotiated_finds_no_sa(bool plainSa)
     {
         using var rig = new HandsetRig();
+        rig.Edge.PlainEsp = plainSa;
+        rig.Attach();
+        rig.Send(rig.ToPeer("opens the SA"));
+        var pair = rig.Edge.PeerSas.Values.Single();
+        var wrongWay = rig.Edge.EspTo(pair, FakeEdge.Reverse(rig.ToPeer("wrong way")), rig.Clock.UtcNow, plain: !plainSa);
+        Assert.Equal(HandsetDropReason.NoSa, rig.Receive(wrongWay).Reason);
+        var rightWay = rig.Edge.EspTo(pair, FakeEdge.Reverse(rig.ToPeer("right way")), rig.Clock.UtcNow, plain: plainSa);
+        Assert.Equal(HandsetPacketStatus.Ok, rig.Receive(rightWay).Status);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_steady_data_path_allocates_nothing(bool plainEsp)
+    {
+        using var rig = new HandsetRig();
+        rig.Edge.PlainEsp = plainEsp;
         rig.Attach();
         rig.Send(rig.ToPeer("opens the SA"));
         var packet = rig.ToPeer(new string('x', 512));
@@ -86,6 +128,8 @@ public sealed class ProxyFlowTests
         Assert.Equal(0, allocated);
         Assert.Equal(1 + warmUp + rounds * perRound, rig.Handset.Counters.Delivered); // the first echo and every reply
         Assert.Equal(1 + warmUp + rounds * perRound, rig.Handset.Counters.Sent);
+        // What went out was ESP in UDP, or plain ESP (the IPv4 header's protocol field).
+        Assert.Equal(plainEsp ? IpPacket.Esp : IpPacket.Udp, datagram[KeyProxy.Wire.Access.AccessData.HeaderSize + 9]);
     }
 
     [Fact]

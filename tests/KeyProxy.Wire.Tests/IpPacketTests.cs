@@ -215,4 +215,25 @@ public class IpPacketTests
             }
         }, iter: 5000);
     }
+
+    [Fact]
+    public void PlainEspHeadersReadBackOverBothFamiliesAndRefuseWhatDoesNotFit()
+    {
+        foreach (var (s, d) in new[] { (A4, B4), (A6, B6) })
+        {
+            var esp = new byte[] { 0, 0, 0x12, 0x34, 0, 0, 0, 1, 0xaa, 0xbb };
+            int header = IpPacketWriter.HeaderSize(s.Family);
+            var buffer = new byte[header + esp.Length];
+            esp.CopyTo(buffer, header);
+            Assert.Equal(PacketError.None, IpPacketWriter.TryWriteHeader(buffer, s, d, IpPacket.Esp, esp.Length, out int n));
+            Assert.Equal(buffer.Length, n);
+            Assert.Equal(PacketError.None, IpPacket.TryRead(buffer, out var ip));
+            Assert.Equal(IpPacket.Esp, ip.Protocol);
+            Assert.Equal(s, ip.Source);
+            Assert.Equal(d, ip.Destination);
+            Assert.Equal(esp, ip.Payload.ToArray());
+            Assert.Equal(PacketError.DestinationTooSmall, IpPacketWriter.TryWriteHeader(buffer.AsSpan(0, n - 1), s, d, IpPacket.Esp, esp.Length, out _));
+        }
+        Assert.Equal(PacketError.BadVersion, IpPacketWriter.TryWriteHeader(new byte[64], A4, B6, IpPacket.Esp, 4, out _));
+    }
 }

@@ -52,6 +52,9 @@ internal static class LoopbackPeers
             LocalEndpoint = new IPEndPoint(address, ikePort),
             RemoteEndpoint = new IPEndPoint(IPAddress.Loopback, 500),
             LocalNatTraversalPort = natTPort,
+            // The peers run ESP on UDP sockets only: fake a NAT (RFC 7296 2.23) so that a proxy whose edge could carry
+            // plain ESP (the TUN packet path) encapsulates too.
+            ForceUdpEncapsulation = true,
         };
     }
 

@@ -34,6 +34,9 @@ public readonly ref struct IpPacket
 
     public const byte Udp = 17;
 
+    /// <summary>ESP's protocol number (RFC 4303 2): plain ESP, not in UDP.</summary>
+    public const byte Esp = 50;
+
     /// <summary>
     /// Reads an IPv4 or IPv6 packet by its version nibble. On <see cref="PacketError.Fragment"/> and
     /// <see cref="PacketError.ExtensionHeader"/> the header fields are filled in (the packet is routable);

@@ -273,6 +273,39 @@ public class IkeExchangeTests
     }
 
     [Fact]
+    public void Without_a_nat_ike_stays_on_its_port_and_the_child_sa_is_plain_esp()
+    {
+        // RFC 7296 2.23: both NAT_DETECTION hashes match, so neither side floats to NAT-T and ESP is not encapsulated.
+        var pair = new EnginePair(Initiator(GcmX25519), Responder(GcmX25519));
+        pair.Start();
+        pair.RunUntilQuiet();
+
+        var (i, r) = AssertEstablishedPair(pair, GcmX25519, EspGcm);
+        Assert.All(pair.SentByInitiator, d => Assert.False(d.NatTraversal));
+        Assert.False(i.UdpEncapsulation);
+        Assert.False(r.UdpEncapsulation);
+        // Ports 0: plain ESP has none (what the key transfer tells the handset).
+        Assert.Equal(0, i.LocalEndpoint.Port);
+        Assert.Equal(0, i.RemoteEndpoint.Port);
+        Assert.Equal(0, r.RemoteEndpoint.Port);
+    }
+
+    [Fact]
+    public void A_responder_that_forces_encapsulation_makes_both_sides_encapsulate()
+    {
+        // The proxy as responder behind a socket-path edge fakes its source hash; the honest initiator sees a NAT.
+        var pair = new EnginePair(Initiator(GcmX25519), Responder(GcmX25519) with { ForceUdpEncapsulation = true });
+        pair.Start();
+        pair.RunUntilQuiet();
+
+        var (i, r) = AssertEstablishedPair(pair, GcmX25519, EspGcm);
+        Assert.True(pair.SentByInitiator[1].NatTraversal);
+        Assert.True(i.UdpEncapsulation);
+        Assert.True(r.UdpEncapsulation);
+        Assert.Equal(4500, r.RemoteEndpoint.Port);
+    }
+
+    [Fact]
     public void Responder_narrows_traffic_selectors_to_its_policy()
     {
         var wide = TrafficSelectorNarrowing.ForPrefix(System.Net.IPAddress.Parse("10.0.0.0"), 8);
