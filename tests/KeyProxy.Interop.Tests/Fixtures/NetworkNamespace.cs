@@ -90,7 +90,25 @@ public sealed class NetworkNamespace : IDisposable
     /// thread enters the namespace, opens and binds the socket, and ends. The socket stays in the
     /// namespace it was created in and is usable from any thread.
     /// </summary>
-    public Socket BindUdp(IPEndPoint endpoint)
+    public Socket BindUdp(IPEndPoint endpoint) => OpenInside(() =>
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try { socket.Bind(endpoint); }
+        catch { socket.Dispose(); throw; }
+        return socket;
+    }, $"bind {endpoint}");
+
+    /// <summary>
+    /// A raw IPv4 socket for IP protocol 50 inside the namespace: it gets a copy of every plain ESP packet (RFC 4303) that
+    /// arrives there, IP header included, whoever else takes it (charon's own raw socket). ESP in UDP never shows up here.
+    /// </summary>
+    public Socket OpenRawEsp() => OpenInside(() => new Socket(AddressFamily.InterNetwork, SocketType.Raw, (ProtocolType)50), "open a raw ESP socket");
+
+    /// <summary>
+    /// Runs <paramref name="open"/> on a dedicated thread that entered the namespace (the calling thread would be moved);
+    /// the socket it returns stays in the namespace it was created in and is usable from any thread.
+    /// </summary>
+    private Socket OpenInside(Func<Socket> open, string what)
     {
         Socket? socket = null;
         Exception? error = null;
@@ -101,20 +119,17 @@ public sealed class NetworkNamespace : IDisposable
                 using var target = File.OpenHandle($"/var/run/netns/{Name}");
                 if (setns(target.DangerousGetHandle().ToInt32(), CLONE_NEWNET) != 0)
                     throw new InvalidOperationException($"setns({Name}) failed: errno {Marshal.GetLastPInvokeError()}");
-                socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-                socket.Bind(endpoint);
+                socket = open();
             }
             catch (Exception e)
             {
-                socket?.Dispose();
-                socket = null;
                 error = e;
             }
         })
         { IsBackground = true, Name = "netns " + Name };
         thread.Start();
         thread.Join();
-        return socket ?? throw new InvalidOperationException($"cannot bind {endpoint} in {Name}", error);
+        return socket ?? throw new InvalidOperationException($"cannot {what} in {Name}", error);
     }
 
     /// <summary>
@@ -145,6 +160,28 @@ public sealed class NetworkNamespace : IDisposable
     }
 
     private readonly List<string> _hostRoutes = [];
+
+    /// <summary>
+    /// A /24 of handset addresses for an edge on the TUN packet path (<c>KeyProxy:Edge:PacketPath=Tun</c>): the edge routes
+    /// it to the TUN device it creates, the namespace reaches it through the veth pair, and this host forwards between the
+    /// two (forwarding on for the host's veth end here; the edge turns it on for its device). No NAT anywhere on the way.
+    /// Nothing is left on this host: the namespace's route goes with the namespace, the forwarding switch with the veth
+    /// pair, the edge's route with its device.
+    /// </summary>
+    public string AddTunPool()
+    {
+        var b = HostAddress.GetAddressBytes();
+        int third = (b[2] * 4 + (b[3] >> 2)) % 250;
+        for (int attempt = 0; attempt < 250; attempt++, third = (third + 1) % 250)
+        {
+            var pool = $"100.65.{third}.0/24";
+            if (TryIp("-4", "route", "show", "match", $"100.65.{third}.1").Contains("100.65.", StringComparison.Ordinal)) continue;
+            File.WriteAllText($"/proc/sys/net/ipv4/conf/{HostInterface}/forwarding", "1");
+            Run("route", "add", pool, "via", HostAddress.ToString());
+            return pool;
+        }
+        throw new InvalidOperationException("no free 100.65.x.0/24 for a TUN edge's handset pool");
+    }
 
     private static readonly string PoolDirectory = Path.Combine(Path.GetTempPath(), "keyproxy-netns-pools");
 

@@ -9,7 +9,7 @@ namespace KeyProxy.Interop.Tests.Fixtures;
 
 /// <summary>
 /// The end-to-end set-up of <c>ProxiedExchangeTests</c>, shareable: a network namespace with a
-/// handset pool routed from it, a UDP echo on port 7 inside it, an <see cref="EdgeSilo"/> giving
+/// handset pool routed from it (to an edge on either packet path), a UDP echo on port 7 inside it, an <see cref="EdgeSilo"/> giving
 /// out addresses from the pool with alice provisioned for the namespace's address, and a charon
 /// in the namespace on 500/4500, started when the test is ready for it (e.g. once it knows the
 /// handset's address, to initiate towards it).
@@ -57,7 +57,10 @@ public sealed class ProxiedWorld : IAsyncDisposable
         var ns = NetworkNamespace.Create();
         try
         {
-            var pool = ns.AddHandsetPool();
+            // An edge on the TUN packet path routes its pool to its own device; on the socket path it binds addresses of an AnyIP pool.
+            var pool = settings is not null && settings.TryGetValue("KeyProxy:Edge:PacketPath", out var path) && path == "Tun"
+                ? ns.AddTunPool()
+                : ns.AddHandsetPool();
             var silo = await EdgeSilo.StartAsync("edge-a", pool, settings: settings, ct: ct, configure: configureSilo);
             var world = new ProxiedWorld(ns, pool, silo);
             try

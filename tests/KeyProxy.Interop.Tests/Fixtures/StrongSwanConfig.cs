@@ -34,7 +34,7 @@ public static class StrongSwanConfig
                   socket = unix://{{workDirectory}}/charon.vici
                 }
                 kernel-libipsec {
-                  allow_peer_ts = yes
+                  allow_peer_ts = yes{{(o.RawEsp ? "\n      raw_esp = yes" : "")}}
                 }
                 {{FwmarkConfig(o)}}
               }

@@ -131,6 +131,12 @@ public sealed record StrongSwanPeerOptions
     /// </summary>
     public bool? Encap { get; init; }
 
+    /// <summary>
+    /// kernel-libipsec's <c>raw_esp</c> (strongSwan 6, <see cref="StrongSwanBuild.Upstream6"/>; Debian's 5.9.8 has no such
+    /// option): plain ESP (IP protocol 50) on a raw socket when no NAT is detected, instead of always faking one.
+    /// </summary>
+    public bool RawEsp { get; init; }
+
     /// <summary>swanctl <c>mobike</c>; off by default so charon never announces non-loopback addresses.</summary>
     public bool Mobike { get; init; }
 
