@@ -102,7 +102,13 @@ public sealed class NetworkNamespace : IDisposable
     /// A raw IPv4 socket for IP protocol 50 inside the namespace: it gets a copy of every plain ESP packet (RFC 4303) that
     /// arrives there, IP header included, whoever else takes it (charon's own raw socket). ESP in UDP never shows up here.
     /// </summary>
-    public Socket OpenRawEsp() => OpenInside(() => new Socket(AddressFamily.InterNetwork, SocketType.Raw, (ProtocolType)50), "open a raw ESP socket");
+    public Socket OpenRawEsp() => OpenInside(() =>
+    {
+        // .NET's Socket constructor refuses IP protocol 50 ("Protocol not supported"); libc's socket() does not.
+        int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ESP);
+        if (fd < 0) throw new InvalidOperationException($"socket(AF_INET, SOCK_RAW, 50) failed: errno {Marshal.GetLastPInvokeError()}");
+        return new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+    }, "open a raw ESP socket");
 
     /// <summary>
     /// Runs <paramref name="open"/> on a dedicated thread that entered the namespace (the calling thread would be moved);
@@ -276,4 +282,9 @@ public sealed class NetworkNamespace : IDisposable
 
     [DllImport("libc", SetLastError = true)]
     private static extern int setns(int fd, int nstype);
+
+    private const int AF_INET = 2, SOCK_RAW = 3, IPPROTO_ESP = 50;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int socket(int domain, int type, int protocol);
 }
