@@ -158,8 +158,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             // RFC 7296 1.4.1: delete the old IKE SA (and with it its child SA) at the peer, so that the peer's side
             // keeps no SA the handset never got. Only the request is sent; its answer finds no route any more.
             _ike.Delete();
-            foreach (var output in _ike.TakeOutputs())
-                if (output is SendDatagram d) SendIke(d);
+            SendTakenDatagrams();
             _childInboundSpis.Clear();
             _childSince.Clear();
             _established = null;
@@ -170,8 +169,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             // came late, the peer had its IKE SA, and without a Delete it kept it (and its handset the SA) until its
             // liveness check: the engine sends the Delete under the IKE_SA_INIT keys (RFC 7296 1.4.1).
             _ike.Abandon();
-            foreach (var output in _ike.TakeOutputs())
-                if (output is SendDatagram d) SendIke(d);
+            SendTakenDatagrams();
         }
         // The old IKE SA's routes go before the new one's is added; its DELETE's answer finds none.
         _edge.ResetRoutes = true;
@@ -342,8 +340,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _lease?.Dispose();
         // Only the request leaves (no timer to retransmit it any more); the peer's liveness check covers its loss.
         _ike!.Delete();
-        foreach (var output in _ike.TakeOutputs())
-            if (output is SendDatagram d) SendIke(d);
+        SendTakenDatagrams();
         // The handset's half is left to the subscriber's audit, which still lists this session (SessionEnded is not
         // called) and finds it gone. Sealing the SA delete here could leave the subscriber counting those SAs as
         // deleted while this activation ended before the edge delivered it (seen under load: bob kept his SA).
@@ -724,12 +721,18 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             if (_ike is { State: IkeSessionState.Authenticating })
             {
                 _ike.Abandon();
-                foreach (var output in _ike.TakeOutputs())
-                    if (output is SendDatagram d) SendIke(d);
+                SendTakenDatagrams();
             }
             await CloseQuietlyAsync();
         }
         await PushEdgeActionsAsync();
+    }
+
+    /// <summary>Sends what the engine has queued for the peer outside a flush (a Delete the session sends on its way out); the rest is dropped.</summary>
+    private void SendTakenDatagrams()
+    {
+        foreach (var output in _ike!.TakeOutputs())
+            if (output is SendDatagram d) SendIke(d);
     }
 
     private async Task EndAsync(SaDeleteReason reason)
