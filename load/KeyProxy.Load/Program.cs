@@ -65,9 +65,10 @@ var dh = new Option<string>("--dh") { Description = "DH group of the subscribers
 var peerKind = new Option<string>("--peer") { Description = "the peers: engine (our IKE engine, in this process), strongswan (one charon, load-tester plugin), external (already running)", DefaultValueFactory = _ => "engine" };
 var peerNetwork = new Option<string?>("--peer-network") { Description = "an IPv4 /24 whose .1 .. .N the peers take, local to this machine: any in 127.0.0.0/8, or outside it for an edge on the TUN packet path, e.g. 198.18.0.0 after `ip route add local 198.18.0.0/15 dev lo` (default per scenario: proxied-sa 127.0.120.0, peer-initiated 127.0.130.0, esp-echo 127.0.132.0, roam 127.0.134.0)" };
 var handsetPool = new Option<string>("--handset-pool") { Description = "the edge's handset pool: the remote selector a strongswan peer accepts", DefaultValueFactory = _ => "127.0.0.0/8" };
+var meterSilo = new Option<string[]>("--meter-silo") { Description = "PID or PID=URL (repeatable): that silo's CPU over the load phase and, with its HTTP base address, the grain calls it received (GET /api/grain-calls), printed per silo at the end", AllowMultipleArgumentsPerToken = false };
 var proxiedSa = new Command("proxied-sa", "N attached handsets each send one packet their SPD protects to a peer; the step measures the proxy request to the SA installed in the handset")
 {
-    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort, dh, peerKind, handsetPool, peerNetwork, hold,
+    edge, api, handsets, sockets, duration, rate, ramp, copies, reportDir, thresholds, naiPrefix, noLive, peers, peerPort, peerNatTPort, dh, peerKind, handsetPool, peerNetwork, hold, meterSilo,
 };
 proxiedSa.SetAction(async (parse, ct) =>
 {
@@ -76,13 +77,18 @@ proxiedSa.SetAction(async (parse, ct) =>
     var peerNet = ParsePeers(parse, parse.GetValue(peers), 1, "127.0.120.0", errors);
     if (!KeyProxy.Load.Baselines.DhGroupChoice.TryParse(parse.GetValue(dh), out var group)) errors.Add($"--dh '{parse.GetValue(dh)}' is not {KeyProxy.Load.Baselines.DhGroupChoice.Accepted}");
     if (!KeyProxy.Load.Baselines.PeerKinds.TryParse(parse.GetValue(peerKind), out var kind)) errors.Add($"--peer '{parse.GetValue(peerKind)}' is not engine, strongswan or external");
+    var siloMeters = new List<KeyProxy.Load.Baselines.SiloPhaseMeter>();
+    foreach (var text in parse.GetValue(meterSilo) ?? [])
+        if (KeyProxy.Load.Baselines.SiloPhaseMeter.TryParse(text, out int siloPid, out var siloApi)) siloMeters.Add(new(siloPid, siloApi));
+        else errors.Add($"--meter-silo '{text}' is not PID or PID=URL, e.g. 4242=https://127.0.0.1:8080");
     if (ParseLoad(parse, target, errors) is not { } load || await PortsAsync(parse, load.Api, handsetPorts: false, ct) is not { } ports
         || !TryParseHold(parse, out var holdFor)) return 1;
     int n = load.Handsets;
     await using var scenario = new ProxiedSaScenario(new ProxiedSaOptions(load.Edge, load.Api, n, SocketCount(parse, n), parse.GetValue(naiPrefix)!,
         parse.GetValue(peers), ports.PeerIke, ports.PeerNatT) { DhGroup = group, Peer = kind, HandsetPool = parse.GetValue(handsetPool)!, PeerNetwork = peerNet!, DetachAtEnd = holdFor == TimeSpan.Zero });
     var gc = new KeyProxy.Load.Baselines.GcPauseMeter();
-    var (_, exitCode) = await RunAsync(parse, load, KeyProxy.Load.Baselines.LoadPhase.Measure(scenario.Build(), gc), ct);
+    var (_, exitCode) = await RunAsync(parse, load, KeyProxy.Load.Baselines.LoadPhase.Measure(scenario.Build(), [gc, .. siloMeters]), ct);
+    foreach (var m in siloMeters) Console.WriteLine(m.Describe());
     Console.WriteLine($"attach failures: {scenario.AttachFailures}; SAs installed at the end: {scenario.InstalledAtEnd} of {n}; "
         + $"peers: {scenario.Peers?.Established} IKE SAs, {scenario.Peers?.ChildSas} CHILD_SAs, {scenario.Peers?.EspPackets} ESP packets");
     Console.WriteLine($"load process over the load: {gc}");

@@ -95,6 +95,46 @@ public class BaselineUnitTests
         Assert.Equal(TimeSpan.FromSeconds(3), meter.Used);
     }
 
+    [Theory]
+    [InlineData("4242", 4242, null)]
+    [InlineData("4242=https://127.0.0.1:18690", 4242, "https://127.0.0.1:18690/")]
+    [InlineData("7=http://127.0.0.1:8080/", 7, "http://127.0.0.1:8080/")]
+    public void A_silo_to_meter_is_a_pid_with_its_api_or_without(string text, int pid, string? api)
+    {
+        Assert.True(SiloPhaseMeter.TryParse(text, out int parsedPid, out var parsedApi));
+        Assert.Equal(pid, parsedPid);
+        Assert.Equal(api, parsedApi?.AbsoluteUri);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("silo")]
+    [InlineData("0")]
+    [InlineData("-3")]
+    [InlineData("12=")]
+    [InlineData("12=ftp://127.0.0.1/")]
+    [InlineData("12=127.0.0.1:8080")]
+    public void Other_silo_meter_specs_are_refused(string text) => Assert.False(SiloPhaseMeter.TryParse(text, out _, out _));
+
+    [Fact]
+    public async Task The_silo_meter_charges_the_cpu_of_the_load_phase_only_and_times_it()
+    {
+        var reading = TimeSpan.FromSeconds(40);
+        var meter = new SiloPhaseMeter(77, api: null, readCpu: () => reading);
+        var scenario = new Scenario("s", [new Step("one", async _ => { await Task.Delay(20); reading += TimeSpan.FromSeconds(0.25); return StepResult.Ok(); })])
+        {
+            Init = _ => { reading += TimeSpan.FromSeconds(100); return Task.CompletedTask; },
+            Clean = _ => { reading += TimeSpan.FromSeconds(100); return Task.CompletedTask; },
+            MaxInvocations = 4,
+        };
+        await new ScenarioRunner().RunAsync(LoadPhase.Measure(scenario, meter), new KeepConstant(1, TimeSpan.FromSeconds(5)), TestContext.Current.CancellationToken);
+        Assert.Equal(TimeSpan.FromSeconds(1), meter.Cpu);
+        Assert.InRange(meter.Wall, TimeSpan.FromMilliseconds(60), TimeSpan.FromSeconds(5));
+        Assert.Null(meter.Calls);
+        Assert.StartsWith("silo 77: cpu_s 1.000 wall_s ", meter.Describe(), StringComparison.Ordinal);
+        Assert.EndsWith(" calls -", meter.Describe(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_gc_meter_counts_the_collections_made_during_the_load_and_their_pause()
     {
