@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Crypto;
@@ -19,29 +18,29 @@ public static class IkeKeyDerivation
             throw new ArgumentException($"prf+ yields at most {255 * blockSize} bytes with {prf.Algorithm}", nameof(output));
         }
 
-        var input = new byte[blockSize + seed.Length + 1];
-        var block = new byte[blockSize];
-        try
+        // input = T(n-1) | S | n, where T0 is empty; full blocks go straight to the output, a partial last one to `last`.
+        using var scratch = new SecretScratch(stackalloc byte[SecretScratch.StackSize], 2 * blockSize + seed.Length + 1);
+        var last = scratch.Span[..blockSize];
+        var input = scratch.Span[blockSize..];
+        seed.CopyTo(input[blockSize..]);
+        var previousLength = 0;
+        for (var n = 1; output.Length > 0; n++)
         {
-            var previousLength = 0;
-            for (var n = 1; output.Length > 0; n++)
+            var round = input[(blockSize - previousLength)..];
+            round[^1] = (byte)n;
+            if (output.Length >= blockSize)
             {
-                // input = T(n-1) | S | n, where T0 is empty
-                block.AsSpan(0, previousLength).CopyTo(input);
-                seed.CopyTo(input.AsSpan(previousLength));
-                input[previousLength + seed.Length] = (byte)n;
-                prf.Compute(key, input.AsSpan(0, previousLength + seed.Length + 1), block);
-                previousLength = blockSize;
-
-                var take = Math.Min(blockSize, output.Length);
-                block.AsSpan(0, take).CopyTo(output);
-                output = output[take..];
+                prf.Compute(key, round, output[..blockSize]);
+                output[..blockSize].CopyTo(input);
+                output = output[blockSize..];
             }
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(input);
-            CryptographicOperations.ZeroMemory(block);
+            else
+            {
+                prf.Compute(key, round, last);
+                last[..output.Length].CopyTo(output);
+                output = [];
+            }
+            previousLength = blockSize;
         }
     }
 
@@ -58,15 +57,17 @@ public static class IkeKeyDerivation
     /// </summary>
     public static byte[] ComputeSkeyseed(Prf prf, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, ReadOnlySpan<byte> sharedSecret)
     {
-        var key = Concat(nonceI, nonceR);
-        try
-        {
-            return prf.Compute(key, sharedSecret);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(key);
-        }
+        var skeyseed = new byte[prf.OutputSize];
+        ComputeSkeyseed(prf, nonceI, nonceR, sharedSecret, skeyseed);
+        return skeyseed;
+    }
+
+    /// <summary>As <see cref="ComputeSkeyseed(Prf, ReadOnlySpan{byte}, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>, into <paramref name="destination"/> (the PRF's output size).</summary>
+    public static void ComputeSkeyseed(Prf prf, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, ReadOnlySpan<byte> sharedSecret, Span<byte> destination)
+    {
+        using var key = new SecretScratch(stackalloc byte[SecretScratch.StackSize], nonceI.Length + nonceR.Length);
+        Concat(key.Span, nonceI, nonceR);
+        prf.Compute(key.Span, sharedSecret, destination);
     }
 
     /// <summary>
@@ -76,15 +77,17 @@ public static class IkeKeyDerivation
     public static byte[] ComputeRekeySkeyseed(Prf oldPrf, ReadOnlySpan<byte> oldSkD, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR,
         ReadOnlySpan<byte> additionalSecrets = default)
     {
-        var data = Concat(sharedSecret, nonceI, nonceR, additionalSecrets);
-        try
-        {
-            return oldPrf.Compute(oldSkD, data);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(data);
-        }
+        var skeyseed = new byte[oldPrf.OutputSize];
+        ComputeRekeySkeyseed(oldPrf, oldSkD, sharedSecret, nonceI, nonceR, additionalSecrets, skeyseed);
+        return skeyseed;
+    }
+
+    private static void ComputeRekeySkeyseed(Prf oldPrf, ReadOnlySpan<byte> oldSkD, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR,
+        ReadOnlySpan<byte> additionalSecrets, Span<byte> destination)
+    {
+        using var data = new SecretScratch(stackalloc byte[SecretScratch.StackSize], sharedSecret.Length + nonceI.Length + nonceR.Length + additionalSecrets.Length);
+        Concat(data.Span, sharedSecret, nonceI, nonceR, additionalSecrets);
+        oldPrf.Compute(oldSkD, data.Span, destination);
     }
 
     /// <summary>{SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr} = prf+(SKEYSEED, Ni | Nr | SPIi | SPIr) (RFC 7296 2.14).</summary>
@@ -94,18 +97,11 @@ public static class IkeKeyDerivation
         Span<byte> spis = stackalloc byte[16];
         BinaryPrimitives.WriteUInt64BigEndian(spis, spiI);
         BinaryPrimitives.WriteUInt64BigEndian(spis[8..], spiR);
-        var seed = Concat(nonceI, nonceR, spis);
-        var keyMaterial = new byte[suite.KeyMaterialLength];
-        try
-        {
-            PrfPlus(suite.CreatePrf(), skeyseed, seed, keyMaterial);
-            return new IkeSaKeys(suite, keyMaterial);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(keyMaterial);
-            CryptographicOperations.ZeroMemory(seed);
-        }
+        using var seed = new SecretScratch(stackalloc byte[SecretScratch.StackSize], nonceI.Length + nonceR.Length + spis.Length);
+        Concat(seed.Span, nonceI, nonceR, spis);
+        using var keyMaterial = new SecretScratch(stackalloc byte[SecretScratch.StackSize], suite.KeyMaterialLength);
+        PrfPlus(suite.CreatePrf(), skeyseed, seed.Span, keyMaterial.Span);
+        return new IkeSaKeys(suite, keyMaterial.Span);
     }
 
     /// <summary>
@@ -119,6 +115,18 @@ public static class IkeKeyDerivation
     }
 
     /// <summary>
+    /// The initial exchange's SK_* keys from g^ir and the nonces (RFC 7296 2.14), SKEYSEED kept only on the stack and zeroed.
+    /// </summary>
+    public static IkeSaKeys DeriveInitialIkeSaKeys(
+        IkeSuite suite, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, ulong spiI, ulong spiR)
+    {
+        var prf = suite.CreatePrf();
+        using var skeyseed = new SecretScratch(stackalloc byte[SecretScratch.StackSize], prf.OutputSize);
+        ComputeSkeyseed(prf, nonceI, nonceR, sharedSecret, skeyseed.Span);
+        return DeriveIkeSaKeys(suite, skeyseed.Span, nonceI, nonceR, spiI, spiR);
+    }
+
+    /// <summary>
     /// New IKE SA keys on rekey (RFC 7296 2.18): SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) with
     /// the old SA's PRF, then the SK_* of the new suite from the new SPIs.
     /// </summary>
@@ -126,15 +134,10 @@ public static class IkeKeyDerivation
         IkeSaKeys oldKeys, IkeSuite newSuite, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, ulong newSpiI, ulong newSpiR,
         ReadOnlySpan<byte> additionalSecrets = default)
     {
-        var skeyseed = ComputeRekeySkeyseed(oldKeys.Suite.CreatePrf(), oldKeys.SkD, sharedSecret, nonceI, nonceR, additionalSecrets);
-        try
-        {
-            return DeriveIkeSaKeys(newSuite, skeyseed, nonceI, nonceR, newSpiI, newSpiR);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(skeyseed);
-        }
+        var oldPrf = oldKeys.Suite.CreatePrf();
+        using var skeyseed = new SecretScratch(stackalloc byte[SecretScratch.StackSize], oldPrf.OutputSize);
+        ComputeRekeySkeyseed(oldPrf, oldKeys.SkD, sharedSecret, nonceI, nonceR, additionalSecrets, skeyseed.Span);
+        return DeriveIkeSaKeys(newSuite, skeyseed.Span, nonceI, nonceR, newSpiI, newSpiR);
     }
 
     /// <summary>
@@ -144,18 +147,11 @@ public static class IkeKeyDerivation
     public static ChildSaKeys DeriveChildSaKeys(
         Prf prf, ReadOnlySpan<byte> skD, EspSuite suite, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR)
     {
-        var seed = Concat(sharedSecret, nonceI, nonceR);
-        var keyMaterial = new byte[suite.KeyMaterialLength];
-        try
-        {
-            PrfPlus(prf, skD, seed, keyMaterial);
-            return new ChildSaKeys(suite, keyMaterial);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(keyMaterial);
-            CryptographicOperations.ZeroMemory(seed);
-        }
+        using var seed = new SecretScratch(stackalloc byte[SecretScratch.StackSize], sharedSecret.Length + nonceI.Length + nonceR.Length);
+        Concat(seed.Span, sharedSecret, nonceI, nonceR);
+        using var keyMaterial = new SecretScratch(stackalloc byte[SecretScratch.StackSize], suite.KeyMaterialLength);
+        PrfPlus(prf, skD, seed.Span, keyMaterial.Span);
+        return new ChildSaKeys(suite, keyMaterial.Span);
     }
 
     /// <summary>CHILD_SA keys under an IKE SA: uses its PRF and SK_d.</summary>
@@ -163,13 +159,11 @@ public static class IkeKeyDerivation
         IkeSaKeys ikeSa, EspSuite suite, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR) =>
         DeriveChildSaKeys(ikeSa.Suite.CreatePrf(), ikeSa.SkD, suite, sharedSecret, nonceI, nonceR);
 
-    private static byte[] Concat(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, ReadOnlySpan<byte> c = default, ReadOnlySpan<byte> d = default)
+    private static void Concat(Span<byte> destination, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, ReadOnlySpan<byte> c = default, ReadOnlySpan<byte> d = default)
     {
-        var result = new byte[a.Length + b.Length + c.Length + d.Length];
-        a.CopyTo(result);
-        b.CopyTo(result.AsSpan(a.Length));
-        c.CopyTo(result.AsSpan(a.Length + b.Length));
-        d.CopyTo(result.AsSpan(a.Length + b.Length + c.Length));
-        return result;
+        a.CopyTo(destination);
+        b.CopyTo(destination[a.Length..]);
+        c.CopyTo(destination[(a.Length + b.Length)..]);
+        d.CopyTo(destination[(a.Length + b.Length + c.Length)..]);
     }
 }

@@ -274,8 +274,7 @@ public sealed partial class IkeSession
 
     private void InstallIkeSaKeys(IkeSaState sa, IkeSuite suite, byte[] sharedSecret)
     {
-        var keys = IkeKeyDerivation.DeriveIkeSaKeys(suite, sharedSecret, sa.NonceI, sa.NonceR, sa.InitiatorSpi, sa.ResponderSpi, out var skeyseed);
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(skeyseed);
+        var keys = IkeKeyDerivation.DeriveInitialIkeSaKeys(suite, sharedSecret, sa.NonceI, sa.NonceR, sa.InitiatorSpi, sa.ResponderSpi);
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(sharedSecret);
         InstallIkeSaKeys(sa, suite, keys);
     }

@@ -136,6 +136,20 @@ public sealed class IkeKeyDerivationTests
     }
 
     [Fact]
+    public void PrfPlus_with_a_seed_beyond_the_stack_scratch_is_the_same_chain()
+    {
+        // A MODP-8192 secret and two 256-octet nonces (RFC 7296 2.17's g^ir | Ni | Nr): the input no longer fits the stack.
+        var prf = HmacSha2Prf.Sha512;
+        var key = new byte[] { 7, 7, 7 };
+        var seed = new byte[1024 + 512];
+        for (var i = 0; i < seed.Length; i++) seed[i] = (byte)(i * 31);
+        var t1 = prf.Compute(key, [.. seed, 1]);
+        var t2 = prf.Compute(key, [.. t1, .. seed, 2]);
+        var t3 = prf.Compute(key, [.. t2, .. seed, 3]);
+        Assert.Equal([.. t1, .. t2, .. t3[..5]], IkeKeyDerivation.PrfPlus(prf, key, seed, 2 * 64 + 5));
+    }
+
+    [Fact]
     public void IkeSaKeys_dispose_zeroes_keys_and_ciphers_pair_up()
     {
         var suite = new IkeSuite(EncryptionAlgorithm.AesCbc, 256, IntegrityAlgorithm.HmacSha2_384_192, PrfAlgorithm.HmacSha2_384, DhGroup.Ecp384);
