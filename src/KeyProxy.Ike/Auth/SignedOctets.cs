@@ -33,12 +33,32 @@ public static class SignedOctets
         ArgumentNullException.ThrowIfNull(prf);
         ArgumentNullException.ThrowIfNull(signerId);
 
-        var octets = new byte[realMessage.Length + peerNonce.Length + prf.OutputSize + intermediateAuth.Length];
-        realMessage.CopyTo(octets);
-        peerNonce.CopyTo(octets.AsSpan(realMessage.Length));
-        ComputeMacedId(prf, skP, signerId, octets.AsSpan(realMessage.Length + peerNonce.Length, prf.OutputSize));
-        intermediateAuth.CopyTo(octets.AsSpan(realMessage.Length + peerNonce.Length + prf.OutputSize));
+        var octets = new byte[GetLength(realMessage.Length, peerNonce.Length, prf, intermediateAuth.Length)];
+        Compute(realMessage, peerNonce, prf, skP, signerId, intermediateAuth, octets);
         return octets;
+    }
+
+    /// <summary>The length of the signed octets: RealMessage, the nonce, the PRF's output and IntAuth.</summary>
+    public static int GetLength(int realMessageLength, int peerNonceLength, Prf prf, int intermediateAuthLength = 0)
+    {
+        ArgumentNullException.ThrowIfNull(prf);
+        return realMessageLength + peerNonceLength + prf.OutputSize + intermediateAuthLength;
+    }
+
+    /// <summary>As <see cref="Compute(ReadOnlySpan{byte}, ReadOnlySpan{byte}, Prf, ReadOnlySpan{byte}, IdentificationPayload, ReadOnlySpan{byte})"/>,
+    /// into <paramref name="destination"/> of exactly <see cref="GetLength"/> octets.</summary>
+    public static void Compute(ReadOnlySpan<byte> realMessage, ReadOnlySpan<byte> peerNonce, Prf prf, ReadOnlySpan<byte> skP, IdentificationPayload signerId,
+        ReadOnlySpan<byte> intermediateAuth, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(prf);
+        ArgumentNullException.ThrowIfNull(signerId);
+        if (destination.Length != GetLength(realMessage.Length, peerNonce.Length, prf, intermediateAuth.Length))
+            throw new ArgumentException("destination is not the signed octets' length", nameof(destination));
+
+        realMessage.CopyTo(destination);
+        peerNonce.CopyTo(destination[realMessage.Length..]);
+        ComputeMacedId(prf, skP, signerId, destination.Slice(realMessage.Length + peerNonce.Length, prf.OutputSize));
+        intermediateAuth.CopyTo(destination[(realMessage.Length + peerNonce.Length + prf.OutputSize)..]);
     }
 
     /// <summary>MACedIDForI / MACedIDForR = prf(SK_px, IDType | RESERVED | Identification Data) (RFC 7296 2.15).</summary>
@@ -53,10 +73,11 @@ public static class SignedOctets
 
     private static void ComputeMacedId(Prf prf, ReadOnlySpan<byte> skP, IdentificationPayload id, Span<byte> destination)
     {
-        var body = new byte[4 + id.Data.Length];
+        using var scratch = new SecretScratch(stackalloc byte[SecretScratch.StackSize], 4 + id.Data.Length);
+        var body = scratch.Span;
         body[0] = (byte)id.IdType;
-        // body[1..4] is RESERVED and stays zero (RFC 7296 3.5).
-        id.Data.Span.CopyTo(body.AsSpan(4));
+        body[1..4].Clear(); // RESERVED (RFC 7296 3.5)
+        id.Data.Span.CopyTo(body[4..]);
         prf.Compute(skP, body, destination);
     }
 }

@@ -1,4 +1,5 @@
 using KeyProxy.Ike.Auth;
+using KeyProxy.Ike.Crypto;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Primitives;
 
@@ -21,8 +22,7 @@ public sealed partial class IkeSession
         if (_config.RemoteIdentity is { } remote)
             payloads.Add(remote.ToPayload(isInitiator: false));
         // The request takes the next message ID, which IntAuth ends with (RFC 9242 3.3.2).
-        var octets = SignedOctets.Compute(_realMessage1, sa.NonceR, sa.Prf!, sa.Keys!.SkPi, ownId, IntAuth(sa.NextRequestId));
-        payloads.Add(IkeAuthenticator.CreateAuthentication(_config.LocalCredential, octets, sa.Prf!, _peerSignatureHashes));
+        payloads.Add(CreateOwnAuthentication(sa, _realMessage1, sa.NonceR, sa.Keys!.SkPi, ownId, IntAuth(sa.NextRequestId)));
         if (_config.SendInitialContact)
             payloads.Add(new NotifyPayload(NotifyType.InitialContact));
 
@@ -53,8 +53,7 @@ public sealed partial class IkeSession
                 error is null ? "IKE_AUTH response lacks IDr or AUTH" : $"IKE_AUTH refused: {error.NotifyType}");
             return;
         }
-        var octets = SignedOctets.Compute(_realMessage2, sa.NonceI, sa.Prf!, sa.Keys!.SkPr, id, IntAuth(response.MessageId));
-        var failure = VerifyPeer(id, auth, payloads, octets, sa);
+        var failure = VerifyPeer(id, auth, payloads, _realMessage2, sa.NonceI, sa.Keys!.SkPr, IntAuth(response.MessageId), sa);
         if (failure is not null)
         {
             // RFC 7296 2.21.2: tell the responder in a separate INFORMATIONAL, then give up the IKE SA.
@@ -96,8 +95,7 @@ public sealed partial class IkeSession
             return;
         }
         var intAuth = IntAuth(request.MessageId);
-        var octets = SignedOctets.Compute(_realMessage1, sa.NonceR, sa.Prf!, sa.Keys!.SkPi, id, intAuth);
-        var failure = VerifyPeer(id, auth, payloads, octets, sa);
+        var failure = VerifyPeer(id, auth, payloads, _realMessage1, sa.NonceR, sa.Keys!.SkPi, intAuth, sa);
         if (failure is not null)
         {
             // RFC 7296 2.21.2: only the error notify, then the IKE SA is gone.
@@ -109,8 +107,7 @@ public sealed partial class IkeSession
         var ownId = _config.LocalIdentity.ToPayload(isInitiator: false);
         var response = new List<IkePayload> { ownId };
         AddCertificates(response);
-        var ownOctets = SignedOctets.Compute(_realMessage2, sa.NonceI, sa.Prf!, sa.Keys.SkPr, ownId, intAuth);
-        response.Add(IkeAuthenticator.CreateAuthentication(_config.LocalCredential, ownOctets, sa.Prf!, _peerSignatureHashes));
+        response.Add(CreateOwnAuthentication(sa, _realMessage2, sa.NonceI, sa.Keys.SkPr, ownId, intAuth));
 
         Established(sa, peerInitialContact: FindNotify(payloads, NotifyType.InitialContact) is not null);
         // The first CHILD_SA rides on IKE_AUTH: its keys come from SK_d and the IKE_SA_INIT nonces (RFC 7296 2.17).
@@ -126,8 +123,25 @@ public sealed partial class IkeSession
         Emit(new IkeSaEstablished(sa.InitiatorSpi, sa.ResponderSpi, sa.Suite!, _peerIdentity, peerInitialContact));
     }
 
-    /// <summary>Checks the peer's identity, certificate and AUTH payload. Null when all is well, else the reason.</summary>
-    private string? VerifyPeer(IdentificationPayload id, AuthenticationPayload auth, List<IkePayload> payloads, byte[] octets, IkeSaState sa)
+    /// <summary>
+    /// Our AUTH payload (RFC 7296 2.15) over our signed octets: our IKE_SA_INIT message, the peer's nonce, prf(our SK_p, our ID)
+    /// and IntAuth, built in a scratch buffer that is zeroed afterwards.
+    /// </summary>
+    private AuthenticationPayload CreateOwnAuthentication(IkeSaState sa, byte[] ownRealMessage, ReadOnlySpan<byte> peerNonce, byte[] ownSkP,
+        IdentificationPayload ownId, byte[] intAuth)
+    {
+        var prf = sa.Prf!;
+        using var octets = new SecretScratch(stackalloc byte[SecretScratch.StackSize], SignedOctets.GetLength(ownRealMessage.Length, peerNonce.Length, prf, intAuth.Length));
+        SignedOctets.Compute(ownRealMessage, peerNonce, prf, ownSkP, ownId, intAuth, octets.Span);
+        return IkeAuthenticator.CreateAuthentication(_config.LocalCredential, octets.Span, prf, _peerSignatureHashes);
+    }
+
+    /// <summary>
+    /// Checks the peer's identity, certificate and AUTH payload over the peer's signed octets (its IKE_SA_INIT message, our
+    /// nonce, prf(its SK_p, its ID) and IntAuth; RFC 7296 2.15). Null when all is well, else the reason.
+    /// </summary>
+    private string? VerifyPeer(IdentificationPayload id, AuthenticationPayload auth, List<IkePayload> payloads,
+        byte[] peerRealMessage, ReadOnlySpan<byte> ownNonce, byte[] peerSkP, byte[] intAuth, IkeSaState sa)
     {
         if (!IkeIdentity.TryFromPayload(id, out var identity, out var idError)) return $"unusable peer ID: {idError}";
         _peerIdentity = identity.ToString();
@@ -136,7 +150,10 @@ public sealed partial class IkeSession
         var certificates = new List<CertificatePayload>();
         foreach (var p in payloads)
             if (p is CertificatePayload c) certificates.Add(c);
-        var result = IkeAuthenticator.VerifyPeer(_config.PeerAuthentication, id, auth, certificates, octets, sa.Prf!, _services.Clock.UtcNow);
+        var prf = sa.Prf!;
+        using var octets = new SecretScratch(stackalloc byte[SecretScratch.StackSize], SignedOctets.GetLength(peerRealMessage.Length, ownNonce.Length, prf, intAuth.Length));
+        SignedOctets.Compute(peerRealMessage, ownNonce, prf, peerSkP, id, intAuth, octets.Span);
+        var result = IkeAuthenticator.VerifyPeer(_config.PeerAuthentication, id, auth, certificates, octets.Span, prf, _services.Clock.UtcNow);
         return result.Succeeded ? null : result.Reason;
     }
 
