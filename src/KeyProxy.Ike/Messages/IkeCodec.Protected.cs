@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
@@ -17,14 +18,19 @@ public static partial class IkeCodec
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(cipher);
-        var plaintext = EncodePayloads(message.Payloads);
+        var length = PayloadWriter.GetChainLength(message.Payloads);
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        var plaintext = rented.AsSpan(0, length);
         try
         {
+            PayloadWriter.WriteChain(message.Payloads, plaintext);
             return Seal(message, cipher, plaintext, FirstType(message.Payloads), fragment: 0, totalFragments: 0);
         }
         finally
         {
+            // The plaintext is zeroed before its buffer goes back to the pool.
             CryptographicOperations.ZeroMemory(plaintext);
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
@@ -39,9 +45,12 @@ public static partial class IkeCodec
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(cipher);
-        var plaintext = EncodePayloads(message.Payloads);
+        var length = PayloadWriter.GetChainLength(message.Payloads);
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        var plaintext = rented.AsSpan(0, length);
         try
         {
+            PayloadWriter.WriteChain(message.Payloads, plaintext);
             var first = FirstType(message.Payloads);
             if (IkeHeader.Size + EncryptedHeaderSize + cipher.GetSealedLength(plaintext.Length) <= maxDatagramSize)
                 return [Seal(message, cipher, plaintext, first, fragment: 0, totalFragments: 0)];
@@ -60,8 +69,8 @@ public static partial class IkeCodec
             for (int i = 0; i < total; i++)
             {
                 int start = i * chunk;
-                int length = Math.Min(chunk, plaintext.Length - start);
-                fragments[i] = Seal(message, cipher, plaintext.AsSpan(start, length),
+                int fragmentLength = Math.Min(chunk, plaintext.Length - start);
+                fragments[i] = Seal(message, cipher, plaintext.Slice(start, fragmentLength),
                     i == 0 ? first : PayloadType.None, (ushort)(i + 1), (ushort)total);
             }
 
@@ -70,6 +79,7 @@ public static partial class IkeCodec
         finally
         {
             CryptographicOperations.ZeroMemory(plaintext);
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
