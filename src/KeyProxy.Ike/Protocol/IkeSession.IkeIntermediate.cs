@@ -26,15 +26,17 @@ public sealed partial class IkeSession
     /// <summary>Whether our IKE_SA_INIT proposals ask for additional key exchanges, which need IKE_INTERMEDIATE (RFC 9242 3.1).</summary>
     private bool ProposesAdditionalKeyExchanges()
     {
-        foreach (var s in _config.IkeProposals)
-            if (!s.AdditionalKeyExchanges.IsEmpty) return true;
+        var proposals = _config.IkeProposals;
+        for (var i = 0; i < proposals.Count; i++)
+            if (!proposals[i].AdditionalKeyExchanges.IsEmpty) return true;
         return false;
     }
 
     /// <summary>After IKE_SA_INIT: queues the chosen suite's additional key exchanges; false when the peer did not say it can run them.</summary>
     private bool QueueAdditionalKeyExchanges(IkeSuite suite, IkeMessage peerIkeSaInit)
     {
-        foreach (var method in suite.AdditionalKeyExchanges.InExchangeOrder()) _additionalKeyExchanges.Enqueue(method);
+        if (!suite.AdditionalKeyExchanges.IsEmpty)
+            foreach (var method in suite.AdditionalKeyExchanges.InExchangeOrder()) _additionalKeyExchanges.Enqueue(method);
         return _additionalKeyExchanges.Count == 0 || peerIkeSaInit.FindNotify(NotifyType.IntermediateExchangeSupported) is not null;
     }
 

@@ -89,8 +89,8 @@ public sealed partial class IkeSession
         {
             if (State == IkeSessionState.Closed) return null;
             DateTimeOffset? next = _halfOpenDeadline;
-            foreach (var sa in ActiveSas())
-                if (sa.Outstanding is { } o) next = Min(next, o.RetransmitAt);
+            if (_sa.Outstanding is { } current) next = Min(next, current.RetransmitAt);
+            if (_oldSa?.Outstanding is { } old) next = Min(next, old.RetransmitAt);
             if (State == IkeSessionState.Established)
             {
                 if (_ikeRekeyAt is { } ikeRekeyAt)
@@ -161,7 +161,7 @@ public sealed partial class IkeSession
                 // RFC 7296 2.1: a retransmitted request gets the same response again (all its fragments).
                 // A fragmented request is answered once, on its first fragment (RFC 7383 2.6.1).
                 if (!IsNonFirstFragment(message))
-                    foreach (var d in cached) Send(d, sa.LastResponseNatTraversal);
+                    SendAll(cached, sa.LastResponseNatTraversal);
                 Drop(IkeDropReason.Duplicate, $"retransmitted request {message.MessageId}");
             }
             else
@@ -213,9 +213,11 @@ public sealed partial class IkeSession
             return;
         }
 
-        foreach (var sa in ActiveSas())
+        // The current IKE SA, then the one a rekey replaces (no iterator: this runs at every deadline).
+        for (var k = 0; k < 2; k++)
         {
-            if (sa.Outstanding is not { } pending || now < pending.RetransmitAt) continue;
+            var sa = k == 0 ? _sa : _oldSa;
+            if (sa?.Outstanding is not { } pending || now < pending.RetransmitAt) continue;
             if (pending.Transmissions >= _config.Retransmission.MaxTransmissions)
             {
                 if (sa == _oldSa)
@@ -231,7 +233,7 @@ public sealed partial class IkeSession
             pending.Transmissions++;
             IkeMetrics.Retransmitted(pending.Exchange);
             pending.RetransmitAt = now + _config.Retransmission.TimeoutFor(pending.Transmissions);
-            foreach (var d in pending.Datagrams) Send(d, pending.NatTraversal);
+            SendAll(pending.Datagrams, pending.NatTraversal);
         }
 
         if (State != IkeSessionState.Established) return;
@@ -317,7 +319,7 @@ public sealed partial class IkeSession
                 MessageId = _sa.NextRequestId++,
                 Payloads = [new DeletePayload(ProtocolId.Ike, [])],
             };
-            foreach (var d in Protect(_sa, message)) Send(d, _natTraversal);
+            SendAll(Protect(_sa, message), _natTraversal);
         }
         CloseNow(IkeCloseReason.Local, null, "abandoned before it was established");
     }
@@ -353,12 +355,6 @@ public sealed partial class IkeSession
                 case LocalTaskKind.DeleteIkeSa: StartDeleteIkeSa(); break;
             }
         }
-    }
-
-    private IEnumerable<IkeSaState> ActiveSas()
-    {
-        yield return _sa;
-        if (_oldSa is not null) yield return _oldSa;
     }
 
     private IkeSaState? FindSa(IkeMessage message)
@@ -459,7 +455,7 @@ public sealed partial class IkeSession
             OnResponse = onResponse,
             RetransmitAt = _services.Clock.UtcNow + _config.Retransmission.TimeoutFor(1),
         };
-        foreach (var d in datagrams) Send(d, _natTraversal);
+        SendAll(datagrams, _natTraversal);
     }
 
     private void SendResponse(IkeSaState sa, IkeMessage request, List<IkePayload> payloads)
@@ -478,7 +474,7 @@ public sealed partial class IkeSession
         sa.LastResponseId = request.MessageId;
         sa.LastResponse = datagrams;
         sa.LastResponseNatTraversal = _natTraversal;
-        foreach (var d in datagrams) Send(d, _natTraversal);
+        SendAll(datagrams, _natTraversal);
     }
 
     private IReadOnlyList<byte[]> Protect(IkeSaState sa, IkeMessage message) =>
@@ -497,6 +493,11 @@ public sealed partial class IkeSession
     }
 
     private void Send(byte[] datagram, bool natTraversal) => _outputs.Add(new SendDatagram(datagram, natTraversal));
+
+    private void SendAll(IReadOnlyList<byte[]> datagrams, bool natTraversal)
+    {
+        for (var i = 0; i < datagrams.Count; i++) Send(datagrams[i], natTraversal);
+    }
 
     private void Emit(IkeEvent e) => _outputs.Add(e);
 

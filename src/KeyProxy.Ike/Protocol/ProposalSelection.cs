@@ -59,11 +59,14 @@ public static class ProposalSelection
     /// <summary>The first peer proposal (in the peer's order) that contains one of our suites; null when none does.</summary>
     public static (IkeSuite Suite, Proposal Proposal)? SelectIke(SecurityAssociationPayload offered, IReadOnlyList<IkeSuite> ours)
     {
-        foreach (var proposal in offered.Proposals)
+        // Indexed loops: foreach over the interfaces would box an enumerator per proposal and suite.
+        var proposals = offered.Proposals;
+        for (var i = 0; i < proposals.Count; i++)
         {
+            var proposal = proposals[i];
             if (proposal.Protocol != ProtocolId.Ike) continue;
-            foreach (var suite in ours)
-                if (Offers(proposal, suite)) return (suite, proposal);
+            for (var j = 0; j < ours.Count; j++)
+                if (Offers(proposal, ours[j])) return (ours[j], proposal);
         }
         return null;
     }
@@ -71,11 +74,13 @@ public static class ProposalSelection
     /// <summary>As <see cref="SelectIke"/> for ESP. With <paramref name="matchDh"/> false (IKE_AUTH) DH transforms are ignored.</summary>
     public static (EspSuite Suite, Proposal Proposal)? SelectEsp(SecurityAssociationPayload offered, IReadOnlyList<EspSuite> ours, bool matchDh)
     {
-        foreach (var proposal in offered.Proposals)
+        var proposals = offered.Proposals;
+        for (var i = 0; i < proposals.Count; i++)
         {
+            var proposal = proposals[i];
             if (proposal.Protocol != ProtocolId.Esp || proposal.Spi.Length != 4) continue;
-            foreach (var suite in ours)
-                if (Offers(proposal, suite, matchDh)) return (suite, proposal);
+            for (var j = 0; j < ours.Count; j++)
+                if (Offers(proposal, ours[j], matchDh)) return (ours[j], proposal);
         }
         return null;
     }
@@ -154,24 +159,33 @@ public static class ProposalSelection
 
     private static bool Has(Proposal p, TransformType type, ushort id, int? keyBits)
     {
-        foreach (var t in p.Transforms)
+        var transforms = p.Transforms;
+        for (var i = 0; i < transforms.Count; i++)
+        {
+            var t = transforms[i];
             if (t.Type == type && t.Id == id && !t.HasUnknownAttributes && (keyBits is null || t.KeyLength == keyBits))
                 return true;
+        }
         return false;
     }
 
     private static bool HasAny(Proposal p, TransformType type, bool exceptNone)
     {
-        foreach (var t in p.Transforms)
-            if (t.Type == type && (!exceptNone || t.Id != 0)) return true;
+        var transforms = p.Transforms;
+        for (var i = 0; i < transforms.Count; i++)
+            if (transforms[i].Type == type && (!exceptNone || transforms[i].Id != 0)) return true;
         return false;
     }
 
     private static bool HasOnePerType(Proposal p)
     {
         Span<int> counts = stackalloc int[(int)TransformType.AdditionalKeyExchange7 + 1];
-        foreach (var t in p.Transforms)
-            if ((int)t.Type is >= 1 and <= (int)TransformType.AdditionalKeyExchange7 && ++counts[(int)t.Type] > 1) return false;
+        var transforms = p.Transforms;
+        for (var i = 0; i < transforms.Count; i++)
+        {
+            var type = (int)transforms[i].Type;
+            if (type is >= 1 and <= (int)TransformType.AdditionalKeyExchange7 && ++counts[type] > 1) return false;
+        }
         return true;
     }
 }

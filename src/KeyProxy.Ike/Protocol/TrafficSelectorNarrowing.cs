@@ -10,10 +10,10 @@ public static class TrafficSelectorNarrowing
     /// <summary>Every non-empty intersection of a proposed selector with an allowed one, in proposal order.</summary>
     public static List<TrafficSelector> Narrow(IReadOnlyList<TrafficSelector> proposed, IReadOnlyList<TrafficSelector> allowed)
     {
-        var result = new List<TrafficSelector>();
-        foreach (var p in proposed)
-            foreach (var a in allowed)
-                if (Intersect(p, a) is { } i && !result.Contains(i))
+        var result = new List<TrafficSelector>(1);
+        for (var p = 0; p < proposed.Count; p++)
+            for (var a = 0; a < allowed.Count; a++)
+                if (Intersect(proposed[p], allowed[a]) is { } i && !result.Contains(i))
                     result.Add(i);
         return result;
     }
@@ -39,19 +39,22 @@ public static class TrafficSelectorNarrowing
 
     /// <summary>True when <paramref name="inner"/> lies entirely within <paramref name="outer"/>.</summary>
     public static bool IsSubset(TrafficSelector inner, TrafficSelector outer) =>
-        Intersect(inner, outer) is { } i
-        && i.IpProtocol == inner.IpProtocol && i.StartPort == inner.StartPort && i.EndPort == inner.EndPort
-        && i.StartAddress.Equals(inner.StartAddress) && i.EndAddress.Equals(inner.EndAddress);
+        // What Intersect(inner, outer) == inner means, without building the intersection.
+        inner.SelectorType == outer.SelectorType
+        && (outer.IpProtocol == 0 || outer.IpProtocol == inner.IpProtocol)
+        && inner.StartPort <= inner.EndPort && outer.StartPort <= inner.StartPort && inner.EndPort <= outer.EndPort
+        && Compare(inner.StartAddress, inner.EndAddress) <= 0
+        && Compare(outer.StartAddress, inner.StartAddress) <= 0 && Compare(inner.EndAddress, outer.EndAddress) <= 0;
 
     /// <summary>True when every selector of <paramref name="narrowed"/> lies inside one of <paramref name="proposed"/>.</summary>
     public static bool AllWithin(IReadOnlyList<TrafficSelector> narrowed, IReadOnlyList<TrafficSelector> proposed)
     {
         if (narrowed.Count == 0) return false;
-        foreach (var n in narrowed)
+        for (var n = 0; n < narrowed.Count; n++)
         {
             var inside = false;
-            foreach (var p in proposed)
-                if (IsSubset(n, p)) { inside = true; break; }
+            for (var p = 0; p < proposed.Count; p++)
+                if (IsSubset(narrowed[n], proposed[p])) { inside = true; break; }
             if (!inside) return false;
         }
         return true;
