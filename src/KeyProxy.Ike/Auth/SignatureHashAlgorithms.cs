@@ -28,9 +28,12 @@ public static class SignatureHashAlgorithms
         return data;
     }
 
+    /// <summary><see cref="Supported"/> encoded once: the notify data of every IKE_SA_INIT (read only, never written).</summary>
+    private static readonly byte[] SupportedEncoded = Encode(Supported);
+
     /// <summary>The notify to put in IKE_SA_INIT (RFC 7427 4).</summary>
     public static NotifyPayload CreateNotify(IEnumerable<SignatureHashAlgorithm>? algorithms = null) =>
-        new(NotifyType.SignatureHashAlgorithms, Encode(algorithms));
+        new(NotifyType.SignatureHashAlgorithms, algorithms is null ? SupportedEncoded : Encode(algorithms));
 
     /// <summary>
     /// Parses the peer's notify data. Unknown ids are kept (as their numeric value) so that the

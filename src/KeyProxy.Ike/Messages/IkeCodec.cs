@@ -101,7 +101,7 @@ public static partial class IkeCodec
         if (!TryReadHeader(datagram.Span, out var header, out error))
             return false;
 
-        var payloads = new List<IkePayload>();
+        var payloads = new List<IkePayload>(CountChain(datagram.Span, IkeHeader.Size, header.NextPayload));
         if (!TryReadChain(datagram, IkeHeader.Size, header.NextPayload, payloads, allowEncrypted: true, out error))
             return false;
 
@@ -130,7 +130,27 @@ public static partial class IkeCodec
     public static bool TryDecodePayloads(PayloadType first, ReadOnlyMemory<byte> chain, List<IkePayload> into, out IkeParseError error)
     {
         ArgumentNullException.ThrowIfNull(into);
+        into.EnsureCapacity(into.Count + CountChain(chain.Span, 0, first));
         return TryReadChain(chain, 0, first, into, allowEncrypted: false, out error);
+    }
+
+    /// <summary>
+    /// How many payloads the chain from <paramref name="offset"/> seems to hold, by their generic headers alone (RFC 7296 3.2),
+    /// so that the list is allocated once; stops at the first header that does not fit, and at <see cref="MaxPayloads"/>.
+    /// </summary>
+    static int CountChain(ReadOnlySpan<byte> buffer, int offset, PayloadType next)
+    {
+        int count = 0;
+        while (next != PayloadType.None && count < MaxPayloads && buffer.Length - offset >= PayloadWriter.GenericHeaderSize)
+        {
+            count++;
+            if (next is PayloadType.Encrypted or PayloadType.EncryptedFragment) break;
+            int length = BinaryPrimitives.ReadUInt16BigEndian(buffer[(offset + 2)..]);
+            if (length < PayloadWriter.GenericHeaderSize) break;
+            next = (PayloadType)buffer[offset];
+            offset += length;
+        }
+        return count;
     }
 
     /// <summary>RFC 7296 3.2: walks generic payload headers from <paramref name="offset"/> to the end of <paramref name="buffer"/>.</summary>

@@ -15,7 +15,7 @@ public sealed partial class IkeSession
     {
         var sa = _sa;
         var ownId = _config.LocalIdentity.ToPayload(isInitiator: true);
-        var payloads = new List<IkePayload> { ownId };
+        var payloads = new List<IkePayload>(10) { ownId }; // sized for all below
         AddCertificates(payloads);
         if (_config.PeerAuthentication.CertificateRequest is { } certificateRequest)
             payloads.Add(certificateRequest.ToPayload());
@@ -66,7 +66,7 @@ public sealed partial class IkeSession
                 MessageId = sa.NextRequestId++,
                 Payloads = [new NotifyPayload(NotifyType.AuthenticationFailed)],
             };
-            foreach (var d in Protect(sa, notify)) Send(d, _natTraversal);
+            SendAll(Protect(sa, notify), _natTraversal);
             CloseNow(IkeCloseReason.AuthenticationFailed, NotifyType.AuthenticationFailed, failure);
             return;
         }
@@ -105,7 +105,7 @@ public sealed partial class IkeSession
         }
 
         var ownId = _config.LocalIdentity.ToPayload(isInitiator: false);
-        var response = new List<IkePayload> { ownId };
+        var response = new List<IkePayload>(10) { ownId };
         AddCertificates(response);
         response.Add(CreateOwnAuthentication(sa, _realMessage2, sa.NonceI, sa.Keys.SkPr, ownId, intAuth));
 

@@ -29,7 +29,7 @@ public sealed partial class IkeSession
         _keyExchange ??= _services.KeyExchange.Create(group);
         if (_sa.NonceI.Length == 0) _sa.NonceI = NewNonce();
 
-        var payloads = new List<IkePayload>();
+        var payloads = new List<IkePayload>(10); // sized for all below: one array, not three
         if (_cookie is not null) payloads.Add(new NotifyPayload(NotifyType.Cookie, _cookie)); // RFC 7296 2.6: first payload
         payloads.Add(ProposalSelection.ToSaPayload(_config.IkeProposals, ReadOnlyMemory<byte>.Empty));
         payloads.Add(new KeyExchangePayload(group, _keyExchange.PublicKey.ToArray()));
@@ -168,7 +168,7 @@ public sealed partial class IkeSession
         {
             if (request.InitiatorSpi == _sa.InitiatorSpi && _sa.LastResponse is { } cached)
             {
-                foreach (var d in cached) Send(d, _sa.LastResponseNatTraversal);
+                SendAll(cached, _sa.LastResponseNatTraversal);
                 Drop(IkeDropReason.Duplicate, "retransmitted IKE_SA_INIT");
             }
             else Drop(IkeDropReason.UnexpectedExchange, "IKE_SA_INIT for another IKE SA");
@@ -229,7 +229,7 @@ public sealed partial class IkeSession
                 || !NatHashMatches(request, NotifyType.NatDetectionDestinationIp, _config.LocalEndpoint);
 
             var chosen = ProposalSelection.ToProposal(choice.Suite, choice.Proposal.Number, ReadOnlyMemory<byte>.Empty);
-            var payloads = new List<IkePayload>
+            var payloads = new List<IkePayload>(10)
             {
                 new SecurityAssociationPayload([chosen]),
                 new KeyExchangePayload(choice.Suite.DhGroup, keyExchange.PublicKey.ToArray()),
@@ -295,7 +295,9 @@ public sealed partial class IkeSession
         if (message.FindNotify(NotifyType.SignatureHashAlgorithms) is { } hashes
             && SignatureHashAlgorithms.TryParse(hashes.Data.Span, out var algorithms))
             _peerSignatureHashes = algorithms;
-        _peerCertificateRequest = CertificateRequestData.FromPayloads(message.Payloads.OfType<CertificateRequestPayload>());
+        _peerCertificateRequest = message.Find<CertificateRequestPayload>() is null
+            ? null
+            : CertificateRequestData.FromPayloads(message.Payloads.OfType<CertificateRequestPayload>());
     }
 
     private void AddNatDetection(List<IkePayload> payloads, ulong spiI, ulong spiR)
@@ -321,7 +323,8 @@ public sealed partial class IkeSession
 
     private bool ProposesGroup(DhGroup group)
     {
-        foreach (var s in _config.IkeProposals) if (s.DhGroup == group) return true;
+        var proposals = _config.IkeProposals;
+        for (var i = 0; i < proposals.Count; i++) if (proposals[i].DhGroup == group) return true;
         return false;
     }
 
