@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using KeyProxy.Abstractions;
@@ -20,7 +21,7 @@ namespace KeyProxy.Grains;
 internal static class ProxySessionConfig
 {
     public static IkeSessionConfig? ForInitiator(ProxyCredentials credentials, HandsetBinding handset, IPAddress peer, ProxyRequest request,
-        ProxyNetworkOptions options, out string? error)
+        ProxyNetworkOptions options, uint? firstChildInboundSpi, out string? error)
     {
         error = null;
         var handsetAddress = IPAddress.Parse(handset.HandsetAddress);
@@ -39,15 +40,16 @@ internal static class ProxySessionConfig
             error = "none of the handset's ESP suites is allowed by its profile";
             return null;
         }
-        return Build(credentials, handset, new IPEndPoint(peer, options.PeerIkePort), options, esp,
+        return Build(credentials, handsetAddress, handset, new IPEndPoint(peer, options.PeerIkePort), options, esp,
             request.InitiatorSelectors.Count > 0 ? request.InitiatorSelectors : [TrafficSelectorNarrowing.ForHost(handsetAddress)],
-            request.ResponderSelectors.Count > 0 ? request.ResponderSelectors : [TrafficSelectorNarrowing.ForHost(peer)])
+            request.ResponderSelectors.Count > 0 ? request.ResponderSelectors : [TrafficSelectorNarrowing.ForHost(peer)],
             // The handset waits for it: it must hear in time. INITIAL_CONTACT (RFC 7296 2.4) when the subscriber lists no
             // other session of this handset with this peer: a peer side left over from a predecessor that died is dropped.
-            with { EstablishTimeout = options.EstablishTimeout, SendInitialContact = credentials.InitialContact };
+            establishTimeout: options.EstablishTimeout, sendInitialContact: credentials.InitialContact, firstChildInboundSpi);
     }
 
-    public static IkeSessionConfig? ForResponder(ProxyCredentials credentials, HandsetBinding handset, IPEndPoint peer, ProxyNetworkOptions options)
+    public static IkeSessionConfig? ForResponder(ProxyCredentials credentials, HandsetBinding handset, IPEndPoint peer, ProxyNetworkOptions options,
+        uint? firstChildInboundSpi = null)
     {
         var handsetAddress = IPAddress.Parse(handset.HandsetAddress);
         // What the profile allows with this peer bounds what the peer may ask for (RFC 7296 2.9 narrowing).
@@ -62,11 +64,14 @@ internal static class ProxySessionConfig
         var esp = Offered(credentials, [.. handset.EspSuites.Select(s => new EspSuitePreference(
             (EncryptionAlgorithm)s.Encryption, s.KeyBits, (IntegrityAlgorithm)s.Integrity, s.Esn ? EsnMode.Esn : EsnMode.NoEsn))]);
         if (esp.Count == 0) return null;
-        return Build(credentials, handset, peer, options, esp, [TrafficSelectorNarrowing.ForHost(handsetAddress)], remote);
+        return Build(credentials, handsetAddress, handset, peer, options, esp, [TrafficSelectorNarrowing.ForHost(handsetAddress)], remote,
+            establishTimeout: null, sendInitialContact: false, firstChildInboundSpi);
     }
 
-    private static IkeSessionConfig Build(ProxyCredentials credentials, HandsetBinding handset, IPEndPoint peer, ProxyNetworkOptions options,
-        IReadOnlyList<EspSuite> esp, IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote)
+    /// <summary>The engine's configuration, built once (no record copies per SA).</summary>
+    private static IkeSessionConfig Build(ProxyCredentials credentials, IPAddress handsetAddress, HandsetBinding handset, IPEndPoint peer,
+        ProxyNetworkOptions options, IReadOnlyList<EspSuite> esp, IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote,
+        TimeSpan? establishTimeout, bool sendInitialContact, uint? firstChildInboundSpi)
     {
         IkeCredential credential;
         PeerAuthentication peerAuthentication;
@@ -83,9 +88,8 @@ internal static class ProxySessionConfig
             foreach (var pem in credentials.TrustedCaPems) anchors.Add(X509Certificate2.CreateFromPem(pem));
             peerAuthentication = PeerAuthentication.WithTrustAnchors(anchors);
         }
-        var ike = new List<IkeSuite>();
-        foreach (var p in credentials.IkeProposals) ike.Add(IkeSuiteNames.ParseIke(p));
-        var handsetAddress = IPAddress.Parse(handset.HandsetAddress);
+        var ike = new List<IkeSuite>(credentials.IkeProposals.Count);
+        for (var i = 0; i < credentials.IkeProposals.Count; i++) ike.Add(ParsedIke(credentials.IkeProposals[i]));
         return new IkeSessionConfig
         {
             LocalIdentity = Identity(credentials.IkeIdentity),
@@ -109,9 +113,46 @@ internal static class ProxySessionConfig
             IkeRekeyAfter = options.IkeRekeyAfter,
             LivenessInterval = options.LivenessInterval,
             // Settings (issue 8): the fault and flood tests shorten them to see dead peers and half-open SAs end.
-            Retransmission = RetransmissionPolicy.Default with { InitialTimeout = options.RetransmitTimeout, MaxTransmissions = options.MaxTransmissions },
+            Retransmission = Retransmission(options),
             HalfOpenTimeout = options.HalfOpenTimeout,
+            EstablishTimeout = establishTimeout,
+            SendInitialContact = sendInitialContact,
+            FirstChildInboundSpi = firstChildInboundSpi,
         };
+    }
+
+    /// <summary>The last policy built, kept: the settings do not change while the silo runs, the policy is immutable.</summary>
+    private static RetransmissionPolicy? s_retransmission;
+
+    private static RetransmissionPolicy Retransmission(ProxyNetworkOptions options)
+    {
+        var last = s_retransmission;
+        if (last is not null && last.InitialTimeout == options.RetransmitTimeout && last.MaxTransmissions == options.MaxTransmissions) return last;
+        return s_retransmission = RetransmissionPolicy.Default with { InitialTimeout = options.RetransmitTimeout, MaxTransmissions = options.MaxTransmissions };
+    }
+
+    /// <summary>
+    /// Proposals as text, parsed once: every session of every subscriber with a profile names the same few (the profiles'
+    /// proposals), and the suites are immutable. Bounded, in case profiles come and go: past the bound, parsed per call.
+    /// </summary>
+    private const int MaxCachedProposals = 256;
+    private static readonly ConcurrentDictionary<string, IkeSuite> s_ikeProposals = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, EspSuite> s_espProposals = new(StringComparer.Ordinal);
+
+    private static IkeSuite ParsedIke(string text)
+    {
+        if (s_ikeProposals.TryGetValue(text, out var suite)) return suite;
+        suite = IkeSuiteNames.ParseIke(text);
+        if (s_ikeProposals.Count < MaxCachedProposals) s_ikeProposals.TryAdd(text, suite);
+        return suite;
+    }
+
+    private static EspSuite ParsedEsp(string text)
+    {
+        if (s_espProposals.TryGetValue(text, out var suite)) return suite;
+        suite = SuiteNames.ParseEsp(text);
+        if (s_espProposals.Count < MaxCachedProposals) s_espProposals.TryAdd(text, suite);
+        return suite;
     }
 
     /// <summary>
@@ -128,15 +169,16 @@ internal static class ProxySessionConfig
     /// </summary>
     private static List<EspSuite> Offered(ProxyCredentials credentials, IReadOnlyList<EspSuitePreference> offered)
     {
-        var allowed = new List<EspSuite>();
-        foreach (var p in credentials.EspProposals) allowed.Add(SuiteNames.ParseEsp(p));
+        var allowed = new List<EspSuite>(credentials.EspProposals.Count);
+        for (var i = 0; i < credentials.EspProposals.Count; i++) allowed.Add(ParsedEsp(credentials.EspProposals[i]));
         if (offered.Count == 0) return allowed;
-        var chosen = new List<EspSuite>();
-        foreach (var wanted in offered)
+        var chosen = new List<EspSuite>(allowed.Count);
+        for (var i = 0; i < offered.Count; i++)
         {
-            var suite = wanted.ToEspSuite();
+            var wanted = offered[i];
             foreach (var a in allowed)
-                if (a with { DhGroup = DhGroup.None } == suite) chosen.Add(a);
+                if (a.Encryption == wanted.Encryption && a.EncryptionKeyBits == wanted.KeyBits && a.Integrity == wanted.Integrity && a.Esn == wanted.Esn)
+                    chosen.Add(a);
         }
         return chosen;
     }

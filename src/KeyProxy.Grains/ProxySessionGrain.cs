@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using KeyProxy.Abstractions;
 using KeyProxy.Grains.Tracing;
@@ -36,6 +37,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     private IkeExchangeSpans? _spans;
     private HandsetBinding? _handset;
     private IPAddress? _peer;
+    /// <summary><see cref="_peer"/> as text, formatted once: every datagram and key transfer names it.</summary>
+    private string? _peerText;
     private IPEndPoint? _peerIkePath;
     private IPEndPoint? _peerNatTPath;
     private uint _requestId;
@@ -112,6 +115,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             return;
         }
         (_handset, _role, _peer, _since) = (handset, ProxyRoles.Initiator, IPAddress.Parse(peerAddress), DateTimeOffset.UtcNow);
+        _peerText = _peer.ToString();
         if (ProxyRequest.TryParse(proxyRequest, out var request) != WireError.None)
         {
             await FailAsync(KeyProxyReason.BadRequest, "the proxy request does not parse");
@@ -129,14 +133,14 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             await FailAsync(KeyProxyReason.ProxyServiceNotSubscribed, "the subscriber has no key exchange proxy service");
             return;
         }
-        var config = ProxySessionConfig.ForInitiator(credentials, handset, _peer, request, _options, out var error);
+        var config = ProxySessionConfig.ForInitiator(credentials, handset, _peer, request, _options, _firstChildSpi, out var error);
         if (config is null)
         {
             await FailAsync(KeyProxyReason.BadRequest, error!);
             return;
         }
         _attemptStarted = DateTimeOffset.UtcNow;
-        _ike = IkeSession.CreateInitiator(config with { FirstChildInboundSpi = _firstChildSpi });
+        _ike = IkeSession.CreateInitiator(config);
         _ike.Observer = _spans = new IkeExchangeSpans(Id, ProxyRoles.Initiator);
         // The edge routes the peer's answers here before it sends IKE_SA_INIT (the order of EdgeActions).
         _edge.Routes.Add(_ike.InitiatorSpi);
@@ -210,10 +214,11 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             return;
         }
         (_handset, _role, _peer, _since) = (handset, ProxyRoles.Responder, IPAddress.Parse(first.PeerAddress), DateTimeOffset.UtcNow);
+        _peerText = _peer.ToString();
         _firstChildSpi = NewChildSpi();
         var credentials = await Subscriber.BeginSession(Id, handset.TunnelId, first.PeerAddress, _firstChildSpi);
         _grant = credentials?.Grant;
-        var config = credentials is null ? null : ProxySessionConfig.ForResponder(credentials, handset, new IPEndPoint(_peer, first.PeerPort), _options);
+        var config = credentials is null ? null : ProxySessionConfig.ForResponder(credentials, handset, new IPEndPoint(_peer, first.PeerPort), _options, _firstChildSpi);
         if (config is null)
         {
             // The edge checked the profile copy; the master profile changed since (or allows none of the suites the
@@ -221,7 +226,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             await CloseQuietlyAsync();
             return;
         }
-        _ike = IkeSession.CreateResponder(config with { FirstChildInboundSpi = _firstChildSpi });
+        _ike = IkeSession.CreateResponder(config);
         _ike.Observer = _spans = new IkeExchangeSpans(Id, ProxyRoles.Responder);
         ArmLease();
         LogStarted(Id, handset.Nai, "responder", first.PeerAddress);
@@ -251,7 +256,17 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _ike.HandleDatagram(datagram.Message, datagram.NatTraversal);
         // RFC 7296 2.11: answer on the path the peer uses, but only a message the engine accepted moves
         // the path; a forged datagram with a known SPI must not redirect the SA's traffic.
-        await FlushAsync(new IPEndPoint(IPAddress.Parse(datagram.PeerAddress), datagram.PeerPort), datagram.NatTraversal);
+        await FlushAsync(PathOf(datagram), datagram.NatTraversal);
+    }
+
+    /// <summary>Where a datagram came from: the path already known when it is the same (the common case), else a new one.</summary>
+    private IPEndPoint PathOf(IkeDatagram datagram)
+    {
+        var address = datagram.PeerAddress == _peerText ? _peer! : IPAddress.Parse(datagram.PeerAddress);
+        var known = datagram.NatTraversal ? _peerNatTPath : _peerIkePath;
+        return known is not null && known.Port == datagram.PeerPort && known.Address.Equals(address)
+            ? known
+            : new IPEndPoint(address, datagram.PeerPort);
     }
 
     public async Task Close(string reason)
@@ -404,7 +419,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         try
         {
             // Bounded: the IKE timer waits behind this one (timers do not interleave), and liveness must go on.
-            attached = await Subscriber.RenewSession(Id, _handset.EdgeId, _handset.TunnelId, _peer?.ToString() ?? "", [.. _childInboundSpis])
+            attached = await Subscriber.RenewSession(Id, _handset.EdgeId, _handset.TunnelId, _peerText ?? "", [.. _childInboundSpis])
                 .WaitAsync(LeaseCallTimeout, ct);
         }
         catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException)
@@ -427,7 +442,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         }
     }
 
-    private ProxySessionInfo Info() => new(Id.ToString(), _handset!.Nai, _role, _peer?.ToString() ?? "", _handset.EdgeId,
+    private ProxySessionInfo Info() => new(Id.ToString(), _handset!.Nai, _role, _peerText ?? "", _handset.EdgeId,
         $"{_ike!.InitiatorSpi:x16}/{_ike.ResponderSpi:x16}", _since,
         _ike.State.ToString().ToUpperInvariant(),
         _ike.Suite is { } suite ? SuiteText.Ike(suite) : "",
@@ -561,7 +576,12 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         var to = d.NatTraversal
             ? _peerNatTPath ?? new IPEndPoint(_peer!, _options.PeerNatTPort)
             : _peerIkePath ?? new IPEndPoint(_peer!, _options.PeerIkePort);
-        return new IkeDatagram(to.Address.ToString(), to.Port, d.NatTraversal, d.Data.ToArray());
+        // The engine's datagram as it is when it is a whole array: the engine never writes a datagram it queued (it keeps
+        // it to retransmit), the edge only reads it, and IkeDatagram is immutable, so a local call hands it on as is.
+        var message = MemoryMarshal.TryGetArray(d.Data, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : d.Data.ToArray();
+        return new IkeDatagram(to.Address.Equals(_peer) ? _peerText! : to.Address.ToString(), to.Port, d.NatTraversal, message);
     }
 
     /// <summary>
@@ -636,7 +656,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                 return KeyTransferOutcome.NotAttached;
             }
             GrainMetrics.KeyTransferSealed(content.Kind);
-            _edge.KeyTransfers.Add(new SealedKeyTransfer(_handset!.TunnelId, _peer!.ToString(), sealedMessage, (byte)content.Kind, span?.Id));
+            _edge.KeyTransfers.Add(new SealedKeyTransfer(_handset!.TunnelId, _peerText!, sealedMessage, (byte)content.Kind, span?.Id));
             // Counted when handed to the edge; one the edge cannot deliver comes back as KeyTransferUndelivered.
             GrainMetrics.KeyTransferDelivered(content.Kind);
             if (content is SaDelete delete) GrainMetrics.SasDeleted(delete.Reason, delete.InboundSpis.Count);
@@ -685,7 +705,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         if (_requestAnswered) return;
         _requestAnswered = true;
         if (await DeliverAsync(new ProxyFailure(_requestId, reason, text))) return;
-        _edge.Refusal = new SessionRefusal(_requestId, _peer!.ToString(), (ushort)reason, text);
+        _edge.Refusal = new SessionRefusal(_requestId, _peerText!, (ushort)reason, text);
     }
 
     private void ArmAnswerDeadline()
