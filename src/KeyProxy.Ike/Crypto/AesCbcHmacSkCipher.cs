@@ -90,7 +90,17 @@ public sealed class AesCbcHmacSkCipher : ISkCipher, IDisposable
         IntegrityHmac.Compute(_integrity, _integrityKey, message[..authenticatedLength], message.Slice(authenticatedLength, _icvLength));
     }
 
-    public byte[]? Open(ReadOnlySpan<byte> message, int bodyOffset)
+    public byte[]? Open(ReadOnlySpan<byte> message, int bodyOffset) =>
+        Decrypt(message, bodyOffset) is { } decrypted ? SkPadding.Strip(decrypted) : null;
+
+    public bool TryOpen(ReadOnlySpan<byte> message, int bodyOffset, out ReadOnlyMemory<byte> plaintext)
+    {
+        plaintext = default;
+        return Decrypt(message, bodyOffset) is { } decrypted && SkPadding.TryStrip(decrypted, out plaintext);
+    }
+
+    /// <summary>The decrypted body (payloads, padding, pad length) once the ICV verified, or null.</summary>
+    private byte[]? Decrypt(ReadOnlySpan<byte> message, int bodyOffset)
     {
         if (bodyOffset < 0 || bodyOffset > message.Length)
         {
@@ -118,7 +128,7 @@ public sealed class AesCbcHmacSkCipher : ISkCipher, IDisposable
             _aes.DecryptCbc(body.Slice(BlockLength, ciphertextLength), body[..BlockLength], plaintext, PaddingMode.None);
         }
 
-        return SkPadding.Strip(plaintext);
+        return plaintext;
     }
 
     public void Dispose()

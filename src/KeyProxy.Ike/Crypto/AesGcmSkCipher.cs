@@ -71,7 +71,17 @@ public sealed class AesGcmSkCipher : ISkCipher, IDisposable
         }
     }
 
-    public byte[]? Open(ReadOnlySpan<byte> message, int bodyOffset)
+    public byte[]? Open(ReadOnlySpan<byte> message, int bodyOffset) =>
+        Decrypt(message, bodyOffset) is { } decrypted ? SkPadding.Strip(decrypted) : null;
+
+    public bool TryOpen(ReadOnlySpan<byte> message, int bodyOffset, out ReadOnlyMemory<byte> plaintext)
+    {
+        plaintext = default;
+        return Decrypt(message, bodyOffset) is { } decrypted && SkPadding.TryStrip(decrypted, out plaintext);
+    }
+
+    /// <summary>The decrypted body (payloads, padding, pad length), or null when it does not verify.</summary>
+    private byte[]? Decrypt(ReadOnlySpan<byte> message, int bodyOffset)
     {
         if (bodyOffset < 0 || bodyOffset > message.Length)
         {
@@ -101,7 +111,7 @@ public sealed class AesGcmSkCipher : ISkCipher, IDisposable
             return null;
         }
 
-        return SkPadding.Strip(plaintext);
+        return plaintext;
     }
 
     public void Dispose() => _aes.Dispose();

@@ -27,4 +27,15 @@ public interface ISkCipher
     /// Returns the inner payload bytes with padding removed, or null when the ICV or the padding does not verify.
     /// </summary>
     byte[]? Open(ReadOnlySpan<byte> message, int bodyOffset);
+
+    /// <summary>
+    /// As <see cref="Open"/>, with the inner payload bytes as a slice of the decrypted buffer (the padding left behind it)
+    /// instead of a copy without it; false when the ICV or the padding does not verify.
+    /// </summary>
+    bool TryOpen(ReadOnlySpan<byte> message, int bodyOffset, out ReadOnlyMemory<byte> plaintext)
+    {
+        var opened = Open(message, bodyOffset);
+        plaintext = opened;
+        return opened is not null;
+    }
 }

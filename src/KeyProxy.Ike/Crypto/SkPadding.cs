@@ -11,26 +11,29 @@ internal static class SkPadding
     /// </summary>
     public static byte[]? Strip(byte[] decrypted)
     {
+        if (!TryStrip(decrypted, out var payloads)) return null;
+        var result = payloads.ToArray();
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(decrypted);
+        return result;
+    }
+
+    /// <summary>As <see cref="Strip"/>, without copying: the payload bytes as a slice of <paramref name="decrypted"/>.</summary>
+    public static bool TryStrip(byte[] decrypted, out ReadOnlyMemory<byte> payloads)
+    {
+        payloads = default;
         if (decrypted.Length == 0)
         {
-            return null;
+            return false;
         }
 
-        var padLength = decrypted[^1];
-        var payloadLength = decrypted.Length - 1 - padLength;
+        var payloadLength = decrypted.Length - 1 - decrypted[^1];
         if (payloadLength < 0)
         {
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(decrypted);
-            return null;
+            return false;
         }
 
-        if (payloadLength == decrypted.Length)
-        {
-            return decrypted;
-        }
-
-        var result = decrypted.AsSpan(0, payloadLength).ToArray();
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(decrypted);
-        return result;
+        payloads = decrypted.AsMemory(0, payloadLength);
+        return true;
     }
 }

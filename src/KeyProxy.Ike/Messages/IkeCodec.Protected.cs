@@ -154,8 +154,7 @@ public static partial class IkeCodec
             return false;
         }
 
-        var plaintext = TryOpenBody(received.Raw.Span, sk.BodyOffset, cipher);
-        if (plaintext is null)
+        if (!TryOpenBody(received.Raw.Span, sk.BodyOffset, cipher, out var plaintext))
         {
             error = new(IkeParseErrorKind.IntegrityCheckFailed, sk.BodyOffset, "SK payload did not verify");
             return false;
@@ -176,12 +175,16 @@ public static partial class IkeCodec
     /// Calls <see cref="ISkCipher.Open"/> only when the body is at least as long as the sealing of an empty
     /// plaintext (IV + minimal padding + ICV), so ciphers never see impossible lengths.
     /// </summary>
-    internal static byte[]? TryOpenBody(ReadOnlySpan<byte> message, int bodyOffset, ISkCipher cipher)
+    internal static byte[]? TryOpenBody(ReadOnlySpan<byte> message, int bodyOffset, ISkCipher cipher) =>
+        CanOpen(message, bodyOffset, cipher) ? cipher.Open(message, bodyOffset) : null;
+
+    /// <summary>As the other overload, the inner payloads as a slice of the decrypted buffer (<see cref="ISkCipher.TryOpen"/>).</summary>
+    static bool TryOpenBody(ReadOnlySpan<byte> message, int bodyOffset, ISkCipher cipher, out ReadOnlyMemory<byte> plaintext)
     {
-        if (bodyOffset < IkeHeader.Size || bodyOffset > message.Length)
-            return null;
-        if (message.Length - bodyOffset < cipher.GetSealedLength(0))
-            return null;
-        return cipher.Open(message, bodyOffset);
+        plaintext = default;
+        return CanOpen(message, bodyOffset, cipher) && cipher.TryOpen(message, bodyOffset, out plaintext);
     }
+
+    static bool CanOpen(ReadOnlySpan<byte> message, int bodyOffset, ISkCipher cipher) =>
+        bodyOffset >= IkeHeader.Size && bodyOffset <= message.Length && message.Length - bodyOffset >= cipher.GetSealedLength(0);
 }
