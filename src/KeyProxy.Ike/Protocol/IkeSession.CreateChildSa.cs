@@ -298,23 +298,24 @@ public sealed partial class IkeSession
     private ChildSaState InstallChildSa(IkeSaState sa, EspSuite suite, uint inboundSpi, uint outboundSpi, byte[] nonceI, byte[] nonceR,
         byte[]? sharedSecret, bool weInitiatedExchange, IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote, ChildSaMode mode)
     {
-        using var material = IkeKeyDerivation.DeriveChildSaKeys(sa.Keys!, suite, sharedSecret ?? [], nonceI, nonceR);
+        // The derived keys' arrays become the CHILD_SA's (no copies, nothing left to zero here): ChildSaKeys holds nothing else.
+        var material = IkeKeyDerivation.DeriveChildSaKeys(sa.Keys!, suite, sharedSecret ?? [], nonceI, nonceR);
         if (sharedSecret is not null) System.Security.Cryptography.CryptographicOperations.ZeroMemory(sharedSecret);
         // RFC 7296 2.17: the initiator-to-responder keys come first, "initiator" being the exchange's.
         var keys = weInitiatedExchange
             ? new ChildSaSecrets
             {
-                OutboundEncryptionKey = material.InitiatorEncryptionKey.ToArray(),
-                OutboundIntegrityKey = material.InitiatorIntegrityKey.ToArray(),
-                InboundEncryptionKey = material.ResponderEncryptionKey.ToArray(),
-                InboundIntegrityKey = material.ResponderIntegrityKey.ToArray(),
+                OutboundEncryptionKey = material.InitiatorEncryptionKey,
+                OutboundIntegrityKey = material.InitiatorIntegrityKey,
+                InboundEncryptionKey = material.ResponderEncryptionKey,
+                InboundIntegrityKey = material.ResponderIntegrityKey,
             }
             : new ChildSaSecrets
             {
-                OutboundEncryptionKey = material.ResponderEncryptionKey.ToArray(),
-                OutboundIntegrityKey = material.ResponderIntegrityKey.ToArray(),
-                InboundEncryptionKey = material.InitiatorEncryptionKey.ToArray(),
-                InboundIntegrityKey = material.InitiatorIntegrityKey.ToArray(),
+                OutboundEncryptionKey = material.ResponderEncryptionKey,
+                OutboundIntegrityKey = material.ResponderIntegrityKey,
+                InboundEncryptionKey = material.InitiatorEncryptionKey,
+                InboundIntegrityKey = material.InitiatorIntegrityKey,
             };
         var encapsulated = _natDetected;
         var childSa = new ChildSa
