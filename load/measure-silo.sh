@@ -2,6 +2,8 @@
 # (HTTP_PORT, ACCESS_PORT, SILO_PORT, GATEWAY_PORT, PEER_PORT, PEER_NATT_PORT, POOL) with the 128 MiB gen0
 # budget of docs/PERFORMANCE.md, and stops it (and LOAD_PID, when set) on exit. Sets SILO_PID and API
 # (GET /api/edge). Extra environment for the silo: SILO_ENV=(NAME=value ...); SCHEME=http with the admin listener's HTTPS off.
+# Extra settings: SILO_ARGS=(--KeyProxy:Name=value ...); a launcher before it: SILO_LAUNCH=(taskset -c 0); the address
+# polled until the silo is up: SILO_READY (default API; a silo without an edge answers 404 there, so give its /api/).
 # shellcheck shell=bash
 
 . "$(dirname "${BASH_SOURCE[0]}")/admin-curl.sh"
@@ -20,14 +22,14 @@ trap stop_processes EXIT
 
 # start_silo NAME LOG: NAME is the calling script's, for its error message.
 start_silo() {
-  env DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x8000000}" "${SILO_ENV[@]}" dotnet src/KeyProxy.Silo/bin/Release/net10.0/KeyProxy.Silo.dll \
+  ${SILO_LAUNCH[@]+"${SILO_LAUNCH[@]}"} env DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x8000000}" "${SILO_ENV[@]}" dotnet src/KeyProxy.Silo/bin/Release/net10.0/KeyProxy.Silo.dll \
     --KeyProxy:HttpUrl=${SCHEME:-https}://127.0.0.1:$HTTP_PORT --KeyProxy:Edge:AccessEndpoint=127.0.0.1:$ACCESS_PORT \
     --KeyProxy:SiloPort=$SILO_PORT --KeyProxy:GatewayPort=$GATEWAY_PORT --KeyProxy:Edge:AddressPool=$POOL \
     --KeyProxy:Network:PeerIkePort=$PEER_PORT --KeyProxy:Network:PeerNatTPort=$PEER_NATT_PORT \
-    --KeyProxy:DemoSubscribers=false --Logging:LogLevel:Default=Warning >"$2" 2>&1 &
+    --KeyProxy:DemoSubscribers=false --Logging:LogLevel:Default=Warning ${SILO_ARGS[@]+"${SILO_ARGS[@]}"} >"$2" 2>&1 &
   SILO_PID=$!
   API="${SCHEME:-https}://127.0.0.1:$HTTP_PORT/api/edge"
-  for _ in $(seq 1 120); do curl -sf "$API" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  for _ in $(seq 1 120); do curl -sf "${SILO_READY:-$API}" >/dev/null 2>&1 && return 0; sleep 0.5; done
   echo "$1: the silo did not come up; see $2" >&2
   exit 1
 }
