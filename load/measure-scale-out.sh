@@ -3,7 +3,7 @@
 # second, core-only silo joined, each silo pinned to a CPU of its own and capped to a share of it, in the same run.
 #
 #   load/measure-scale-out.sh [--rounds K] [--quota Q] [--period-ms P] [--handsets N] [--warm-up N] [--copies C] [--dh GROUP]
-#                             [--edge-cpu N] [--core-cpu N] [--out DIR]
+#                             [--audit T] [--edge-cpu N] [--core-cpu N] [--out DIR]
 #
 # This machine has two cores, so "the silos on cores of their own, the load on the rest" is emulated with smaller
 # cores: each silo runs under `taskset -c` on its own CPU and in a cgroup (v1, the cpu controller) whose CFS quota is
@@ -16,7 +16,9 @@
 #           KeyProxy:PrimarySiloPort) on --core-cpu (1) at Q; proxy sessions spread over both (ProxySessionPlacement)
 # Every run starts its silos afresh (a cluster of its own), runs an uncounted warm-up of --warm-up SAs (default 1,000),
 # then keyproxy-load proxied-sa, closed model (--copies 32 in flight), --handsets SAs (default 4,000), x25519 unless
-# --dh, the peers in their own process (keyproxy-load peers). The steps alternate in K rounds (default 3), their order
+# --dh, the peers in their own process (keyproxy-load peers). The silos' KeyProxy:Network:SessionAuditInterval is --audit
+# (default 00:01:00, the product's is 10 s): a live session renews its lease and is probed that often, a cost per live
+# session and second rather than per SA, which would otherwise enter a slow run's load phase (over 10 s) and not a fast one's. The steps alternate in K rounds (default 3), their order
 # swapping every round (1 2, 2 1, 1 2, ...: load/interleaved-rounds.sh), so a slow stretch of the machine falls on both.
 # The whole measurement holds the shared test lock (/tmp/keyproxy-tests.lock); the build runs before it is taken.
 #
@@ -28,13 +30,14 @@
 # "Scale-out"). Raw output, reports and logs under --out (default a new /tmp/keyproxy-scale-out.XXXXXX).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ROUNDS=3 QUOTA=0.5 PERIOD_MS=10 HANDSETS=4000 WARMUP=1000 COPIES=32 DH=x25519 EDGE_CPU=0 CORE_CPU=1 OUT=""
+ROUNDS=3 QUOTA=0.5 PERIOD_MS=10 AUDIT=00:01:00 HANDSETS=4000 WARMUP=1000 COPIES=32 DH=x25519 EDGE_CPU=0 CORE_CPU=1 OUT=""
 ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --quota) QUOTA="$2"; shift 2 ;;
     --period-ms) PERIOD_MS="$2"; shift 2 ;;
+    --audit) AUDIT="$2"; shift 2 ;;
     --handsets) HANDSETS="$2"; shift 2 ;;
     --warm-up) WARMUP="$2"; shift 2 ;;
     --copies) COPIES="$2"; shift 2 ;;
@@ -105,7 +108,8 @@ start_one() {
   local name=$1 cpu=$2
   HTTP_PORT=$3 SILO_PORT=$4 GATEWAY_PORT=$5
   SILO_LAUNCH=(taskset -c "$cpu")
-  SILO_ARGS=(--KeyProxy:ClusterId="$CLUSTER" --KeyProxy:DashboardEnabled=false --KeyProxy:EdgeId="scale-$name")
+  SILO_ARGS=(--KeyProxy:ClusterId="$CLUSTER" --KeyProxy:DashboardEnabled=false --KeyProxy:EdgeId="scale-$name"
+    --KeyProxy:Network:SessionAuditInterval="$AUDIT")
   if [ -n "${6:-}" ]; then
     SILO_ARGS+=(--KeyProxy:EdgeEnabled=false --KeyProxy:PrimarySiloPort="$6")
     SILO_READY="${SCHEME:-https}://127.0.0.1:$HTTP_PORT/api/"
@@ -136,7 +140,7 @@ proxied() { # prefix report-dir load-arguments...
 
 start_peers
 echo "scale-out: $ROUNDS rounds, quota $QUOTA of a core per ${PERIOD_MS} ms period per silo (edge on CPU $EDGE_CPU, core on CPU $CORE_CPU), $DH," \
-  "$HANDSETS SAs per run after $WARMUP warm-up, $COPIES in flight; raw output in $OUT"
+  "$HANDSETS SAs per run after $WARMUP warm-up, $COPIES in flight, session audit every $AUDIT; raw output in $OUT"
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 RESULTS="$OUT/results.tsv"
 printf 'round\tmode\tsas_per_s\tp50_ms\tp99_ms\tedge_ms_per_sa\tcore_ms_per_sa\tsilos_ms_per_sa\tedge_quota_use\tcore_quota_use\tedge_calls_per_sa\tcore_calls_per_sa\n' >"$RESULTS"
