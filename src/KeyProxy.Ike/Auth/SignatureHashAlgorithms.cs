@@ -31,9 +31,12 @@ public static class SignatureHashAlgorithms
     /// <summary><see cref="Supported"/> encoded once: the notify data of every IKE_SA_INIT (read only, never written).</summary>
     private static readonly byte[] SupportedEncoded = Encode(Supported);
 
+    /// <summary>The notify of <see cref="Supported"/>: an immutable record, one for every IKE_SA_INIT.</summary>
+    private static readonly NotifyPayload SupportedNotify = new(NotifyType.SignatureHashAlgorithms, SupportedEncoded);
+
     /// <summary>The notify to put in IKE_SA_INIT (RFC 7427 4).</summary>
     public static NotifyPayload CreateNotify(IEnumerable<SignatureHashAlgorithm>? algorithms = null) =>
-        new(NotifyType.SignatureHashAlgorithms, algorithms is null ? SupportedEncoded : Encode(algorithms));
+        algorithms is null ? SupportedNotify : new(NotifyType.SignatureHashAlgorithms, Encode(algorithms));
 
     /// <summary>
     /// Parses the peer's notify data. Unknown ids are kept (as their numeric value) so that the

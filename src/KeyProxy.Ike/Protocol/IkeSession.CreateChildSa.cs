@@ -48,7 +48,7 @@ public sealed partial class IkeSession
         if (child.Rekeying is { } old)
             payloads.Add(new NotifyPayload(NotifyType.RekeySa) { Protocol = ProtocolId.Esp, Spi = ProposalSelection.SpiBytes(old.Sa.InboundSpi) });
         if (_config.Child.Mode == ChildSaMode.Transport)
-            payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
+            payloads.Add(StatusNotifies.UseTransportMode);
         payloads.Add(ProposalSelection.ToSaPayload(_config.Child.Proposals, child.InboundSpi, includeDh: true));
         payloads.Add(new NoncePayload(child.Nonce));
         if (child.KeyExchange is { } ke)
@@ -268,7 +268,7 @@ public sealed partial class IkeSession
             response.Add(new KeyExchangePayload(keyExchange.Group, keyExchange.PublicKey.ToArray()));
             keyExchange.Dispose();
         }
-        if (transport) response.Add(new NotifyPayload(NotifyType.UseTransportMode));
+        if (transport) response.Add(StatusNotifies.UseTransportMode);
         response.Add(new TrafficSelectorPayload(true, narrowedI));
         response.Add(new TrafficSelectorPayload(false, narrowedR));
 

@@ -24,11 +24,11 @@ public sealed partial class IkeSession
         // The request takes the next message ID, which IntAuth ends with (RFC 9242 3.3.2).
         payloads.Add(CreateOwnAuthentication(sa, _realMessage1, sa.NonceR, sa.Keys!.SkPi, ownId, IntAuth(sa.NextRequestId)));
         if (_config.SendInitialContact)
-            payloads.Add(new NotifyPayload(NotifyType.InitialContact));
+            payloads.Add(StatusNotifies.InitialContact);
 
         var child = NewChildRequest(rekeying: null, withKe: false);
         if (_config.Child.Mode == ChildSaMode.Transport)
-            payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
+            payloads.Add(StatusNotifies.UseTransportMode);
         payloads.Add(ProposalSelection.ToSaPayload(_config.Child.Proposals, child.InboundSpi, includeDh: false));
         payloads.Add(new TrafficSelectorPayload(true, child.InitiatorSelectors));
         payloads.Add(new TrafficSelectorPayload(false, child.ResponderSelectors));

@@ -35,9 +35,9 @@ public sealed partial class IkeSession
         payloads.Add(new KeyExchangePayload(group, _keyExchange.PublicKey.ToArray()));
         payloads.Add(new NoncePayload(_sa.NonceI));
         AddNatDetection(payloads, _sa.InitiatorSpi, 0);
-        payloads.Add(new NotifyPayload(NotifyType.Ikev2FragmentationSupported));
+        payloads.Add(StatusNotifies.FragmentationSupported);
         payloads.Add(SignatureHashAlgorithms.CreateNotify());
-        if (ProposesAdditionalKeyExchanges()) payloads.Add(new NotifyPayload(NotifyType.IntermediateExchangeSupported));
+        if (ProposesAdditionalKeyExchanges()) payloads.Add(StatusNotifies.IntermediateExchangeSupported);
 
         var request = new IkeMessage
         {
@@ -238,9 +238,9 @@ public sealed partial class IkeSession
             AddNatDetection(payloads, responder.InitiatorSpi, responder.ResponderSpi);
             if (_config.PeerAuthentication.CertificateRequest is { } certificateRequest)
                 payloads.Add(certificateRequest.ToPayload());
-            payloads.Add(new NotifyPayload(NotifyType.Ikev2FragmentationSupported));
+            payloads.Add(StatusNotifies.FragmentationSupported);
             payloads.Add(SignatureHashAlgorithms.CreateNotify());
-            if (intermediateSupported) payloads.Add(new NotifyPayload(NotifyType.IntermediateExchangeSupported));
+            if (intermediateSupported) payloads.Add(StatusNotifies.IntermediateExchangeSupported);
 
             var response = new IkeMessage
             {
