@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Runtime.InteropServices;
@@ -607,10 +608,12 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     /// <summary>What <see cref="DeliverAsync"/> does: <see cref="KeyTransferOutcome.Sealed"/> (and handed to the edge) or why not.</summary>
     private async Task<string> SealAsync(KeyTransferContent content, System.Diagnostics.Activity? span)
     {
-        var plaintext = new byte[content.GetEncodedLength()];
+        // Encoded into a pooled buffer (zeroed before it goes back): only a key transfer the subscriber seals needs its own copy.
+        var length = content.GetEncodedLength();
+        var encoded = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            if (content.TryWrite(plaintext, out _) != WireError.None)
+            if (content.TryWrite(encoded.AsSpan(0, length), out _) != WireError.None)
             {
                 LogUndeliverable(Id, content.Kind.ToString(), "cannot encode");
                 GrainMetrics.KeyTransferUndelivered(content.Kind, KeyTransferOutcome.EncodeFailed);
@@ -634,6 +637,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
             }
             else
             {
+                var plaintext = encoded.AsSpan(0, length).ToArray();
                 try { sealedMessage = await Subscriber.SealKeyTransfer(Id, _handset!.TunnelId, plaintext, initialContactFrom); }
                 catch (Exception e) when (e is OrleansException or TimeoutException)
                 {
@@ -642,6 +646,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     GrainMetrics.KeyTransferUndelivered(content.Kind, KeyTransferOutcome.SealFailed);
                     return KeyTransferOutcome.SealFailed;
                 }
+                finally { Array.Clear(plaintext); }
                 span?.SetTag("keyproxy.key_transfer.sealed_by", "subscriber");
                 if (sealedMessage is not null && initialContactFrom is not null) _initialContactFrom = null;
             }
@@ -664,7 +669,8 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         }
         finally
         {
-            Array.Clear(plaintext);
+            CryptographicOperations.ZeroMemory(encoded.AsSpan(0, length));
+            ArrayPool<byte>.Shared.Return(encoded);
         }
     }
 
