@@ -12,6 +12,16 @@ public sealed record TrafficSelector(byte IpProtocol, ushort StartPort, ushort E
         StartAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
             ? TrafficSelectorType.Ipv6AddressRange
             : TrafficSelectorType.Ipv4AddressRange;
+
+    /// <summary>
+    /// A selector read from the wire (RFC 7296 3.13.1): the address range from its octets. A single host's range (the usual
+    /// case) gets one address object for both ends.
+    /// </summary>
+    public static TrafficSelector FromOctets(byte ipProtocol, ushort startPort, ushort endPort, ReadOnlySpan<byte> startAddress, ReadOnlySpan<byte> endAddress)
+    {
+        var start = new IPAddress(startAddress);
+        return new TrafficSelector(ipProtocol, startPort, endPort, start, startAddress.SequenceEqual(endAddress) ? start : new IPAddress(endAddress));
+    }
 }
 
 /// <summary>Traffic selector types (RFC 7296 3.13.1).</summary>

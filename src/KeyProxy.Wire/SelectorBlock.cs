@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Net;
 using KeyProxy.Primitives;
 
 namespace KeyProxy.Wire;
@@ -83,12 +82,12 @@ internal static class SelectorBlock
                 return WireError.BadTrafficSelector;
             if (!reader.TryBytes(2 * addressLength, out var addresses))
                 return WireError.Truncated;
-            result[i] = new TrafficSelector(
+            result[i] = TrafficSelector.FromOctets(
                 fixedPart[1],
                 BinaryPrimitives.ReadUInt16BigEndian(fixedPart[4..]),
                 BinaryPrimitives.ReadUInt16BigEndian(fixedPart[6..]),
-                new IPAddress(addresses[..addressLength]),
-                new IPAddress(addresses[addressLength..]));
+                addresses[..addressLength],
+                addresses[addressLength..]);
         }
 
         selectors = result;

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Net;
 using KeyProxy.Primitives;
 
 namespace KeyProxy.Ike.Messages;
@@ -395,12 +394,12 @@ internal static class PayloadReader
                 return null;
             }
 
-            selectors[i] = new TrafficSelector(
+            selectors[i] = TrafficSelector.FromOctets(
                 span[pos + 1],
                 BinaryPrimitives.ReadUInt16BigEndian(span[(pos + 4)..]),
                 BinaryPrimitives.ReadUInt16BigEndian(span[(pos + 6)..]),
-                new IPAddress(span.Slice(pos + 8, addressLength)),
-                new IPAddress(span.Slice(pos + 8 + addressLength, addressLength)));
+                span.Slice(pos + 8, addressLength),
+                span.Slice(pos + 8 + addressLength, addressLength));
             pos += length;
         }
 
