@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -5,6 +6,7 @@ using KeyProxy.Abstractions;
 using KeyProxy.Edge.Admission;
 using KeyProxy.Edge.Classification;
 using KeyProxy.Edge.Profiles;
+using KeyProxy.Edge.Routing;
 using KeyProxy.Edge.Tracing;
 using KeyProxy.Ike.Messages;
 using KeyProxy.Ike.Protocol;
@@ -87,14 +89,16 @@ public sealed partial class EdgeGateway
             RouteToHandset(link, natTraversal, buffer, headroom, length, from);
             return;
         }
-        HandleProxiedIke(link, kind, natTraversal, (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(from), payload[ikeOffset..], initiatorSpi);
+        var peer = _peers.From(from);
+        HandleProxiedIke(link, kind, natTraversal, peer.Endpoint, payload[ikeOffset..], initiatorSpi, peer.Text);
     }
 
     /// <summary>S22: IKE from the network for a handset with the proxy service, to its session or a new responder session.</summary>
-    private void HandleProxiedIke(HandsetLink link, NetworkPacketKind kind, bool natTraversal, IPEndPoint peer, ReadOnlySpan<byte> ike, ulong initiatorSpi)
+    private void HandleProxiedIke(HandsetLink link, NetworkPacketKind kind, bool natTraversal, IPEndPoint peer, ReadOnlySpan<byte> ike, ulong initiatorSpi,
+        string? peerText = null)
     {
         Metrics.Packet(EdgePacketClass.IkeFromNetwork);
-        var datagram = new IkeDatagram(peer.Address.ToString(), peer.Port, natTraversal, ike.ToArray());
+        var datagram = new IkeDatagram(peerText ?? peer.Address.ToString(), peer.Port, natTraversal, ike.ToArray());
         if (_routes.TryGet(link.AddressValue, initiatorSpi, out var session))
         {
             // Issue 20 item 3: the datagram's span joins the trace of the exchange that started the session here.
@@ -255,12 +259,12 @@ public sealed partial class EdgeGateway
     {
         if (_tun is not null) return SendIkePacket(link, datagram);
         var socket = datagram.NatTraversal ? link.NatTSocket! : link.IkeSocket!;
-        var to = new IPEndPoint(IPAddress.Parse(datagram.PeerAddress), datagram.PeerPort);
+        var to = _peers.To(datagram.PeerAddress, datagram.PeerPort);
         try
         {
             // strongSwan's rule, RFC 3948 generalised: on the IKE socket the marker goes on only when neither port is 500.
             bool marker = NeedsNonEspMarker(datagram);
-            if (marker) socket.SendTo(NonEspMarker.Prepend(datagram.Message), SocketFlags.None, to);
+            if (marker) SendWithMarker(socket, datagram.Message, to);
             else socket.SendTo(datagram.Message, SocketFlags.None, to);
             Metrics.Packet(EdgePacketClass.IkeToNetwork);
             return true;
@@ -270,6 +274,20 @@ public sealed partial class EdgeGateway
             Metrics.Drop(EdgeDropReason.SendFailed);
             return false;
         }
+    }
+
+    /// <summary>The non-ESP marker (four zero octets, RFC 3948 2.2) and the message, from a pooled buffer.</summary>
+    private static void SendWithMarker(Socket socket, byte[] message, IPEndPoint to)
+    {
+        int length = NonEspMarker.Length + message.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            buffer.AsSpan(0, NonEspMarker.Length).Clear();
+            message.CopyTo(buffer, NonEspMarker.Length);
+            socket.SendTo(buffer.AsSpan(0, length), SocketFlags.None, to);
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     /// <summary>strongSwan's rule, RFC 3948 generalised: the non-ESP marker on NAT-T, and on the IKE port when neither end uses 500.</summary>

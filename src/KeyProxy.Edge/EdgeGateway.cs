@@ -37,6 +37,7 @@ public sealed partial class EdgeGateway : IHostedLifecycleService, IDisposable
     private readonly ConcurrentDictionary<string, HandsetLink> _byNai = new();
     private readonly ConcurrentDictionary<PendingAttachKey, PendingAttach> _pendingAttaches = new();
     private readonly IkeRouteTable _routes = new();
+    private readonly PeerEndpoints _peers = new();
     private readonly HalfOpenTable _halfOpen;
     private readonly ExchangeTraces _traces;
     /// <summary>Sessions whose IKE SA is established and routed here (the session directory lists them; issue 17).</summary>
