@@ -233,7 +233,7 @@ public sealed partial class EdgeGateway
         var previous = Activity.Current;
         var span = EdgeTracing.StartProxyRequest(EdgeId, link.Nai, peer, request.RequestId, session, retried ? _traces : null);
         if (span is not null && !retried) _traces.Remember(session, span.Context);
-        try { Observe(CallSessionAsync(session, grain.StartInitiator(Binding(link), peer.ToString(), payload.ToArray()), timer, span), "StartInitiator"); }
+        try { Observe(CallSessionAsync(session, grain.StartInitiator(Binding(link), _peers.Text(peer), payload.ToArray()), timer, span), "StartInitiator"); }
         finally { EdgeTracing.Leave(span, previous); }
     }
 

@@ -38,6 +38,18 @@ public sealed class PeerEndpointsTests
     }
 
     [Fact]
+    public void A_peer_address_is_formatted_once()
+    {
+        var peers = new PeerEndpoints();
+        var address = KeyProxy.Wire.Ip.IpAddressValue.FromIPAddress(IPAddress.Parse("2001:db8::9"));
+
+        var text = peers.Text(address);
+
+        Assert.Equal("2001:db8::9", text);
+        Assert.Same(text, peers.Text(address));
+    }
+
+    [Fact]
     public void An_endpoint_to_send_to_is_parsed_once_and_bad_text_throws_as_Parse_does()
     {
         var peers = new PeerEndpoints();

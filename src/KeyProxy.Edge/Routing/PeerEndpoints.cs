@@ -19,6 +19,17 @@ internal sealed class PeerEndpoints
 
     private readonly ConcurrentDictionary<(IpAddressValue Address, ushort Port), PeerEndpoint> _received = new();
     private readonly ConcurrentDictionary<(string Address, int Port), IPEndPoint> _sent = new();
+    private readonly ConcurrentDictionary<IpAddressValue, string> _texts = new();
+
+    /// <summary>A peer address as text (a proxy request's peer, named to the session that will speak to it).</summary>
+    public string Text(IpAddressValue address)
+    {
+        if (_texts.TryGetValue(address, out var known)) return known;
+        var text = address.ToString();
+        if (_texts.Count >= MaxEntries) _texts.Clear();
+        _texts[address] = text;
+        return text;
+    }
 
     /// <summary>Where a datagram came from. IPv6 with a scope id is made afresh each time (the key has no scope).</summary>
     public PeerEndpoint From(SocketAddress address)
