@@ -43,11 +43,18 @@ public static class IkeAuthenticator
     {
         ArgumentNullException.ThrowIfNull(preSharedKey);
         ArgumentNullException.ThrowIfNull(prf);
+        var auth = new byte[prf.OutputSize];
+        ComputePreSharedKeyAuth(preSharedKey, signedOctets, prf, auth);
+        return auth;
+    }
+
+    private static void ComputePreSharedKeyAuth(PreSharedKeyCredential preSharedKey, ReadOnlySpan<byte> signedOctets, Prf prf, Span<byte> destination)
+    {
         Span<byte> padKey = stackalloc byte[prf.OutputSize];
         try
         {
             prf.Compute(preSharedKey.Key, KeyPad, padKey);
-            return prf.Compute(padKey, signedOctets);
+            prf.Compute(padKey, signedOctets, destination);
         }
         finally
         {
@@ -131,9 +138,19 @@ public static class IkeAuthenticator
             return false;
         }
 
-        var expected = ComputePreSharedKeyAuth(preSharedKey, signedOctets, prf);
-        // FixedTimeEquals is constant-time for equal lengths; the length itself is public (the PRF's output size).
-        return auth.Data.Length == expected.Length && CryptographicOperations.FixedTimeEquals(expected, auth.Data.Span);
+        ArgumentNullException.ThrowIfNull(preSharedKey);
+        ArgumentNullException.ThrowIfNull(prf);
+        Span<byte> expected = stackalloc byte[prf.OutputSize];
+        try
+        {
+            ComputePreSharedKeyAuth(preSharedKey, signedOctets, prf, expected);
+            // FixedTimeEquals is constant-time for equal lengths; the length itself is public (the PRF's output size).
+            return auth.Data.Length == expected.Length && CryptographicOperations.FixedTimeEquals(expected, auth.Data.Span);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(expected);
+        }
     }
 
     /// <summary>
