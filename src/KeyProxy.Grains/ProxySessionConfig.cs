@@ -77,8 +77,10 @@ internal static class ProxySessionConfig
         PeerAuthentication peerAuthentication;
         if (credentials.PreSharedKey is { } psk)
         {
-            credential = new PreSharedKeyCredential(psk);
-            peerAuthentication = PeerAuthentication.WithPreSharedKey(psk);
+            // One copy of the key: the same credential proves us and checks the peer (RFC 7296 2.15, one PSK per peer).
+            var preSharedKey = new PreSharedKeyCredential(psk);
+            credential = preSharedKey;
+            peerAuthentication = PeerAuthentication.WithPreSharedKey(preSharedKey);
         }
         else
         {
