@@ -133,9 +133,10 @@ public static class BaselineCommands
         var warmup = new Option<int>("--warmup") { Description = "SAs made (not counted) before each proxied-sa and engine-sa run", DefaultValueFactory = _ => new CompareOptions().Warmup };
         var reportDir = ReportDir("compare-report");
         var noCharon = new Option<bool>("--no-charon") { Description = "skip charon to charon (the proxied/engine ratios and grain calls only; faster A/B runs)" };
+        var siloEnv = new Option<string[]>("--silo-env") { Description = "NAME=VALUE added to the silo's environment (repeat), e.g. DOTNET_gcServer=0; the 128 MiB gen0 budget is set unless NAME is DOTNET_GCgen0size", AllowMultipleArgumentsPerToken = false };
         var command = new Command("compare", "per DH group, back to back: proxied-sa through a silo child process, engine-sa (handsets doing their own IKE), charon to charon; writes compare.md and compare.csv with SAs/s, p50/p99, CPU per SA and the ratios")
         {
-            dh, handsets, duration, copies, siloDll, warmup, reportDir, noCharon,
+            dh, handsets, duration, copies, siloDll, warmup, reportDir, noCharon, siloEnv,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -161,13 +162,26 @@ public static class BaselineCommands
                 Console.Error.WriteLine(intervalErrors[0]);
                 return 1;
             }
+            var environment = new Dictionary<string, string>(new CompareOptions().SiloEnvironment);
+            foreach (var pair in parse.GetValue(siloEnv) ?? [])
+            {
+                var equals = pair.IndexOf('=');
+                if (equals < 1)
+                {
+                    Console.Error.WriteLine($"--silo-env '{pair}' is not NAME=VALUE");
+                    return 1;
+                }
+                environment[pair[..equals]] = pair[(equals + 1)..];
+            }
             var options = new CompareOptions
             {
+                SiloEnvironment = environment,
                 Interval = rowLength,
                 Groups = groups, Handsets = parse.GetValue(handsets), Duration = during, Concurrency = parse.GetValue(copies),
                 SiloDll = parse.GetValue(siloDll)!, ReportDir = parse.GetValue(reportDir)!, Warmup = Math.Max(0, parse.GetValue(warmup)),
                 SkipCharon = parse.GetValue(noCharon),
             };
+            Console.WriteLine("silo environment: " + string.Join(' ', environment.Select(e => $"{e.Key}={e.Value}")));
             var rows = await new CompareRunner(options, Console.Out).RunAsync(ct);
             Console.WriteLine();
             Console.WriteLine(ComparisonReport.RenderMarkdown(rows, CompareRunner.Method));
