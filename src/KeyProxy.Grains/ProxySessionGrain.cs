@@ -498,6 +498,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
                     {
                         GrainMetrics.SaDelivered(_role, DateTimeOffset.UtcNow - _since);
                         _requestAnswered = true;
+                        DisarmAnswerDeadline();
                     }
                     break;
                 case ChildSaRekeyed r:
@@ -725,6 +726,16 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
     }
 
     /// <summary>
+    /// The request is answered: its deadline timer goes, rather than staying registered on a live session to fire once
+    /// for nothing (a grain turn per SA). The next request on this IKE SA arms a new one.
+    /// </summary>
+    private void DisarmAnswerDeadline()
+    {
+        _answerDeadline?.Dispose();
+        _answerDeadline = null;
+    }
+
+    /// <summary>
     /// The handset's request is still unanswered after <see cref="ProxyNetworkOptions.RequestAnswerTimeout"/>: its SA was
     /// made but could not be sealed (storage down), or the subscriber could not be reached. The handset is refused with
     /// a reason before its own patience runs out, and the attempt ends at the peer too (RFC 7296 1.4.1), so that no SA
@@ -782,8 +793,7 @@ public sealed partial class ProxySessionGrain(ILogger<ProxySessionGrain> logger,
         _timer = null;
         _lease?.Dispose();
         _lease = null;
-        _answerDeadline?.Dispose();
-        _answerDeadline = null;
+        DisarmAnswerDeadline();
         if (_grant is not null)
         {
             Array.Clear(_grant.DeliveryKey);
