@@ -47,13 +47,7 @@ cleanup() {
 trap cleanup EXIT
 
 start_silo measure-latency.sh "$OUT/silo.log"
-rm -f "$OUT/peers.in" && mkfifo "$OUT/peers.in"
-"${LOAD[@]}" peers --dh "$DH" --peers $PEERS --peer-network $PEER_NETWORK --peer-port $PEER_PORT --peer-natt-port $PEER_NATT_PORT \
-  <"$OUT/peers.in" >"$OUT/peers.log" 2>&1 &
-PEERS_PID=$!
-exec 3>"$OUT/peers.in" # the peers run until this closes
-for _ in $(seq 1 120); do grep -q "peers ready" "$OUT/peers.log" 2>/dev/null && break; sleep 0.5; done
-grep -q "peers ready" "$OUT/peers.log" || { echo "measure-latency.sh: the peers did not start; see $OUT/peers.log" >&2; exit 1; }
+start_engine_peers measure-latency.sh
 
 proxied() { # prefix report-dir load-arguments...
   local prefix="$1" dir="$2"; shift 2

@@ -120,16 +120,6 @@ start_one() {
   echo "$SILO_PID" >"$CGROUP/$name/cgroup.procs"
 }
 
-start_peers() {
-  rm -f "$OUT/peers.in" && mkfifo "$OUT/peers.in"
-  "${LOAD[@]}" peers --dh "$DH" --peers $PEERS --peer-network $PEER_NETWORK --peer-port $PEER_PORT --peer-natt-port $PEER_NATT_PORT \
-    <"$OUT/peers.in" >"$OUT/peers.log" 2>&1 &
-  PEERS_PID=$!
-  exec 3>"$OUT/peers.in" # the peers run until this closes
-  for _ in $(seq 1 120); do grep -q "peers ready" "$OUT/peers.log" 2>/dev/null && break; sleep 0.5; done
-  grep -q "peers ready" "$OUT/peers.log" || { echo "measure-scale-out.sh: the peers did not start; see $OUT/peers.log" >&2; exit 1; }
-}
-
 proxied() { # prefix report-dir load-arguments...
   local prefix="$1" dir="$2"; shift 2
   "${LOAD[@]}" proxied-sa --edge 127.0.0.1:$ACCESS_PORT --api "${SCHEME:-https}://127.0.0.1:$HTTP_E" --peer external \
@@ -138,7 +128,7 @@ proxied() { # prefix report-dir load-arguments...
     || { echo "measure-scale-out.sh: $prefix failed; see $dir.log" >&2; exit 1; }
 }
 
-start_peers
+start_engine_peers measure-scale-out.sh
 echo "scale-out: $ROUNDS rounds, quota $QUOTA of a core per ${PERIOD_MS} ms period per silo (edge on CPU $EDGE_CPU, core on CPU $CORE_CPU), $DH," \
   "$HANDSETS SAs per run after $WARMUP warm-up, $COPIES in flight, session audit every $AUDIT; raw output in $OUT"
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -59,3 +59,16 @@ start_profiled_phase() {
   done
   WINDOW=$(( DURATION > 4 ? DURATION - 2 : DURATION ))
 }
+
+# start_engine_peers SCRIPT: `keyproxy-load peers` (responders of our own engine) with DH, PEERS, PEER_NETWORK,
+# PEER_PORT and PEER_NATT_PORT, in the background until file descriptor 3 closes (the caller's cleanup closes it and
+# waits for PEERS_PID); returns once they are ready. Log in $OUT/peers.log; SCRIPT names the caller in errors.
+start_engine_peers() {
+  rm -f "$OUT/peers.in" && mkfifo "$OUT/peers.in"
+  dotnet load/KeyProxy.Load/bin/Release/net10.0/keyproxy-load.dll peers --dh "$DH" --peers "$PEERS" --peer-network "$PEER_NETWORK" \
+    --peer-port "$PEER_PORT" --peer-natt-port "$PEER_NATT_PORT" <"$OUT/peers.in" >"$OUT/peers.log" 2>&1 &
+  PEERS_PID=$!
+  exec 3>"$OUT/peers.in"
+  for _ in $(seq 1 120); do grep -q "peers ready" "$OUT/peers.log" 2>/dev/null && break; sleep 0.5; done
+  grep -q "peers ready" "$OUT/peers.log" || { echo "$1: the peers did not start; see $OUT/peers.log" >&2; exit 1; }
+}

@@ -12,7 +12,7 @@ namespace KeyProxy.Ike.Crypto;
 /// HMAC over the message from the IKE header to the end of the ciphertext (RFC 7296 3.14).
 /// Open checks the ICV (constant time) before decrypting. Thread-safe: calls are serialised.
 /// </summary>
-public sealed class AesCbcHmacSkCipher : ISkCipher, IDisposable
+public sealed class AesCbcHmacSkCipher : SkBodyCipher, IDisposable
 {
     public const int BlockLength = 16;
 
@@ -43,19 +43,19 @@ public sealed class AesCbcHmacSkCipher : ISkCipher, IDisposable
 
     public IntegrityAlgorithm Integrity => _integrity;
 
-    public int GetSealedLength(int plaintextLength)
+    public override int GetSealedLength(int plaintextLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(plaintextLength);
         return BlockLength + CiphertextLength(plaintextLength) + _icvLength;
     }
 
-    public int GetMaxPlaintextLength(int sealedLength)
+    public override int GetMaxPlaintextLength(int sealedLength)
     {
         var ciphertext = (sealedLength - BlockLength - _icvLength) / BlockLength * BlockLength;
         return Math.Max(0, ciphertext - 1);
     }
 
-    public void Seal(Span<byte> message, int bodyOffset, ReadOnlySpan<byte> plaintext)
+    public override void Seal(Span<byte> message, int bodyOffset, ReadOnlySpan<byte> plaintext)
     {
         var body = message[bodyOffset..];
         if (body.Length != GetSealedLength(plaintext.Length))
@@ -90,17 +90,7 @@ public sealed class AesCbcHmacSkCipher : ISkCipher, IDisposable
         IntegrityHmac.Compute(_integrity, _integrityKey, message[..authenticatedLength], message.Slice(authenticatedLength, _icvLength));
     }
 
-    public byte[]? Open(ReadOnlySpan<byte> message, int bodyOffset) =>
-        Decrypt(message, bodyOffset) is { } decrypted ? SkPadding.Strip(decrypted) : null;
-
-    public bool TryOpen(ReadOnlySpan<byte> message, int bodyOffset, out ReadOnlyMemory<byte> plaintext)
-    {
-        plaintext = default;
-        return Decrypt(message, bodyOffset) is { } decrypted && SkPadding.TryStrip(decrypted, out plaintext);
-    }
-
-    /// <summary>The decrypted body (payloads, padding, pad length) once the ICV verified, or null.</summary>
-    private byte[]? Decrypt(ReadOnlySpan<byte> message, int bodyOffset)
+    protected override byte[]? Decrypt(ReadOnlySpan<byte> message, int bodyOffset)
     {
         if (bodyOffset < 0 || bodyOffset > message.Length)
         {

@@ -13,7 +13,7 @@ namespace KeyProxy.Ike.Crypto;
 /// a counter cannot collide within this instance (random start guards against a re-created one).
 /// Thread-safe: calls on one instance are serialised.
 /// </summary>
-public sealed class AesGcmSkCipher : ISkCipher, IDisposable
+public sealed class AesGcmSkCipher : SkBodyCipher, IDisposable
 {
     public const int IvLength = 8;
     public const int IcvLength = 16;
@@ -39,15 +39,15 @@ public sealed class AesGcmSkCipher : ISkCipher, IDisposable
         _counter = BinaryPrimitives.ReadUInt64BigEndian(start);
     }
 
-    public int GetSealedLength(int plaintextLength)
+    public override int GetSealedLength(int plaintextLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(plaintextLength);
         return IvLength + plaintextLength + 1 + IcvLength;
     }
 
-    public int GetMaxPlaintextLength(int sealedLength) => Math.Max(0, sealedLength - IvLength - 1 - IcvLength);
+    public override int GetMaxPlaintextLength(int sealedLength) => Math.Max(0, sealedLength - IvLength - 1 - IcvLength);
 
-    public void Seal(Span<byte> message, int bodyOffset, ReadOnlySpan<byte> plaintext)
+    public override void Seal(Span<byte> message, int bodyOffset, ReadOnlySpan<byte> plaintext)
     {
         var body = message[bodyOffset..];
         if (body.Length != GetSealedLength(plaintext.Length))
@@ -71,17 +71,7 @@ public sealed class AesGcmSkCipher : ISkCipher, IDisposable
         }
     }
 
-    public byte[]? Open(ReadOnlySpan<byte> message, int bodyOffset) =>
-        Decrypt(message, bodyOffset) is { } decrypted ? SkPadding.Strip(decrypted) : null;
-
-    public bool TryOpen(ReadOnlySpan<byte> message, int bodyOffset, out ReadOnlyMemory<byte> plaintext)
-    {
-        plaintext = default;
-        return Decrypt(message, bodyOffset) is { } decrypted && SkPadding.TryStrip(decrypted, out plaintext);
-    }
-
-    /// <summary>The decrypted body (payloads, padding, pad length), or null when it does not verify.</summary>
-    private byte[]? Decrypt(ReadOnlySpan<byte> message, int bodyOffset)
+    protected override byte[]? Decrypt(ReadOnlySpan<byte> message, int bodyOffset)
     {
         if (bodyOffset < 0 || bodyOffset > message.Length)
         {
