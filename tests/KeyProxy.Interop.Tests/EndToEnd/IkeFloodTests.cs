@@ -37,7 +37,9 @@ public sealed class IkeFloodTests(ITestOutputHelper output)
             ["KeyProxy:Edge:MaxHalfOpen"] = "6",
             ["KeyProxy:Edge:MaxHalfOpenPerPeer"] = "4",
         };
-        await using var edge = await FloodedEdge.StartAsync("edge-flood", "127.0.71.0/24", settings);
+        // A pool of its own: ReadmeWalkthroughTests' silo binds handset addresses in 127.0.71.0/24, and a bind that fails
+        // there refuses the attach.
+        await using var edge = await FloodedEdge.StartAsync("edge-flood", "127.0.77.0/24", settings);
         var (silo, handset, target) = (edge.Silo, edge.Handset, edge.Target);
         var metrics = silo.Edge.Metrics;
         try
